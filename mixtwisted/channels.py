@@ -1,0 +1,587 @@
+"""
+The channel logic: create, destroy, join, leave, subscriptions, nicks,
+messages, and who may read what.
+
+This is plain Python over the storage interfaces: it takes JIDs and values,
+returns values or raises L{mixtwisted.errors.MIXError}, and tells an
+L{mixtwisted.interfaces.INotifier} what to distribute.  The protocol layer
+(L{mixtwisted.handlers}) parses and builds the stanzas around it.
+"""
+
+import secrets
+from dataclasses import dataclass
+from typing import List, Optional
+
+from twisted.internet import defer
+from twisted.words.protocols.jabber.jid import InvalidFormat, JID
+
+from mixtwisted import access
+from mixtwisted import config as cfg
+from mixtwisted import namespaces as ns
+from mixtwisted import nodes as views
+from mixtwisted import prefs as userprefs
+from mixtwisted.errors import (
+    BadRequest, Conflict, Forbidden, NotAcceptable, NotAuthorized, NotFound,
+    UnexpectedRequest)
+from mixtwisted.ids import ArchiveIdGenerator, ItemIdClock
+from mixtwisted.nicks import enforceNick, generateNick, nickKey
+from mixtwisted.proxy import generateProxyId, proxyJID, splitProxyLocalpart
+from mixtwisted.records import ChannelRecord, ParticipantRecord
+
+
+@dataclass
+class JoinResult:
+    """
+    @ivar proxyJID: the bare proxy JID of the participant (JOIN-2).
+    @ivar nodes: nodes subscribed, in request order.
+    @ivar prefs: all preferences, when the join carried a form (JOIN-11).
+    """
+    proxyJID: str
+    nodes: List[str]
+    prefs: Optional[dict] = None
+
+
+@dataclass
+class Reflection:
+    """
+    What the protocol layer needs to reflect one groupchat message.
+
+    @ivar recipients: bare JIDs subscribed to the messages node.
+    @ivar originator: the sender's bare JID (gets its copy with
+        C{<submission-id/>} even when not subscribed, AMB-53).
+    """
+    channel: str
+    channelJID: str
+    archiveId: str
+    stamp: float
+    nick: str
+    proxyJID: str
+    recipients: List[str]
+    originator: str
+
+
+class ChannelService:
+    """
+    The MIX channels of one service domain.
+
+    @param store: an L{mixtwisted.interfaces.IMIXStorage} provider.
+    @param settings: the L{mixtwisted.settings.Settings}.
+    @param clock: the reactor, or a C{Clock} in tests.
+    @param notifier: an L{mixtwisted.interfaces.INotifier} provider; set it
+        before handling requests.
+    """
+
+    def __init__(self, store, settings, clock, notifier=None):
+        self.store = store
+        self.settings = settings
+        self.domain = settings.domain
+        self.clock = clock
+        self.notifier = notifier
+        self.operators = frozenset(settings.admins)
+        self.limits = settings.limits
+        self.archiveIds = ArchiveIdGenerator(clock)
+        self.itemIds = ItemIdClock(clock)
+
+    @defer.inlineCallbacks
+    def start(self):
+        """
+        Resume archive id generation after the greatest stored id.
+        """
+        last = yield self.store.lastArchiveId()
+        if last:
+            self.archiveIds.observe(last)
+
+    def channelJID(self, name):
+        return "%s@%s" % (name, self.domain)
+
+    # Looking things up
+
+    @defer.inlineCallbacks
+    def getChannel(self, name):
+        """
+        Return the channel record, or fail with L{NotFound}.
+        """
+        channel = yield self.store.getChannel(name) if name else None
+        if channel is None:
+            raise NotFound("No such channel")
+        return channel
+
+    @defer.inlineCallbacks
+    def roleOf(self, channel, requester):
+        """
+        Work out the role of the bare JID of C{requester} (a L{JID}).
+        """
+        bare = requester.userhost()
+        participant = yield self.store.getParticipant(channel.name, bare)
+        return access.roleOf(channel, bare, requester.host,
+                             participant is not None, self.operators)
+
+    @defer.inlineCallbacks
+    def resolveProxy(self, localpart):
+        """
+        Tell what a localpart on the MIX domain names (PJID-5, AMB-30): an
+        existing channel first, else C{<id>#<channel>} looked up in that
+        channel.
+
+        @return: C{(channel, participant)}; C{participant} is C{None} for a
+            channel JID.
+        @raise NotFound: when it names neither.
+        """
+        channel = yield self.store.getChannel(localpart)
+        if channel is not None:
+            return channel, None
+        parts = splitProxyLocalpart(localpart)
+        if parts is not None:
+            proxyId, name = parts
+            channel = yield self.store.getChannel(name)
+            if channel is not None:
+                participant = yield self.store.getParticipantByProxy(
+                    name, proxyId)
+                if participant is not None:
+                    return channel, participant
+        raise NotFound("No such channel or participant")
+
+    # Service level: discovery and creation
+
+    def mayCreate(self, requester):
+        return access.mayCreate(requester.userhost(), requester.host,
+                                self.settings.creators, self.operators)
+
+    @defer.inlineCallbacks
+    def mayDiscover(self, channel, requester):
+        """
+        Tell whether C{requester} may see the channel in listings and disco
+        (DISCO-7, CHAN-1, AMB-52): the Allowed set and above; an ad hoc
+        channel only to its participants and owners.
+        """
+        role = yield self.roleOf(channel, requester)
+        if channel.adhoc:
+            return role >= access.PARTICIPANT
+        return role >= access.ALLOWED
+
+    @defer.inlineCallbacks
+    def listChannels(self, requester):
+        """
+        Return the names of the channels C{requester} may discover.
+        """
+        if not self.settings.searchable:
+            return []
+        names = []
+        for channel in (yield self.store.listChannels()):
+            if channel.adhoc:
+                continue
+            if (yield self.mayDiscover(channel, requester)):
+                names.append(channel.name)
+        return sorted(names)
+
+    @defer.inlineCallbacks
+    def discoverChannel(self, name, requester):
+        """
+        Return the channel for a disco query, checking the requester may see
+        it (CHAN-4: unknown → C{item-not-found}, hidden →
+        C{not-authorized}).
+        """
+        channel = yield self.getChannel(name)
+        if not (yield self.mayDiscover(channel, requester)):
+            raise NotAuthorized()
+        return channel
+
+    @defer.inlineCallbacks
+    def discoverNodes(self, name, requester):
+        """
+        Return the nodes of a channel that exist and that C{requester} may
+        subscribe to (CHAN-3).
+        """
+        channel = yield self.discoverChannel(name, requester)
+        role = yield self.roleOf(channel, requester)
+        return [node for node in access.presentNodes(channel)
+                if access.mayRead(channel, node, role)]
+
+    def _checkChannelName(self, name):
+        limit = self.limits.maxChannelNameLength
+        if len(name) > limit:
+            raise NotAcceptable("Channel name longer than %d" % (limit,))
+        try:
+            jid = JID(tuple=(name, self.domain, None))
+        except (InvalidFormat, UnicodeError, ValueError):
+            raise BadRequest("Not a valid channel name")
+        if jid.user != name:
+            # Channel names are stored in their prepared form only.
+            raise BadRequest("Channel name is not in canonical form")
+
+    @defer.inlineCallbacks
+    def create(self, requester, name, submitted=None):
+        """
+        Create a channel (CRE-1..8).
+
+        @param requester: the creating L{JID}.
+        @param name: the requested localpart, or C{None} for an ad hoc
+            channel (CRE-7).
+        @param submitted: C{(var, [values])} pairs of a configuration form.
+        @return: the channel name.
+        """
+        if not self.mayCreate(requester):
+            raise Forbidden("You may not create channels here")
+        adhoc = name is None
+        if adhoc:
+            name = yield self._freeAdhocName()
+        else:
+            self._checkChannelName(name)
+            parts = splitProxyLocalpart(name)
+            if parts is not None and \
+                    (yield self.store.getChannel(parts[1])) is not None:
+                raise BadRequest("Name would clash with a proxy JID")
+        creator = requester.userhost()
+        config, info = cfg.defaultConfig(creator), cfg.defaultInfo()
+        if submitted:
+            config, info = cfg.applyForm(config, info, submitted)
+        itemId = self.itemIds.next()
+        config["Last Change Made By"] = creator
+        record = ChannelRecord(name=name, config=config, info=info,
+                               configId=itemId, infoId=itemId, adhoc=adhoc,
+                               created=self.clock.seconds())
+        if (yield self.store.getChannel(name)) is not None:
+            raise Conflict("Channel exists")
+        yield self.store.createChannel(record)
+        return name
+
+    @defer.inlineCallbacks
+    def _freeAdhocName(self):
+        while True:
+            name = secrets.token_hex(5)
+            if (yield self.store.getChannel(name)) is None:
+                return name
+
+    @defer.inlineCallbacks
+    def destroy(self, requester, name):
+        """
+        Destroy a channel: owners and service operators only (CRE-9,
+        CRE-10).
+        """
+        channel = yield self.getChannel(name)
+        role = yield self.roleOf(channel, requester)
+        if role < access.OWNER:
+            raise Forbidden("Only owners may destroy a channel")
+        yield self.store.deleteChannel(name)
+
+    # Participation
+
+    def _failureReason(self, channel, node, role):
+        if node not in access.presentNodes(channel):
+            return "item-not-found"
+        if not access.mayRead(channel, node, role):
+            return "forbidden"
+        return None
+
+    @defer.inlineCallbacks
+    def join(self, requester, name, nodes, submittedPrefs=None):
+        """
+        Join a channel (JOIN-1..15).
+
+        @param requester: the L{JID} the join came from; the participant is
+            its bare JID.
+        @param nodes: the node names requested, as received.
+        @param submittedPrefs: C{(var, [values])} of a preferences form, or
+            C{None} when the join carried none.
+        """
+        channel = yield self.getChannel(name)
+        bare = requester.userhost()
+        if requester.host == self.domain or not requester.user:
+            raise Forbidden("Only user accounts may join")
+        role = yield self.roleOf(channel, requester)
+        if role < access.ALLOWED:
+            raise Forbidden("You are not allowed to join this channel")
+
+        effective = max(role, access.PARTICIPANT)
+        subscribed, failures = [], []
+        for requested in nodes:
+            node = ns.canonicalNode(requested)
+            reason = self._failureReason(channel, node, effective)
+            if reason is None:
+                if node not in subscribed:
+                    subscribed.append(node)
+            else:
+                failures.append((requested, reason))
+        if nodes and not subscribed:
+            reason = failures[0][1]
+            same = [n for n, r in failures if r == reason]
+            error = Forbidden if reason == "forbidden" else NotFound
+            raise error("No node could be subscribed", payload=same)
+
+        participant = yield self.store.getParticipant(name, bare)
+        prefs = participant.prefs if participant else userprefs.defaultPrefs()
+        if submittedPrefs is not None:
+            prefs = userprefs.applyPrefs(prefs, submittedPrefs)
+        prefs = userprefs.checkPrefs(channel, prefs)
+
+        if participant is None:
+            proxyId = yield self._proxyIdFor(name, bare)
+            participant = ParticipantRecord(
+                channel=name, jid=bare, proxyId=proxyId, prefs=prefs,
+                joined=self.clock.seconds())
+            yield self.store.saveParticipant(participant)
+            yield self.store.setSubscriptions(name, bare, subscribed)
+            yield self._notifyJoined(channel, participant)
+        else:
+            participant.prefs = prefs
+            yield self.store.saveParticipant(participant)
+            yield self.store.setSubscriptions(name, bare, subscribed)
+
+        return JoinResult(
+            proxyJID(participant.proxyId, name, self.domain), subscribed,
+            prefs if submittedPrefs is not None else None)
+
+    @defer.inlineCallbacks
+    def _proxyIdFor(self, name, bare):
+        """
+        Return the proxy identifier of C{bare} in channel C{name}: the one
+        it had before (PJID-3, same on rejoin), or a fresh random one that
+        was never issued and does not spell an existing channel (AMB-30).
+        """
+        proxyId = yield self.store.proxyIdFor(name, bare)
+        while proxyId is None:
+            candidate = generateProxyId()
+            local = "%s#%s" % (candidate, name)
+            if (yield self.store.getChannel(local)) is not None:
+                continue
+            if (yield self.store.reserveProxyId(name, bare, candidate)):
+                proxyId = candidate
+        return proxyId
+
+    @defer.inlineCallbacks
+    def _notify(self, channel, node, items):
+        if node not in access.presentNodes(channel):
+            return
+        recipients = yield self.store.getSubscribers(channel.name, node)
+        if recipients and self.notifier is not None:
+            self.notifier.itemsPublished(
+                self.channelJID(channel.name), node, items, recipients)
+
+    @defer.inlineCallbacks
+    def _notifyRetract(self, channel, node, itemIds):
+        if node not in access.presentNodes(channel):
+            return
+        recipients = yield self.store.getSubscribers(channel.name, node)
+        if recipients and self.notifier is not None:
+            self.notifier.itemsRetracted(
+                self.channelJID(channel.name), node, itemIds, recipients)
+
+    @defer.inlineCallbacks
+    def _notifyJoined(self, channel, participant):
+        yield self._notify(channel, ns.NODE_PARTICIPANTS, [
+            views.participantItem(participant, self.domain, withNick=False)])
+        yield self._notify(channel, ns.NODE_JIDMAP, [
+            views.jidmapItem(participant, self.domain)])
+        yield self._notify(channel, ns.NODE_JIDMAP_VISIBLE, [
+            views.jidmapVisibleItem(participant, self.domain)])
+
+    @defer.inlineCallbacks
+    def requireParticipant(self, name, requester):
+        """
+        Return C{(channel, participant)} or fail with L{Forbidden} when the
+        requester's bare JID is not a participant.
+        """
+        channel = yield self.getChannel(name)
+        participant = yield self.store.getParticipant(
+            name, requester.userhost())
+        if participant is None:
+            raise Forbidden("You are not a participant of this channel")
+        return channel, participant
+
+    @defer.inlineCallbacks
+    def updateSubscription(self, requester, name, subscribe, unsubscribe):
+        """
+        Add and remove node subscriptions of a participant (JOIN-16, 17).
+
+        @return: C{(subscribed, unsubscribed)} node lists.
+        """
+        channel, participant = yield self.requireParticipant(name, requester)
+        role = yield self.roleOf(channel, requester)
+        added = []
+        for requested in subscribe:
+            node = ns.canonicalNode(requested)
+            if self._failureReason(channel, node, role) is None and \
+                    node not in added:
+                added.append(node)
+        removed = [ns.canonicalNode(n) for n in unsubscribe]
+        if subscribe and not added:
+            raise Forbidden("No node could be subscribed")
+        yield self.store.addSubscriptions(name, participant.jid, added)
+        yield self.store.removeSubscriptions(name, participant.jid, removed)
+        return added, removed
+
+    @defer.inlineCallbacks
+    def leave(self, requester, name):
+        """
+        Leave a channel (JOIN-18..23): unsubscribe from every node, remove
+        the participants and jidmap items with notifications; the proxy
+        identifier stays reserved.  Leaving a channel one is not in
+        succeeds.
+        """
+        channel = yield self.getChannel(name)
+        bare = requester.userhost()
+        participant = yield self.store.getParticipant(name, bare)
+        yield self.store.removeSubscriptions(name, bare)
+        if participant is None:
+            return
+        yield self.store.removeParticipant(name, bare)
+        itemId = proxyJID(participant.proxyId, name, self.domain)
+        for node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
+                     ns.NODE_JIDMAP_VISIBLE):
+            yield self._notifyRetract(channel, node, [itemId])
+
+    # Nicks
+
+    @defer.inlineCallbacks
+    def setNick(self, requester, name, nick):
+        """
+        Set a participant's nick (NICK-1..6).
+
+        @param nick: the requested nick; empty or C{None} asks the channel
+            to assign one (NICK-4).
+        @return: the nick assigned.
+        """
+        channel, participant = yield self.requireParticipant(name, requester)
+        if nick is None or not nick.strip():
+            nick = generateNick()
+        nick = enforceNick(nick, self.limits.maxNickLength)
+        yield self._assignNick(channel, participant, nick)
+        return nick
+
+    @defer.inlineCallbacks
+    def _assignNick(self, channel, participant, nick):
+        key = nickKey(nick)
+        holder = yield self.store.getParticipantByNick(channel.name, key)
+        if holder is not None and holder.jid != participant.jid:
+            raise Conflict("Nick in use")
+        if participant.nick == nick:
+            return
+        participant.nick, participant.nickKey = nick, key
+        yield self.store.saveParticipant(participant)
+        yield self._notify(channel, ns.NODE_PARTICIPANTS, [
+            views.participantItem(participant, self.domain)])
+
+    @defer.inlineCallbacks
+    def ensureNick(self, channel, participant):
+        """
+        Give a participant without nick a generated one before it speaks
+        (NICK-5, AMB-21).
+        """
+        while participant.nick is None:
+            try:
+                yield self._assignNick(channel, participant, generateNick())
+            except Conflict:
+                participant.nick = None
+        return participant.nick
+
+    # Messages
+
+    @defer.inlineCallbacks
+    def prepareMessage(self, requester, name):
+        """
+        Check a groupchat message and prepare its reflection (MSG-1..7):
+        only participants may send (MSG-2); the sender gets a nick if it
+        has none; the archive id becomes the id of every copy.
+        """
+        channel, participant = yield self.requireParticipant(name, requester)
+        nick = yield self.ensureNick(channel, participant)
+        recipients = yield self.store.getSubscribers(name, ns.NODE_MESSAGES)
+        archiveId, stamp = self.archiveIds.next()
+        return Reflection(
+            channel=name, channelJID=self.channelJID(name),
+            archiveId=archiveId, stamp=stamp, nick=nick,
+            proxyJID=proxyJID(participant.proxyId, name, self.domain),
+            recipients=recipients, originator=participant.jid)
+
+    def archive(self, name, message):
+        """
+        Store an archive entry (MSG-4) and return a Deferred that fires
+        once it is stored.
+        """
+        return self.store.appendMessage(name, message)
+
+    # PubSub access
+
+    @defer.inlineCallbacks
+    def readItems(self, requester, name, node, itemIds=None, maxItems=None):
+        """
+        Return the items of a node the requester may read (PS-1, CHAN-5..8).
+
+        @param itemIds: only these items (XEP-0060 §6.5.8).
+        @param maxItems: only the last C{maxItems} items.
+        """
+        channel = yield self.getChannel(name)
+        node = ns.canonicalNode(node)
+        if node not in access.presentNodes(channel):
+            raise NotFound("No such node")
+        role = yield self.roleOf(channel, requester)
+        if not access.mayRead(channel, node, role):
+            raise Forbidden("You may not read this node")
+        participants = []
+        if node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
+                    ns.NODE_JIDMAP_VISIBLE):
+            participants = yield self.store.listParticipants(name)
+        items = views.nodeItems(channel, node, participants, self.domain)
+        if itemIds:
+            wanted = set(itemIds)
+            items = [item for item in items if item.id in wanted]
+        if maxItems is not None:
+            items = items[-maxItems:] if maxItems > 0 else []
+        return items
+
+    @defer.inlineCallbacks
+    def subscribeNode(self, requester, name, node, subscriber):
+        """
+        Subscribe directly to a node (PS-4, ACL-8): the subscriber must be
+        the requester's bare JID and the node's subscription value must let
+        the requester in.
+
+        @return: the canonical node name.
+        """
+        channel = yield self.getChannel(name)
+        node = ns.canonicalNode(node)
+        if subscriber.userhost() != requester.userhost():
+            raise BadRequest("Subscribe with your bare JID",
+                             appCondition=(ns.NS_PUBSUB_ERRORS,
+                                           "invalid-jid"))
+        if node not in access.presentNodes(channel):
+            raise NotFound("No such node")
+        role = yield self.roleOf(channel, requester)
+        if not access.mayRead(channel, node, role):
+            raise Forbidden("You may not subscribe to this node")
+        yield self.store.addSubscriptions(name, requester.userhost(), [node])
+        return node
+
+    @defer.inlineCallbacks
+    def unsubscribeNode(self, requester, name, node, subscriber):
+        channel = yield self.getChannel(name)
+        node = ns.canonicalNode(node)
+        if subscriber.userhost() != requester.userhost():
+            raise BadRequest("Unsubscribe with your bare JID",
+                             appCondition=(ns.NS_PUBSUB_ERRORS,
+                                           "invalid-jid"))
+        if node not in access.presentNodes(channel):
+            raise NotFound("No such node")
+        subscriptions = yield self.store.getSubscriptions(
+            name, requester.userhost())
+        if node not in subscriptions:
+            raise UnexpectedRequest(appCondition=(ns.NS_PUBSUB_ERRORS,
+                                                  "not-subscribed"))
+        yield self.store.removeSubscriptions(
+            name, requester.userhost(), [node])
+
+    @defer.inlineCallbacks
+    def checkArchiveAccess(self, requester, name, node):
+        """
+        Check that the requester may query the archive of C{node}: whoever
+        may read the node (MAM-5, AMB-48).
+
+        @return: the channel record.
+        """
+        channel = yield self.getChannel(name)
+        if node not in access.presentNodes(channel):
+            raise NotFound("No such node")
+        role = yield self.roleOf(channel, requester)
+        if not access.mayRead(channel, node, role):
+            raise Forbidden("You may not read this archive")
+        return channel

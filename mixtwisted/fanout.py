@@ -1,0 +1,76 @@
+"""
+Fan-out without waste: serialize a stanza once, address many copies.
+
+A message to N subscribers would cost N element trees and N serializations
+if built per recipient.  Instead the stanza is built and serialized once
+without a C{to}, and each copy is that string with C{to='…'} spliced in
+after the element name: the copies are byte-identical apart from the
+address.
+"""
+
+from twisted.words.xish.domish import escapeToXml
+from zope.interface import implementer
+
+from mixtwisted.interfaces import INotifier
+from mixtwisted.handlers.render import itemsEvent, retractEvent
+
+
+def serialize(element):
+    """
+    Serialize a stanza in the stream's default namespace (no C{xmlns} on
+    the stanza element itself).
+    """
+    return element.toXml(defaultUri=element.uri)
+
+
+class Template:
+    """
+    A serialized stanza, ready to be addressed.
+
+    @ivar xml: the stanza without C{to}.
+    """
+
+    __slots__ = ("xml", "_head", "_tail")
+
+    def __init__(self, xml):
+        self.xml = xml
+        cut = xml.index(" ") if " " in xml[:xml.index(">")] \
+            else xml.index(">")
+        self._head = xml[:cut] + " to='"
+        self._tail = "'" + xml[cut:]
+
+    def to(self, recipient):
+        """
+        Return the stanza addressed to C{recipient} (a JID string).
+        """
+        return self._head + escapeToXml(recipient, True) + self._tail
+
+    def sendTo(self, send, recipients):
+        """
+        Send one addressed copy per recipient through C{send}.
+        """
+        head, tail = self._head, self._tail
+        for recipient in recipients:
+            send(head + escapeToXml(recipient, True) + tail)
+
+
+@implementer(INotifier)
+class StanzaNotifier:
+    """
+    Distribute PubSub notifications (PS-5) as addressed copies of one
+    serialized event.
+
+    @param send: callable taking a serialized stanza (the stream manager's
+        C{send}).
+    """
+
+    def __init__(self, send):
+        self.send = send
+
+    def itemsPublished(self, channel, node, items, recipients):
+        Template(serialize(itemsEvent(channel, node, items))).sendTo(
+            self.send, recipients)
+
+    def itemsRetracted(self, channel, node, itemIds, recipients):
+        Template(serialize(retractEvent(channel, node, itemIds))).sendTo(
+            self.send, recipients)

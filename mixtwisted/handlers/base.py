@@ -1,0 +1,159 @@
+"""
+What every MIX protocol handler shares: the mapping from channel-logic
+errors to stanza errors, the IQ dispatch, and addressing helpers.
+"""
+
+from twisted.internet import defer
+from twisted.python import log
+from twisted.words.protocols.jabber.error import StanzaError
+from twisted.words.protocols.jabber.jid import InvalidFormat, JID
+from twisted.words.protocols.jabber.xmlstream import toResponse
+from twisted.words.xish import domish, xpath
+from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
+
+from mixtwisted.errors import BadRequest, MIXError, ServiceUnavailable
+
+
+class MIXStanzaError(StanzaError):
+    """
+    A stanza error whose response carries a chosen payload (or none)
+    instead of a copy of the request's children.
+
+    @ivar payload: element to put before C{<error/>}, or C{None}.
+    """
+
+    def __init__(self, condition, type=None, text=None, appCondition=None,
+                 payload=None):
+        StanzaError.__init__(self, condition, type=type, text=text,
+                             appCondition=appCondition)
+        self.payload = payload
+
+    def toResponse(self, stanza):
+        response = toResponse(stanza, stanzaType="error")
+        if self.payload is not None:
+            response.addChild(self.payload)
+        response.addChild(self.getElement())
+        return response
+
+
+def toStanzaError(exc, payload=None):
+    """
+    Map a L{MIXError} to the stanza error it stands for (ERR-7): the one
+    place where channel-logic errors meet XML.
+    """
+    appCondition = None
+    if exc.appCondition is not None:
+        uri, name = exc.appCondition[:2]
+        appCondition = domish.Element((uri, name))
+        for key, value in (exc.appCondition[2:3] or [{}])[0].items():
+            appCondition[key] = value
+    return MIXStanzaError(exc.condition, exc.errorType, exc.text,
+                          appCondition, payload)
+
+
+def errorResponse(stanza, exc):
+    """
+    Build the error response to C{stanza} for any exception: L{MIXError}
+    and L{StanzaError} map to their conditions, anything else becomes
+    C{internal-server-error} without details (no traceback on the wire)
+    and is logged.
+    """
+    if isinstance(exc, MIXError):
+        return toStanzaError(exc).toResponse(stanza)
+    if isinstance(exc, StanzaError):
+        return exc.toResponse(stanza)
+    log.err(exc, "Unexpected error handling a stanza")
+    return MIXStanzaError("internal-server-error", "wait").toResponse(stanza)
+
+
+def parseJID(text):
+    """
+    Parse a JID attribute; a missing or malformed one is a C{bad-request}.
+    """
+    if not text:
+        raise BadRequest("Missing JID")
+    try:
+        return JID(text)
+    except (InvalidFormat, UnicodeError, ValueError):
+        raise BadRequest("Malformed JID")
+
+
+class MIXHandler(XMPPHandler):
+    """
+    Base of the MIX handlers.
+
+    @ivar channels: the L{mixtwisted.channels.ChannelService}.
+    """
+
+    def __init__(self, channels):
+        XMPPHandler.__init__(self)
+        self.channels = channels
+
+    @property
+    def domain(self):
+        return self.channels.domain
+
+    def addresses(self, stanza):
+        """
+        Return C{(sender, recipient)} JIDs of a stanza.
+
+        @raise BadRequest: for malformed addresses.
+        """
+        return parseJID(stanza.getAttribute("from")), \
+            parseJID(stanza.getAttribute("to"))
+
+    def isService(self, recipient):
+        return recipient.user is None and recipient.host == self.domain
+
+    def channelName(self, recipient):
+        """
+        Return the channel localpart a stanza is addressed to, or raise the
+        error for a stanza addressed elsewhere.
+        """
+        if recipient.host != self.domain:
+            raise ServiceUnavailable()
+        if recipient.user is None:
+            raise BadRequest("Address this request to a channel")
+        return recipient.user
+
+
+class MIXIQHandler(MIXHandler, IQHandlerMixin):
+    """
+    A handler of IQ requests, dispatched by C{iqHandlers} as in wokkel.
+
+    Handler methods may raise (or fail with) L{MIXError}; the mapping to a
+    stanza error happens here, once.  A handler method returns the
+    element(s) for the result, or C{None} for an empty result.
+    """
+
+    iqHandlers = {}
+
+    def connectionInitialized(self):
+        for query in self.iqHandlers:
+            self.xmlstream.addObserver(query, self.handleRequest)
+
+    def handleRequest(self, iq):
+        if iq.handled:
+            return
+        for query, method in self.iqHandlers.items():
+            if xpath.internQuery(query).matches(iq):
+                break
+        else:
+            return
+        iq.handled = True
+        d = defer.maybeDeferred(getattr(self, method), iq)
+        d.addCallback(self._toResult, iq)
+        d.addErrback(lambda failure: errorResponse(iq, failure.value))
+        d.addCallback(self.send)
+        d.addErrback(log.err, "Could not send a response")
+
+    @staticmethod
+    def _toResult(result, iq):
+        response = toResponse(iq, "result")
+        if result is not None:
+            if domish.IElement.providedBy(result):
+                response.addChild(result)
+            else:
+                for element in result:
+                    response.addChild(element)
+        return response

@@ -1,0 +1,107 @@
+"""
+Service discovery of the service and its channels (DISCO-*, CHAN-1..4).
+
+This is an L{IDisco} provider consulted by wokkel's C{DiscoHandler}; it is
+the only one, so the service never advertises generic PubSub (DISCO-4).
+"""
+
+from twisted.internet import defer
+from twisted.words.protocols.jabber.jid import JID
+from wokkel import data_form, disco
+from wokkel.subprotocols import XMPPHandler
+from zope.interface import implementer
+
+from mixtwisted import namespaces as ns
+from mixtwisted.errors import MIXError
+from mixtwisted.handlers.base import toStanzaError
+
+
+def _stanzaErrors(failure):
+    failure.trap(MIXError)
+    raise toStanzaError(failure.value)
+
+
+def mirrorForms(domain):
+    """
+    The XEP-0128 forms naming the MUC mirror, one per FORM_TYPE the specs
+    use (MUC-3, AMB-40).
+    """
+    forms = []
+    for formType in (ns.NS_MIX_SERVICEINFO, ns.NS_MIX_MUC_MIRROR):
+        form = data_form.Form("result", formNamespace=formType)
+        form.addField(data_form.Field(
+            "jid-single", var="muc-mirror", values=[domain],
+            label="Location of MUC mirror service"))
+        forms.append(form)
+    return forms
+
+
+@implementer(disco.IDisco)
+class MIXDisco(XMPPHandler):
+    """
+    Answer disco#info and disco#items for the service and its channels.
+    """
+
+    def __init__(self, channels):
+        XMPPHandler.__init__(self)
+        self.channels = channels
+        self.settings = channels.settings
+
+    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
+        if target.host != self.channels.domain or target.resource:
+            return defer.succeed([])
+        if target.user is None:
+            return defer.succeed(
+                self._serviceInfo(requestor) if not nodeIdentifier else [])
+        d = self._channelInfo(requestor, target, nodeIdentifier)
+        d.addErrback(_stanzaErrors)
+        return d
+
+    def _serviceInfo(self, requestor):
+        info = [disco.DiscoIdentity("conference", "text", self.settings.name),
+                disco.DiscoFeature(ns.NS_MIX),
+                disco.DiscoFeature(ns.NS_DISCO_INFO),
+                disco.DiscoFeature(ns.NS_DISCO_ITEMS)]
+        if self.settings.searchable:
+            info.append(disco.DiscoFeature(ns.NS_MIX_SEARCHABLE))
+        if self.channels.mayCreate(requestor):
+            info.append(disco.DiscoFeature(ns.NS_MIX_CREATE))
+        if self.settings.mucMirror:
+            info.extend(mirrorForms(self.settings.mucMirror))
+        return info
+
+    @defer.inlineCallbacks
+    def _channelInfo(self, requestor, target, nodeIdentifier):
+        if nodeIdentifier not in ("", ns.MIX_DISCO_NODE):
+            return []
+        channel, participant = yield self.channels.resolveProxy(target.user)
+        if participant is not None:
+            return []
+        yield self.channels.discoverChannel(channel.name, requestor)
+        name = channel.info.get("Name") or channel.name
+        return [disco.DiscoIdentity("conference", "mix", name),
+                disco.DiscoFeature(ns.NS_MIX),
+                disco.DiscoFeature(ns.NS_MAM2),
+                disco.DiscoFeature(ns.NS_MAM1),
+                disco.DiscoFeature(ns.NS_DISCO_INFO),
+                disco.DiscoFeature(ns.NS_DISCO_ITEMS)]
+
+    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
+        if target.host != self.channels.domain or target.resource:
+            return defer.succeed([])
+        if target.user is None:
+            if nodeIdentifier:
+                return defer.succeed([])
+            d = self.channels.listChannels(requestor)
+            d.addCallback(lambda names: [
+                disco.DiscoItem(JID(self.channels.channelJID(name)))
+                for name in names])
+            return d
+        if nodeIdentifier not in ("", ns.MIX_DISCO_NODE):
+            return defer.succeed([])
+        d = self.channels.discoverNodes(target.user, requestor)
+        channelJID = JID(tuple=(target.user, target.host, None))
+        d.addCallback(lambda nodes: [
+            disco.DiscoItem(channelJID, node) for node in nodes])
+        d.addErrback(_stanzaErrors)
+        return d

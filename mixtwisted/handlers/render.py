@@ -1,0 +1,142 @@
+"""
+Rendering of node items, data forms and PubSub events into XML, and
+reading of submitted data forms.
+
+The channel logic hands out plain payloads (L{mixtwisted.nodes}); this is
+where they become elements.
+"""
+
+import uuid
+
+from twisted.words.xish import domish
+from wokkel import data_form
+
+from mixtwisted import namespaces as ns
+from mixtwisted.errors import BadRequest
+from mixtwisted.nodes import FormPayload, JIDPayload, ParticipantPayload
+
+
+def renderForm(fields, formType="result", formNamespace=ns.NS_MIX):
+    """
+    Render C{(Field, value)} pairs as a data form with FORM_TYPE
+    C{urn:xmpp:mix:1}; fields without a value are left out of a C{result}.
+    """
+    form = data_form.Form(formType, formNamespace=formNamespace)
+    for spec, value in fields:
+        if value is None or value == ():
+            if formType == "result":
+                continue
+        if spec.kind == "boolean":
+            values = [value] if value is not None else []
+        elif isinstance(value, (tuple, list)):
+            values = list(value)
+        elif value is None:
+            values = []
+        else:
+            values = [value]
+        options = [data_form.Option(o) for o in spec.options] \
+            if formType == "form" else None
+        form.addField(data_form.Field(
+            spec.kind, var=spec.var, values=values,
+            label=spec.label if formType == "form" else None,
+            options=options))
+    return form.toElement()
+
+
+def renderPayload(payload):
+    """
+    Render an item payload (L{mixtwisted.nodes}) as an element, or C{None}.
+    """
+    if isinstance(payload, ParticipantPayload):
+        element = domish.Element((ns.NS_MIX, "participant"))
+        if payload.nick is not None:
+            element.addElement("nick", content=payload.nick)
+        return element
+    if isinstance(payload, JIDPayload):
+        element = domish.Element((ns.NS_MIX, "participant"))
+        element.addElement("jid", content=payload.jid)
+        return element
+    if isinstance(payload, FormPayload):
+        return renderForm(payload.fields)
+    return None
+
+
+def renderItem(item, uri=ns.NS_PUBSUB):
+    """
+    Render a L{mixtwisted.nodes.NodeItem} as a PubSub C{<item/>} (never
+    with C{xmlns='urn:xmpp:mix:1'}, AMB-27).
+    """
+    element = domish.Element((uri, "item"))
+    element["id"] = item.id
+    payload = renderPayload(item.payload)
+    if payload is not None:
+        element.addChild(payload)
+    return element
+
+
+def itemsEvent(channelJID, node, items):
+    """
+    Build the body of a PubSub notification of published items (PS-5), to
+    be addressed per recipient.
+    """
+    message = domish.Element((None, "message"))
+    message["from"] = channelJID
+    message["id"] = uuid.uuid4().hex
+    event = message.addElement((ns.NS_PUBSUB_EVENT, "event"))
+    itemsElement = event.addElement("items")
+    itemsElement["node"] = node
+    for item in items:
+        itemsElement.addChild(renderItem(item, ns.NS_PUBSUB_EVENT))
+    return message
+
+
+def retractEvent(channelJID, node, itemIds):
+    """
+    Build a PubSub retract notification (JOIN-19, JOIN-21).
+    """
+    message = domish.Element((None, "message"))
+    message["from"] = channelJID
+    message["id"] = uuid.uuid4().hex
+    event = message.addElement((ns.NS_PUBSUB_EVENT, "event"))
+    itemsElement = event.addElement("items")
+    itemsElement["node"] = node
+    for itemId in itemIds:
+        itemsElement.addElement("retract")["id"] = itemId
+    return message
+
+
+def readForm(element, formType=ns.NS_MIX, required=True):
+    """
+    Read a submitted data form into C{(var, [values])} pairs, repeated
+    fields kept (AMB-8).
+
+    @param element: the C{<x xmlns='jabber:x:data'/>} element.
+    @raise BadRequest: when it is not a C{submit} form of C{formType}.
+    """
+    if element.getAttribute("type", "submit") != "submit":
+        raise BadRequest("Expected a submit form")
+    fields = []
+    formTypes = []
+    for child in element.elements(ns.NS_DATA, "field"):
+        var = child.getAttribute("var")
+        if not var:
+            raise BadRequest("Form field without var")
+        values = [str(v) for v in child.elements(ns.NS_DATA, "value")]
+        if var == "FORM_TYPE":
+            formTypes.extend(v.strip() for v in values)
+            continue
+        fields.append((var, values))
+    if formTypes and formTypes != [formType]:
+        raise BadRequest("Unexpected FORM_TYPE")
+    if required and not formTypes:
+        raise BadRequest("Form without FORM_TYPE")
+    return fields
+
+
+def findForm(element):
+    """
+    Return the first data form child of C{element}, or C{None}.
+    """
+    for child in element.elements(ns.NS_DATA, "x"):
+        return child
+    return None

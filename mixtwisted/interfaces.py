@@ -1,0 +1,213 @@
+"""
+Interfaces of mixtwisted, in one place.
+
+Storage is split by what it keeps.  Every method returns a L{Deferred}, so a
+store may do I/O (PostgreSQL) or not (memory) without the channel logic
+knowing.  A store implements all of the storage interfaces; the contract
+tests in C{tests/storetests.py} are run against each implementation.
+"""
+
+from zope.interface import Attribute, Interface
+
+
+class IChannelStorage(Interface):
+    """
+    Channels and their configuration and information.
+    """
+
+    def createChannel(record):
+        """
+        Store a new channel.
+
+        @type record: L{mixtwisted.records.ChannelRecord}
+        @return: Deferred that fires with C{None}, or fails with
+            L{mixtwisted.errors.Conflict} if the name is taken.
+        """
+
+    def getChannel(name):
+        """
+        @return: Deferred firing with a copy of the
+            L{mixtwisted.records.ChannelRecord}, or C{None}.
+        """
+
+    def updateChannel(record):
+        """
+        Replace the configuration and information of an existing channel.
+
+        @return: Deferred firing with C{None}; fails with
+            L{mixtwisted.errors.NotFound} for an unknown channel.
+        """
+
+    def deleteChannel(name):
+        """
+        Remove a channel with its participants, subscriptions and archive.
+
+        Proxy identifiers issued in the channel stay reserved (PJID-3).
+
+        @return: Deferred firing with C{True} if it existed.
+        """
+
+    def listChannels():
+        """
+        @return: Deferred firing with a list of every
+            L{mixtwisted.records.ChannelRecord}.
+        """
+
+
+class IParticipantStorage(Interface):
+    """
+    Participants and the proxy identifiers issued to them.
+    """
+
+    def getParticipant(channel, jid):
+        """
+        @param jid: real bare JID, as a string.
+        @return: Deferred firing with a copy of the
+            L{mixtwisted.records.ParticipantRecord}, or C{None}.
+        """
+
+    def getParticipantByProxy(channel, proxyId):
+        """
+        @return: Deferred firing with the participant whose proxy
+            identifier is C{proxyId}, or C{None}.
+        """
+
+    def getParticipantByNick(channel, nickKey):
+        """
+        @return: Deferred firing with the participant whose nick has the
+            comparison key C{nickKey}, or C{None}.
+        """
+
+    def listParticipants(channel):
+        """
+        @return: Deferred firing with the participants, in join order.
+        """
+
+    def saveParticipant(record):
+        """
+        Insert or update a participant (nick, preferences).
+
+        @return: Deferred firing with C{None}; fails with
+            L{mixtwisted.errors.Conflict} if another participant has the
+            same nick key.
+        """
+
+    def removeParticipant(channel, jid):
+        """
+        Remove a participant; its proxy identifier stays reserved for it.
+
+        @return: Deferred firing with C{True} if it was a participant.
+        """
+
+    def proxyIdFor(channel, jid):
+        """
+        Return the proxy identifier issued to C{jid} in C{channel} before,
+        also after it left (PJID-3).
+
+        @return: Deferred firing with the identifier or C{None}.
+        """
+
+    def reserveProxyId(channel, jid, proxyId):
+        """
+        Bind a new proxy identifier to C{jid} in C{channel}, forever.
+
+        @return: Deferred firing with C{True}, or C{False} when the
+            identifier was ever issued in this channel (the caller draws
+            another one).
+        """
+
+
+class ISubscriptionStorage(Interface):
+    """
+    Node subscriptions, by bare JID (participants and others, PS-4).
+    """
+
+    def setSubscriptions(channel, jid, nodes):
+        """
+        Replace the set of nodes C{jid} is subscribed to.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def addSubscriptions(channel, jid, nodes):
+        """
+        Add C{nodes} to the subscriptions of C{jid}.
+        """
+
+    def removeSubscriptions(channel, jid, nodes=None):
+        """
+        Remove C{nodes} (all when C{None}) from the subscriptions of C{jid}.
+        """
+
+    def getSubscriptions(channel, jid):
+        """
+        @return: Deferred firing with the C{set} of nodes C{jid} is
+            subscribed to.
+        """
+
+    def getSubscribers(channel, node):
+        """
+        @return: Deferred firing with a list of bare JID strings subscribed
+            to C{node}, in subscription order.
+        """
+
+
+class IArchiveStorage(Interface):
+    """
+    The channel's MAM archive (MAM-1).
+    """
+
+    def appendMessage(channel, message):
+        """
+        Add an entry.
+
+        @type message: L{mixtwisted.records.ArchivedMessage}
+        @return: Deferred firing with C{None} once the entry is stored.
+        """
+
+    def queryArchive(channel, query):
+        """
+        @type query: L{mixtwisted.records.ArchiveQuery}
+        @return: Deferred firing with a L{mixtwisted.records.ArchivePage}.
+        """
+
+    def hasArchived(channel, archiveId):
+        """
+        @return: Deferred firing with C{True} if C{archiveId} is an entry of
+            C{channel}'s archive (RSM C{after}/C{before} must name one).
+        """
+
+    def lastArchiveId():
+        """
+        @return: Deferred firing with the greatest archive id stored in any
+            channel, or C{None}; id generation resumes after it.
+        """
+
+
+class IMIXStorage(IChannelStorage, IParticipantStorage,
+                  ISubscriptionStorage, IArchiveStorage):
+    """
+    Everything a MIX service keeps.
+    """
+
+    name = Attribute("Short name of the backend, e.g. 'memory'.")
+
+
+class INotifier(Interface):
+    """
+    What the channel logic tells the protocol layer to distribute.
+
+    The channel logic calls these after a change is stored; the protocol
+    layer renders and sends the stanzas.  Recipients are bare JID strings.
+    """
+
+    def itemsPublished(channel, node, items, recipients):
+        """
+        Send a PubSub event with C{items} (a list of
+        L{mixtwisted.nodes.NodeItem}) of C{node} to C{recipients}.
+        """
+
+    def itemsRetracted(channel, node, itemIds, recipients):
+        """
+        Send a PubSub retract event for C{itemIds} to C{recipients}.
+        """

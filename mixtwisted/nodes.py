@@ -1,0 +1,128 @@
+"""
+The contents of the channel nodes, as views over the channel's state.
+
+Nodes are not stored item by item: the participants, jidmap, info and config
+items are derived from the channel and participant records whenever they
+are read or notified.  Payloads are plain objects; the protocol layer
+(L{mixtwisted.handlers.render}) turns them into XML.
+"""
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from mixtwisted import config as cfg
+from mixtwisted import namespaces as ns
+from mixtwisted.proxy import proxyJID
+
+
+@dataclass(frozen=True)
+class ParticipantPayload:
+    """C{<participant><nick/></participant>} of the participants node."""
+    nick: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class JIDPayload:
+    """C{<participant><jid/></participant>} of jidmap and jidmap-visible."""
+    jid: str
+
+
+@dataclass(frozen=True)
+class FormPayload:
+    """
+    A C{result} data form with FORM_TYPE C{urn:xmpp:mix:1}.
+
+    @ivar fields: C{(Field, value)} pairs in form order.
+    """
+    fields: Tuple
+
+
+@dataclass(frozen=True)
+class NodeItem:
+    """
+    One item of a node: its id and payload (C{None}: no payload, as in the
+    allowed and banned nodes).
+    """
+    id: str
+    payload: object = None
+
+
+def participantItem(participant, domain, withNick=True):
+    """
+    The participants node item of a participant (NODE-3).  The join
+    notification carries no nick (JOIN-7): pass C{withNick=False}.
+    """
+    jid = proxyJID(participant.proxyId, participant.channel, domain)
+    nick = participant.nick if withNick else None
+    return NodeItem(jid, ParticipantPayload(nick))
+
+
+def jidmapItem(participant, domain):
+    """
+    The jidmap node item: proxy JID to real bare JID (NODE-5).
+    """
+    jid = proxyJID(participant.proxyId, participant.channel, domain)
+    return NodeItem(jid, JIDPayload(participant.jid))
+
+
+def sharesJID(participant):
+    """
+    Tell whether a participant's preference shows its JID in a
+    jid-maybe-visible channel (VIS-3).
+    """
+    return participant.prefs.get("JID Visibility") in (
+        "always", "prefer visible")
+
+
+def jidmapVisibleItem(participant, domain):
+    """
+    The jidmap-visible item: the real JID when the participant shares it,
+    otherwise the proxy JID itself (NODE-7).
+    """
+    jid = proxyJID(participant.proxyId, participant.channel, domain)
+    return NodeItem(jid, JIDPayload(
+        participant.jid if sharesJID(participant) else jid))
+
+
+def infoItem(channel):
+    """
+    The information node item, every field with its current value (CHAN-5,
+    AMB-10).
+    """
+    fields = tuple((spec, channel.info.get(spec.var, spec.default))
+                   for spec in cfg.INFO_FIELDS)
+    return NodeItem(channel.infoId, FormPayload(fields))
+
+
+def configItem(channel):
+    """
+    The configuration node item with every option the channel uses,
+    defaults included (NODE-12).
+    """
+    fields = tuple((spec, channel.config.get(spec.var, spec.default))
+                   for spec in cfg.CONFIG_FIELDS)
+    return NodeItem(channel.configId, FormPayload(fields))
+
+
+def nodeItems(channel, node, participants, domain):
+    """
+    Return every current item of C{node}.
+
+    Messages and presence hold no PubSub items here (NODE-2; presence items
+    come with the presence feature).
+    """
+    if node == ns.NODE_PARTICIPANTS:
+        return [participantItem(p, domain) for p in participants]
+    if node == ns.NODE_JIDMAP:
+        return [jidmapItem(p, domain) for p in participants]
+    if node == ns.NODE_JIDMAP_VISIBLE:
+        return [jidmapVisibleItem(p, domain) for p in participants]
+    if node == ns.NODE_INFO:
+        return [infoItem(channel)]
+    if node == ns.NODE_CONFIG:
+        return [configItem(channel)]
+    if node == ns.NODE_ALLOWED:
+        return [NodeItem(i) for i in channel.allowed]
+    if node == ns.NODE_BANNED:
+        return [NodeItem(i) for i in channel.banned]
+    return []

@@ -1,0 +1,3 @@
+"""
+Storage backends, each implementing L{mixtwisted.interfaces.IMIXStorage}.
+"""

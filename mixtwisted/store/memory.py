@@ -1,0 +1,183 @@
+"""
+The in-memory store: the embedded default.
+
+Everything lives in dictionaries of this object; nothing survives a restart.
+Every method returns an already-fired Deferred, so the channel logic runs
+the same code paths as with a database store.
+"""
+
+from bisect import bisect_left
+
+from twisted.internet import defer
+from zope.interface import implementer
+
+from mixtwisted.errors import Conflict, NotFound
+from mixtwisted.interfaces import IMIXStorage
+from mixtwisted.store.paging import page
+
+
+@implementer(IMIXStorage)
+class MemoryStore:
+    """
+    Keep channels, participants, subscriptions and archives in memory.
+    """
+
+    name = "memory"
+
+    def __init__(self):
+        self._channels = {}
+        # channel -> real bare JID -> ParticipantRecord
+        self._participants = {}
+        # channel -> proxyId -> real bare JID (kept after leave: PJID-3)
+        self._proxyIds = {}
+        # channel -> real bare JID -> proxyId
+        self._proxyOf = {}
+        # channel -> node -> dict(jid -> None), insertion ordered
+        self._subscribers = {}
+        # channel -> list of ArchivedMessage, ascending ids
+        self._archives = {}
+        self._lastArchiveId = None
+
+    # IChannelStorage
+
+    def createChannel(self, record):
+        if record.name in self._channels:
+            return defer.fail(Conflict("Channel exists"))
+        self._channels[record.name] = record.copy()
+        self._participants[record.name] = {}
+        self._subscribers[record.name] = {}
+        self._archives[record.name] = []
+        self._proxyIds.setdefault(record.name, {})
+        self._proxyOf.setdefault(record.name, {})
+        return defer.succeed(None)
+
+    def getChannel(self, name):
+        record = self._channels.get(name)
+        return defer.succeed(record.copy() if record else None)
+
+    def updateChannel(self, record):
+        if record.name not in self._channels:
+            return defer.fail(NotFound("No such channel"))
+        self._channels[record.name] = record.copy()
+        return defer.succeed(None)
+
+    def deleteChannel(self, name):
+        existed = self._channels.pop(name, None) is not None
+        self._participants.pop(name, None)
+        self._subscribers.pop(name, None)
+        self._archives.pop(name, None)
+        return defer.succeed(existed)
+
+    def listChannels(self):
+        return defer.succeed([r.copy() for r in self._channels.values()])
+
+    # IParticipantStorage
+
+    def getParticipant(self, channel, jid):
+        record = self._participants.get(channel, {}).get(jid)
+        return defer.succeed(record.copy() if record else None)
+
+    def getParticipantByProxy(self, channel, proxyId):
+        jid = self._proxyIds.get(channel, {}).get(proxyId)
+        if jid is None:
+            return defer.succeed(None)
+        return self.getParticipant(channel, jid)
+
+    def getParticipantByNick(self, channel, nickKey):
+        for record in self._participants.get(channel, {}).values():
+            if record.nickKey == nickKey:
+                return defer.succeed(record.copy())
+        return defer.succeed(None)
+
+    def listParticipants(self, channel):
+        return defer.succeed(
+            [r.copy() for r in self._participants.get(channel, {}).values()])
+
+    def saveParticipant(self, record):
+        participants = self._participants.get(record.channel)
+        if participants is None:
+            return defer.fail(NotFound("No such channel"))
+        if record.nickKey is not None:
+            for other in participants.values():
+                if other.jid != record.jid and other.nickKey == record.nickKey:
+                    return defer.fail(Conflict("Nick in use"))
+        participants[record.jid] = record.copy()
+        return defer.succeed(None)
+
+    def removeParticipant(self, channel, jid):
+        removed = self._participants.get(channel, {}).pop(jid, None)
+        return defer.succeed(removed is not None)
+
+    def proxyIdFor(self, channel, jid):
+        return defer.succeed(self._proxyOf.get(channel, {}).get(jid))
+
+    def reserveProxyId(self, channel, jid, proxyId):
+        issued = self._proxyIds.setdefault(channel, {})
+        if proxyId in issued:
+            return defer.succeed(False)
+        issued[proxyId] = jid
+        self._proxyOf.setdefault(channel, {})[jid] = proxyId
+        return defer.succeed(True)
+
+    # ISubscriptionStorage
+
+    def _nodes(self, channel):
+        nodes = self._subscribers.get(channel)
+        if nodes is None:
+            raise NotFound("No such channel")
+        return nodes
+
+    def setSubscriptions(self, channel, jid, nodes):
+        self.removeSubscriptions(channel, jid)
+        return self.addSubscriptions(channel, jid, nodes)
+
+    def addSubscriptions(self, channel, jid, nodes):
+        try:
+            table = self._nodes(channel)
+        except NotFound as e:
+            return defer.fail(e)
+        for node in nodes:
+            table.setdefault(node, {})[jid] = None
+        return defer.succeed(None)
+
+    def removeSubscriptions(self, channel, jid, nodes=None):
+        table = self._subscribers.get(channel, {})
+        for node in (table if nodes is None else nodes):
+            table.get(node, {}).pop(jid, None)
+        return defer.succeed(None)
+
+    def getSubscriptions(self, channel, jid):
+        table = self._subscribers.get(channel, {})
+        return defer.succeed(
+            set(node for node, jids in table.items() if jid in jids))
+
+    def getSubscribers(self, channel, node):
+        return defer.succeed(
+            list(self._subscribers.get(channel, {}).get(node, ())))
+
+    # IArchiveStorage
+
+    def appendMessage(self, channel, message):
+        archive = self._archives.get(channel)
+        if archive is None:
+            return defer.fail(NotFound("No such channel"))
+        archive.append(message)
+        if archive[-1:] and len(archive) > 1 and \
+                archive[-2].archiveId > message.archiveId:
+            archive.sort(key=lambda m: m.archiveId)
+        if self._lastArchiveId is None or \
+                message.archiveId > self._lastArchiveId:
+            self._lastArchiveId = message.archiveId
+        return defer.succeed(None)
+
+    def queryArchive(self, channel, query):
+        return defer.succeed(page(self._archives.get(channel, ()), query))
+
+    def hasArchived(self, channel, archiveId):
+        archive = self._archives.get(channel, ())
+        ids = [m.archiveId for m in archive]
+        index = bisect_left(ids, archiveId)
+        return defer.succeed(index < len(ids) and ids[index] == archiveId)
+
+    def lastArchiveId(self):
+        return defer.succeed(self._lastArchiveId)

@@ -1,0 +1,192 @@
+"""
+Putting a MIX service together: store, channel logic, protocol handlers and
+the XEP-0114 component connection.
+
+L{makeHandlers} builds the parts that do not touch sockets (tests attach
+them to a stub stream); L{makeComponent} adds the connection to an XMPP
+server and is what the C{twistd mix} plugin and embedding code call.
+"""
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.python import log
+from twisted.words.protocols.jabber import component as jcomponent
+from twisted.words.protocols.jabber import xmlstream
+from wokkel import component as wcomponent
+from wokkel.disco import DiscoHandler
+
+from mixtwisted.channels import ChannelService
+from mixtwisted.fanout import StanzaNotifier
+from mixtwisted.handlers.disco import MIXDisco
+from mixtwisted.handlers.fallback import FallbackHandler
+from mixtwisted.handlers.management import ManagementHandler
+from mixtwisted.handlers.mam import MAMHandler
+from mixtwisted.handlers.messages import MessageHandler
+from mixtwisted.handlers.participation import ParticipationHandler
+from mixtwisted.handlers.pubsub import ChannelPubSubService
+from mixtwisted.store.memory import MemoryStore
+
+BACKENDS = ("memory",)
+
+
+def makeStore(settings):
+    """
+    Return the store named by C{settings.backend}.
+
+    @raise ValueError: for a backend this version does not provide.
+    """
+    if settings.backend == "memory":
+        return MemoryStore()
+    raise ValueError("Storage backend %r is not available in this version "
+                     "(available: %s)" % (settings.backend,
+                                          ", ".join(BACKENDS)))
+
+
+def makeHandlers(settings, store, clock, send):
+    """
+    Build the channel logic and the protocol handlers.
+
+    @param send: callable that sends a stanza (element or serialized
+        string); the notifier uses it.
+    @return: C{(channels, handlers)}; add the handlers to a stream manager.
+    """
+    channels = ChannelService(store, settings, clock, StanzaNotifier(send))
+    handlers = [
+        DiscoHandler(),
+        MIXDisco(channels),
+        ManagementHandler(channels),
+        ParticipationHandler(channels),
+        MessageHandler(channels),
+        MAMHandler(channels),
+        ChannelPubSubService(channels),
+        FallbackHandler(),
+    ]
+    return channels, handlers
+
+
+class ComponentFactory(xmlstream.XmlStreamFactory):
+    """
+    The reconnecting stream factory, saying clearly in the log when the
+    server cannot be reached or drops the connection, and when it will try
+    again (with exponential back-off up to C{maxDelay} seconds).
+    """
+
+    maxDelay = 60
+
+    def __init__(self, domain, secret, address):
+        xmlstream.XmlStreamFactory.__init__(
+            self, jcomponent.ConnectComponentAuthenticator(domain, secret))
+        self.address = address
+
+    def clientConnectionFailed(self, connector, reason):
+        xmlstream.XmlStreamFactory.clientConnectionFailed(
+            self, connector, reason)
+        log.msg("Cannot connect to the XMPP server at %s: %s; retrying in "
+                "%.0f s" % (self.address, reason.getErrorMessage(),
+                            self.delay))
+
+    def clientConnectionLost(self, connector, reason):
+        xmlstream.XmlStreamFactory.clientConnectionLost(
+            self, connector, reason)
+        if self.continueTrying:
+            log.msg("Lost the connection to the XMPP server at %s: %s; "
+                    "reconnecting in %.0f s" % (
+                        self.address, reason.getErrorMessage(), self.delay))
+
+
+class MIXComponent(wcomponent.Component):
+    """
+    wokkel's external component, with three changes:
+
+     - the stanzas queued while disconnected are bounded
+       (C{maxQueued}); past that they are dropped and the drop is logged
+       (wokkel queues without bound);
+     - a refused handshake is logged and retried with back-off instead of
+       stopping the service;
+     - the reactor is the one given (testable with a fake one).
+    """
+
+    def __init__(self, host, port, domain, secret, maxQueued, reactor=None):
+        factory = ComponentFactory(domain, secret, "%s:%d" % (host, port))
+        wcomponent.StreamManager.__init__(self, factory, reactor)
+        factory.clock = self._reactor
+        self.host, self.port, self.domain = host, port, domain
+        self.maxQueued = maxQueued
+        self.dropped = 0
+
+    def _connected(self, xs):
+        log.msg("Connected to %s:%d, authenticating as %s" % (
+            self.host, self.port, self.domain))
+        wcomponent.Component._connected(self, xs)
+
+    def _authd(self, xs):
+        log.msg("Component %s is online" % (self.domain,))
+        if self.dropped:
+            log.msg("%d stanzas were dropped while offline" % (self.dropped,))
+            self.dropped = 0
+        wcomponent.Component._authd(self, xs)
+
+    def initializationFailed(self, reason):
+        log.msg("The XMPP server refused the component handshake for %s "
+                "(check the domain and the secret): %s" % (
+                    self.domain, reason.getErrorMessage()))
+        if self.xmlstream is not None and self.xmlstream.transport:
+            self.xmlstream.transport.loseConnection()
+
+    def send(self, obj):
+        if self._initialized:
+            self.xmlstream.send(obj)
+        elif len(self._packetQueue) < self.maxQueued:
+            self._packetQueue.append(obj)
+        else:
+            if not self.dropped:
+                log.msg("Outgoing queue full (%d stanzas) while offline: "
+                        "dropping" % (self.maxQueued,))
+            self.dropped += 1
+
+    def _getConnection(self):
+        return self._reactor.connectTCP(self.host, self.port, self.factory)
+
+
+class _Startup(service.Service):
+    """
+    Run the channel logic's start-up before serving.
+    """
+
+    def __init__(self, channels):
+        self.channels = channels
+
+    def startService(self):
+        service.Service.startService(self)
+        d = defer.maybeDeferred(self.channels.start)
+        d.addErrback(log.err, "MIX service start-up failed")
+
+
+def makeComponent(settings, reactor=None, store=None):
+    """
+    Build a MIX service connected as an external component.
+
+    @param settings: L{mixtwisted.settings.Settings}.
+    @param reactor: the reactor (default: the global one).
+    @param store: an L{mixtwisted.interfaces.IMIXStorage} provider to use
+        instead of the one named by C{settings.backend} (for embedding).
+    @rtype: L{twisted.application.service.MultiService}
+    @raise ValueError: for an unsupported backend.
+    """
+    if reactor is None:
+        from twisted.internet import reactor
+    if store is None:
+        store = makeStore(settings)
+    top = service.MultiService()
+    component = MIXComponent(settings.rhost, settings.rport, settings.domain,
+                             settings.secret,
+                             settings.limits.maxQueuedStanzas, reactor)
+    component.logTraffic = settings.verbose
+    channels, handlers = makeHandlers(settings, store, reactor,
+                                      component.send)
+    for handler in handlers:
+        handler.setHandlerParent(component)
+    _Startup(channels).setServiceParent(top)
+    component.setServiceParent(top)
+    top.channels = channels
+    return top
