@@ -162,8 +162,8 @@ class MemoryStore:
         if archive is None:
             return defer.fail(NotFound("No such channel"))
         archive.append(message)
-        if archive[-1:] and len(archive) > 1 and \
-                archive[-2].archiveId > message.archiveId:
+        if len(archive) > 1 and archive[-2].archiveId > message.archiveId:
+            # Ids are issued in order; keep the list sorted if one is not.
             archive.sort(key=lambda m: m.archiveId)
         if self._lastArchiveId is None or \
                 message.archiveId > self._lastArchiveId:

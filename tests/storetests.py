@@ -1,0 +1,353 @@
+"""
+Contract tests of the storage interfaces (L{mixtwisted.interfaces}).
+
+One mixin per interface.  A store runs them by mixing them into a
+C{TestCase} with a C{makeStore} method (see C{tests/test_store_memory.py});
+tests return Deferreds, so a store that does real I/O runs them unchanged.
+"""
+
+from twisted.internet import defer
+from zope.interface.verify import verifyObject
+
+from mixtwisted.errors import Conflict, NotFound
+from mixtwisted.interfaces import (
+    IArchiveStorage, IChannelStorage, IMIXStorage, IParticipantStorage,
+    ISubscriptionStorage)
+from mixtwisted.records import (
+    ArchivedMessage, ArchiveQuery, ChannelRecord, ParticipantRecord)
+
+M = "urn:xmpp:mix:nodes:messages"
+P = "urn:xmpp:mix:nodes:participants"
+J = "urn:xmpp:mix:nodes:jidmap"
+
+
+class StoreTestBase:
+    """
+    Gives each test a fresh store with two channels, C{coven} and C{cave}.
+    """
+
+    def makeStore(self):
+        raise NotImplementedError()
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        self.store = yield self.makeStore()
+        yield self.store.createChannel(ChannelRecord(
+            name="coven", config={"Owner": ("hecate@example.org",)},
+            info={"Name": "Coven"}, configId="2020-01-01T00:00:00Z"))
+        yield self.store.createChannel(ChannelRecord(name="cave"))
+
+
+class ChannelStorageTests(StoreTestBase):
+    """
+    L{IChannelStorage}.
+    """
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(IChannelStorage, self.store))
+        self.assertTrue(verifyObject(IMIXStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_getChannel(self):
+        channel = yield self.store.getChannel("coven")
+        self.assertEqual(("coven", ("hecate@example.org",), "Coven"),
+                         (channel.name, channel.config["Owner"],
+                          channel.info["Name"]))
+
+    @defer.inlineCallbacks
+    def test_getChannelUnknown(self):
+        self.assertIdentical(None, (yield self.store.getChannel("nope")))
+
+    @defer.inlineCallbacks
+    def test_createConflict(self):
+        yield self.assertFailure(
+            self.store.createChannel(ChannelRecord(name="coven")), Conflict)
+
+    @defer.inlineCallbacks
+    def test_copies(self):
+        """
+        Changing a record changes nothing until it is saved.
+        """
+        channel = yield self.store.getChannel("coven")
+        channel.info["Name"] = "Changed"
+        again = yield self.store.getChannel("coven")
+        self.assertEqual("Coven", again.info["Name"])
+
+    @defer.inlineCallbacks
+    def test_updateChannel(self):
+        channel = yield self.store.getChannel("coven")
+        channel.info["Name"] = "Changed"
+        channel.banned = ("lear@example.org",)
+        yield self.store.updateChannel(channel)
+        again = yield self.store.getChannel("coven")
+        self.assertEqual(("Changed", ("lear@example.org",)),
+                         (again.info["Name"], again.banned))
+
+    @defer.inlineCallbacks
+    def test_updateUnknown(self):
+        yield self.assertFailure(
+            self.store.updateChannel(ChannelRecord(name="nope")), NotFound)
+
+    @defer.inlineCallbacks
+    def test_listChannels(self):
+        names = sorted(c.name for c in (yield self.store.listChannels()))
+        self.assertEqual(["cave", "coven"], names)
+
+    @defer.inlineCallbacks
+    def test_deleteChannel(self):
+        self.assertTrue((yield self.store.deleteChannel("coven")))
+        self.assertIdentical(None, (yield self.store.getChannel("coven")))
+        self.assertFalse((yield self.store.deleteChannel("coven")))
+
+    @defer.inlineCallbacks
+    def test_deleteDropsContents(self):
+        """
+        Deleting a channel drops its participants, subscriptions and
+        archive; re-creating it starts empty.
+        """
+        yield self.store.reserveProxyId("coven", "a@example.org", "abc")
+        yield self.store.saveParticipant(ParticipantRecord(
+            "coven", "a@example.org", "abc"))
+        yield self.store.setSubscriptions("coven", "a@example.org", [M])
+        yield self.store.appendMessage("coven", ArchivedMessage(
+            "0000000000000001-A", 1.0, M, None, "<message/>"))
+        yield self.store.deleteChannel("coven")
+        yield self.store.createChannel(ChannelRecord(name="coven"))
+        self.assertEqual([], (yield self.store.listParticipants("coven")))
+        self.assertEqual([], (yield self.store.getSubscribers("coven", M)))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(node=M))
+        self.assertEqual(0, page.count)
+
+
+class ParticipantStorageTests(StoreTestBase):
+    """
+    L{IParticipantStorage}.
+    """
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(IParticipantStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_saveAndGet(self):
+        yield self.store.saveParticipant(ParticipantRecord(
+            "coven", "a@example.org", "abc", nick="Witch", nickKey="witch",
+            prefs={"vCard": "allow"}))
+        record = yield self.store.getParticipant("coven", "a@example.org")
+        self.assertEqual(("abc", "Witch", {"vCard": "allow"}),
+                         (record.proxyId, record.nick, record.prefs))
+        self.assertIdentical(
+            None, (yield self.store.getParticipant("cave", "a@example.org")))
+
+    @defer.inlineCallbacks
+    def test_lookups(self):
+        yield self.store.reserveProxyId("coven", "a@example.org", "abc")
+        yield self.store.saveParticipant(ParticipantRecord(
+            "coven", "a@example.org", "abc", nick="Witch", nickKey="witch"))
+        byProxy = yield self.store.getParticipantByProxy("coven", "abc")
+        byNick = yield self.store.getParticipantByNick("coven", "witch")
+        self.assertEqual(("a@example.org", "a@example.org"),
+                         (byProxy.jid, byNick.jid))
+        self.assertIdentical(
+            None, (yield self.store.getParticipantByProxy("coven", "zzz")))
+        self.assertIdentical(
+            None, (yield self.store.getParticipantByNick("coven", "x")))
+
+    @defer.inlineCallbacks
+    def test_nickConflict(self):
+        yield self.store.saveParticipant(ParticipantRecord(
+            "coven", "a@example.org", "abc", nick="Witch", nickKey="witch"))
+        yield self.assertFailure(self.store.saveParticipant(ParticipantRecord(
+            "coven", "b@example.org", "def", nick="WITCH", nickKey="witch")),
+            Conflict)
+        # The same nick in another channel is fine.
+        yield self.store.saveParticipant(ParticipantRecord(
+            "cave", "b@example.org", "def", nick="WITCH", nickKey="witch"))
+
+    @defer.inlineCallbacks
+    def test_listInJoinOrder(self):
+        for jid, proxyId in (("b@example.org", "b1"), ("a@example.org", "a1"),
+                             ("c@example.org", "c1")):
+            yield self.store.saveParticipant(
+                ParticipantRecord("coven", jid, proxyId))
+        records = yield self.store.listParticipants("coven")
+        self.assertEqual(["b@example.org", "a@example.org", "c@example.org"],
+                         [r.jid for r in records])
+
+    @defer.inlineCallbacks
+    def test_remove(self):
+        yield self.store.saveParticipant(
+            ParticipantRecord("coven", "a@example.org", "abc"))
+        self.assertTrue(
+            (yield self.store.removeParticipant("coven", "a@example.org")))
+        self.assertFalse(
+            (yield self.store.removeParticipant("coven", "a@example.org")))
+        self.assertIdentical(
+            None, (yield self.store.getParticipant("coven", "a@example.org")))
+
+    @defer.inlineCallbacks
+    def test_proxyIdsKeptAndNeverReused(self):
+        """
+        PJID-3: an identifier stays bound to its JID after leave and is
+        never issued to anybody else.
+        """
+        self.assertTrue((yield self.store.reserveProxyId(
+            "coven", "a@example.org", "abc")))
+        yield self.store.saveParticipant(
+            ParticipantRecord("coven", "a@example.org", "abc"))
+        yield self.store.removeParticipant("coven", "a@example.org")
+        self.assertEqual("abc", (yield self.store.proxyIdFor(
+            "coven", "a@example.org")))
+        self.assertFalse((yield self.store.reserveProxyId(
+            "coven", "b@example.org", "abc")))
+        self.assertIdentical(None, (yield self.store.proxyIdFor(
+            "coven", "b@example.org")))
+        # Another channel has its own identifiers.
+        self.assertTrue((yield self.store.reserveProxyId(
+            "cave", "b@example.org", "abc")))
+
+    @defer.inlineCallbacks
+    def test_proxyIdsSurviveChannelDeletion(self):
+        """
+        PJID-3 (DEC): identifiers are not recycled when a channel is
+        destroyed and created again.
+        """
+        yield self.store.reserveProxyId("coven", "a@example.org", "abc")
+        yield self.store.deleteChannel("coven")
+        yield self.store.createChannel(ChannelRecord(name="coven"))
+        self.assertFalse((yield self.store.reserveProxyId(
+            "coven", "b@example.org", "abc")))
+
+
+class SubscriptionStorageTests(StoreTestBase):
+    """
+    L{ISubscriptionStorage}.
+    """
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(ISubscriptionStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_setAndGet(self):
+        yield self.store.setSubscriptions("coven", "a@example.org", [M, P])
+        yield self.store.setSubscriptions("coven", "b@example.org", [M])
+        self.assertEqual({M, P}, (yield self.store.getSubscriptions(
+            "coven", "a@example.org")))
+        self.assertEqual(["a@example.org", "b@example.org"],
+                         (yield self.store.getSubscribers("coven", M)))
+        self.assertEqual(["a@example.org"],
+                         (yield self.store.getSubscribers("coven", P)))
+        self.assertEqual([], (yield self.store.getSubscribers("cave", M)))
+
+    @defer.inlineCallbacks
+    def test_setReplaces(self):
+        yield self.store.setSubscriptions("coven", "a@example.org", [M, P])
+        yield self.store.setSubscriptions("coven", "a@example.org", [J])
+        self.assertEqual({J}, (yield self.store.getSubscriptions(
+            "coven", "a@example.org")))
+
+    @defer.inlineCallbacks
+    def test_addAndRemove(self):
+        yield self.store.addSubscriptions("coven", "a@example.org", [M])
+        yield self.store.addSubscriptions("coven", "a@example.org", [P, M])
+        yield self.store.removeSubscriptions("coven", "a@example.org", [M])
+        self.assertEqual({P}, (yield self.store.getSubscriptions(
+            "coven", "a@example.org")))
+        yield self.store.removeSubscriptions("coven", "a@example.org")
+        self.assertEqual(set(), (yield self.store.getSubscriptions(
+            "coven", "a@example.org")))
+
+    @defer.inlineCallbacks
+    def test_unknownChannel(self):
+        yield self.assertFailure(self.store.addSubscriptions(
+            "nope", "a@example.org", [M]), NotFound)
+
+
+def entry(n, node=M, sender="p1#coven@mix.example.org", itemId=None):
+    return ArchivedMessage("%016X-AB" % (n,), float(n), node, sender,
+                           "<message id='%d'/>" % (n,), itemId)
+
+
+class ArchiveStorageTests(StoreTestBase):
+    """
+    L{IArchiveStorage}: filters and RSM paging (MAM-3).
+    """
+
+    @defer.inlineCallbacks
+    def setUp(self):
+        yield StoreTestBase.setUp(self)
+        for n in range(1, 8):
+            sender = "p1#coven@mix.example.org" if n % 2 else \
+                "p2#coven@mix.example.org"
+            yield self.store.appendMessage("coven", entry(n, sender=sender))
+        yield self.store.appendMessage("coven", entry(
+            8, node=J, sender=None, itemId="p1#coven@mix.example.org"))
+        yield self.store.appendMessage("cave", entry(9))
+
+    def ids(self, page):
+        return [int(m.archiveId.split("-")[0], 16) for m in page.messages]
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(IArchiveStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_all(self):
+        page = yield self.store.queryArchive("coven", ArchiveQuery(node=M))
+        self.assertEqual(([1, 2, 3, 4, 5, 6, 7], True, 7),
+                         (self.ids(page), page.complete, page.count))
+        self.assertEqual("<message id='1'/>", page.messages[0].xml)
+
+    @defer.inlineCallbacks
+    def test_forward(self):
+        page = yield self.store.queryArchive(
+            "coven", ArchiveQuery(node=M, maximum=3))
+        self.assertEqual(([1, 2, 3], False), (self.ids(page), page.complete))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, maximum=3, after=page.messages[-1].archiveId))
+        self.assertEqual(([4, 5, 6], False), (self.ids(page), page.complete))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, maximum=3, after=page.messages[-1].archiveId))
+        self.assertEqual(([7], True, 7),
+                         (self.ids(page), page.complete, page.count))
+
+    @defer.inlineCallbacks
+    def test_backward(self):
+        page = yield self.store.queryArchive(
+            "coven", ArchiveQuery(node=M, maximum=3, before=""))
+        self.assertEqual(([5, 6, 7], False), (self.ids(page), page.complete))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, maximum=3, before=page.messages[0].archiveId))
+        self.assertEqual(([2, 3, 4], False), (self.ids(page), page.complete))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, maximum=3, before=page.messages[0].archiveId))
+        self.assertEqual(([1], True), (self.ids(page), page.complete))
+
+    @defer.inlineCallbacks
+    def test_filters(self):
+        page = yield self.store.queryArchive(
+            "coven", ArchiveQuery(node=M, start=3.0, end=5.0))
+        self.assertEqual([3, 4, 5], self.ids(page))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, with_="p2#coven@mix.example.org"))
+        self.assertEqual(([2, 4, 6], 3), (self.ids(page), page.count))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=J, ids=("p1#coven@mix.example.org",)))
+        self.assertEqual([8], self.ids(page))
+
+    @defer.inlineCallbacks
+    def test_maxZero(self):
+        page = yield self.store.queryArchive(
+            "coven", ArchiveQuery(node=M, maximum=0))
+        self.assertEqual(([], 7), (page.messages, page.count))
+
+    @defer.inlineCallbacks
+    def test_hasArchived(self):
+        self.assertTrue((yield self.store.hasArchived(
+            "coven", entry(3).archiveId)))
+        self.assertFalse((yield self.store.hasArchived(
+            "cave", entry(3).archiveId)))
+        self.assertFalse((yield self.store.hasArchived("coven", "nope")))
+
+    @defer.inlineCallbacks
+    def test_lastArchiveId(self):
+        self.assertEqual(entry(9).archiveId,
+                         (yield self.store.lastArchiveId()))
