@@ -19,13 +19,12 @@ from mixtwisted.nodes import FormPayload, JIDPayload, ParticipantPayload
 def renderForm(fields, formType="result", formNamespace=ns.NS_MIX):
     """
     Render C{(Field, value)} pairs as a data form with FORM_TYPE
-    C{urn:xmpp:mix:1}; fields without a value are left out of a C{result}.
+    C{urn:xmpp:mix:1}.  Every field is rendered, those without a value as
+    empty fields: the config and info items list every option (NODE-12,
+    AMB-10).
     """
     form = data_form.Form(formType, formNamespace=formNamespace)
     for spec, value in fields:
-        if value is None or value == ():
-            if formType == "result":
-                continue
         if spec.kind == "boolean":
             values = [value] if value is not None else []
         elif isinstance(value, (tuple, list)):
