@@ -198,16 +198,18 @@ class ChannelService:
                 if access.mayRead(channel, node, role)]
 
     def _checkChannelName(self, name):
-        limit = self.limits.maxChannelNameLength
-        if len(name) > limit:
-            raise NotAcceptable("Channel name longer than %d" % (limit,))
+        """
+        Return the JID-prepared form of a requested channel name (the one
+        spelling the channel is stored under, D-5).
+        """
         try:
             jid = JID(tuple=(name, self.domain, None))
         except (InvalidFormat, UnicodeError, ValueError):
             raise BadRequest("Not a valid channel name")
-        if jid.user != name:
-            # Channel names are stored in their prepared form only.
-            raise BadRequest("Channel name is not in canonical form")
+        limit = self.limits.maxChannelNameLength
+        if len(jid.user) > limit:
+            raise NotAcceptable("Channel name longer than %d" % (limit,))
+        return jid.user
 
     @defer.inlineCallbacks
     def create(self, requester, name, submitted=None):
@@ -226,7 +228,7 @@ class ChannelService:
         if adhoc:
             name = yield self._freeAdhocName()
         else:
-            self._checkChannelName(name)
+            name = self._checkChannelName(name)
             parts = splitProxyLocalpart(name)
             if parts is not None and \
                     (yield self.store.getChannel(parts[1])) is not None:
@@ -266,12 +268,30 @@ class ChannelService:
 
     # Participation
 
-    def _failureReason(self, channel, node, role):
-        if node not in access.presentNodes(channel):
-            return "item-not-found"
-        if not access.mayRead(channel, node, role):
-            return "forbidden"
-        return None
+    def _subscribable(self, channel, nodes, role):
+        """
+        Return the canonical names of the requested nodes that C{role} may
+        subscribe to, in request order.  Those that fail are left out
+        (JOIN-4); when some were requested and none succeeds, fail with the
+        reason of the first, listing the requested nodes that failed for
+        the same reason (JOIN-5): L{NotFound} for absent nodes,
+        L{Forbidden} for missing rights.
+        """
+        present = access.presentNodes(channel)
+        subscribed, failures = [], []
+        for requested in nodes:
+            node = ns.canonicalNode(requested)
+            if node not in present:
+                failures.append((requested, NotFound))
+            elif not access.mayRead(channel, node, role):
+                failures.append((requested, Forbidden))
+            elif node not in subscribed:
+                subscribed.append(node)
+        if nodes and not subscribed:
+            error = failures[0][1]
+            raise error("No node could be subscribed",
+                        payload=[n for n, e in failures if e is error])
+        return subscribed
 
     @defer.inlineCallbacks
     def join(self, requester, name, nodes, submittedPrefs=None):
@@ -292,21 +312,8 @@ class ChannelService:
         if role < access.ALLOWED:
             raise Forbidden("You are not allowed to join this channel")
 
-        effective = max(role, access.PARTICIPANT)
-        subscribed, failures = [], []
-        for requested in nodes:
-            node = ns.canonicalNode(requested)
-            reason = self._failureReason(channel, node, effective)
-            if reason is None:
-                if node not in subscribed:
-                    subscribed.append(node)
-            else:
-                failures.append((requested, reason))
-        if nodes and not subscribed:
-            reason = failures[0][1]
-            same = [n for n, r in failures if r == reason]
-            error = Forbidden if reason == "forbidden" else NotFound
-            raise error("No node could be subscribed", payload=same)
+        subscribed = self._subscribable(
+            channel, nodes, max(role, access.PARTICIPANT))
 
         participant = yield self.store.getParticipant(name, bare)
         prefs = participant.prefs if participant else userprefs.defaultPrefs()
@@ -397,15 +404,8 @@ class ChannelService:
         """
         channel, participant = yield self.requireParticipant(name, requester)
         role = yield self.roleOf(channel, requester)
-        added = []
-        for requested in subscribe:
-            node = ns.canonicalNode(requested)
-            if self._failureReason(channel, node, role) is None and \
-                    node not in added:
-                added.append(node)
+        added = self._subscribable(channel, subscribe, role)
         removed = [ns.canonicalNode(n) for n in unsubscribe]
-        if subscribe and not added:
-            raise Forbidden("No node could be subscribed")
         yield self.store.addSubscriptions(name, participant.jid, added)
         yield self.store.removeSubscriptions(name, participant.jid, removed)
         return added, removed
@@ -443,8 +443,11 @@ class ChannelService:
         """
         channel, participant = yield self.requireParticipant(name, requester)
         if nick is None or not nick.strip():
+            # A generated nick is valid by construction; the length limit
+            # guards what users send.
             nick = generateNick()
-        nick = enforceNick(nick, self.limits.maxNickLength)
+        else:
+            nick = enforceNick(nick, self.limits.maxNickLength)
         yield self._assignNick(channel, participant, nick)
         return nick
 

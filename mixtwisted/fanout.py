@@ -8,11 +8,17 @@ after the element name: the copies are byte-identical apart from the
 address.
 """
 
+import re
+
 from twisted.words.xish.domish import escapeToXml
 from zope.interface import implementer
 
 from mixtwisted.interfaces import INotifier
 from mixtwisted.handlers.render import itemsEvent, retractEvent
+
+
+#: The element name at the start of a serialized stanza.
+_NAME = re.compile(r"<[^\s/>]+")
 
 
 def serialize(element):
@@ -34,8 +40,7 @@ class Template:
 
     def __init__(self, xml):
         self.xml = xml
-        cut = xml.index(" ") if " " in xml[:xml.index(">")] \
-            else xml.index(">")
+        cut = _NAME.match(xml).end()
         self._head = xml[:cut] + " to='"
         self._tail = "'" + xml[cut:]
 

@@ -13,12 +13,12 @@ from twisted.python import log
 from twisted.words.protocols.jabber import component as jcomponent
 from twisted.words.protocols.jabber import xmlstream
 from wokkel import component as wcomponent
-from wokkel.disco import DiscoHandler
 
 from mixtwisted.channels import ChannelService
 from mixtwisted.fanout import StanzaNotifier
-from mixtwisted.handlers.disco import MIXDisco
+from mixtwisted.handlers.disco import DiscoHandler, MIXDisco
 from mixtwisted.handlers.fallback import FallbackHandler
+from mixtwisted.handlers.guard import AddressGuard
 from mixtwisted.handlers.management import ManagementHandler
 from mixtwisted.handlers.mam import MAMHandler
 from mixtwisted.handlers.messages import MessageHandler
@@ -52,6 +52,7 @@ def makeHandlers(settings, store, clock, send):
     """
     channels = ChannelService(store, settings, clock, StanzaNotifier(send))
     handlers = [
+        AddressGuard(),
         DiscoHandler(),
         MIXDisco(channels),
         ManagementHandler(channels),

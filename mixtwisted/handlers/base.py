@@ -78,6 +78,19 @@ def parseJID(text):
         raise BadRequest("Malformed JID")
 
 
+class SkipHandled:
+    """
+    Mixin for wokkel's C{IQHandlerMixin} handlers (disco, PubSub), whose
+    C{handleRequest} does not look at C{handled}: leave alone a request
+    another handler (the address guard) already answered.
+    """
+
+    def handleRequest(self, iq):
+        if getattr(iq, "handled", False):
+            return
+        return super().handleRequest(iq)
+
+
 class MIXHandler(XMPPHandler):
     """
     Base of the MIX handlers.

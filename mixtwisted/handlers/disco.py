@@ -13,7 +13,7 @@ from zope.interface import implementer
 
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import MIXError
-from mixtwisted.handlers.base import toStanzaError
+from mixtwisted.handlers.base import SkipHandled, toStanzaError
 
 
 def _stanzaErrors(failure):
@@ -34,6 +34,12 @@ def mirrorForms(domain):
             label="Location of MUC mirror service"))
         forms.append(form)
     return forms
+
+
+class DiscoHandler(SkipHandled, disco.DiscoHandler):
+    """
+    wokkel's disco handler, leaving alone requests already answered.
+    """
 
 
 @implementer(disco.IDisco)

@@ -96,7 +96,9 @@ class MessageHandler(MIXHandler):
 
         xml = serialize(reflected)
         limit = self.channels.limits.maxMessageBytes
-        if len(xml) > limit and len(xml.encode("utf-8")) > limit:
+        # A character takes at most 4 bytes in UTF-8: encode only when the
+        # message may be too large.
+        if len(xml) * 4 > limit and len(xml.encode("utf-8")) > limit:
             raise PolicyViolation("Message larger than %d bytes" % (limit,))
         yield self.channels.archive(name, ArchivedMessage(
             archiveId=reflection.archiveId, stamp=reflection.stamp,

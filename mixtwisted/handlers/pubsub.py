@@ -18,7 +18,7 @@ from zope.interface import implementer_only
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import BadRequest, Forbidden, MIXError, \
     ServiceUnavailable
-from mixtwisted.handlers.base import toStanzaError
+from mixtwisted.handlers.base import SkipHandled, toStanzaError
 from mixtwisted.handlers.render import renderItem
 
 #: Nodes the service alone writes (PS-2, PS-3).
@@ -95,7 +95,7 @@ class ChannelResource(pubsub.PubSubResource):
 
 
 @implementer_only(IPubSubService)
-class ChannelPubSubService(pubsub.PubSubService):
+class ChannelPubSubService(SkipHandled, pubsub.PubSubService):
     """
     wokkel's PubSub request parsing and dispatch, without its disco, and
     with channel-logic errors mapped to stanza errors.

@@ -1,0 +1,402 @@
+"""
+Tests for error handling (requirements.md 1.23 ERR-1..7 with the condition
+map, and the size limits of L{mixtwisted.settings.Limits}).
+"""
+
+from twisted.trial import unittest
+
+import mixtwisted.channels
+from tests.helpers import (
+    CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
+    NS_MIX, MemoryStoreMixin, MIXTestMixin, errorCondition, parse)
+from tests.test_messages import (
+    NS_MAM2, archiveCount, groupchats, smallSettings)
+
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_PUBSUB = "http://jabber.org/protocol/pubsub"
+PARTICIPANTS = "urn:xmpp:mix:nodes:participants"
+BAD_JID = "a@b@c"
+
+
+class ErrorTestsMixin(MIXTestMixin):
+    """
+    Errors and stanzas that must not be answered (ERR-*).
+    """
+
+    def makeSettings(self):
+        return smallSettings()
+
+    def setUp(self):
+        MIXTestMixin.setUp(self)
+        self.h.create()
+        self.proxy = self.h.join(HAG66).firstChildElement()["jid"]
+        self.h.setnick(HAG66_FULL, "thirdwitch")
+        self.h.take()
+
+    def send(self, xml):
+        self.h.receive(xml)
+        return self.h.take()
+
+    def assertSwapped(self, response, sender, recipient):
+        """
+        The response goes back to the sender, from the addressee.
+        """
+        self.assertEqual(sender, response.getAttribute("to"),
+                         response.toXml())
+        self.assertEqual(recipient, response.getAttribute("from"),
+                         response.toXml())
+
+    def assertNothingLogged(self):
+        logged = self.flushLoggedErrors()
+        self.assertEqual([], [str(f.value) for f in logged],
+                         [f.getTraceback() for f in logged])
+
+    # ERR-2, ERR-6: unknown IQ payload
+
+    def test_unknownPayloadChannel(self):
+        """
+        ERR-2, ERR-6: an unknown IQ payload to a channel is
+        C{service-unavailable} (cancel), to and from swapped.
+        """
+        for kind in ("get", "set"):
+            response = self.h.iq(
+                "<iq type='%s' id='u1' from='%s' to='%s'>"
+                "<foo xmlns='urn:example:unknown'/></iq>"
+                % (kind, HAG66_FULL, COVEN))
+            self.assertError(response, "cancel", "service-unavailable")
+            self.assertSwapped(response, HAG66_FULL, COVEN)
+        self.assertEqual([], self.h.take())
+
+    def test_unknownPayloadService(self):
+        """
+        ERR-2, ERR-6: an unknown IQ payload to the service is
+        C{service-unavailable} (cancel).
+        """
+        response = self.h.iq(
+            "<iq type='get' id='u2' from='%s' to='%s'>"
+            "<query xmlns='jabber:iq:version'/></iq>" % (HAG66_FULL, DOMAIN))
+        self.assertError(response, "cancel", "service-unavailable")
+        self.assertSwapped(response, HAG66_FULL, DOMAIN)
+        self.assertEqual([], self.h.take())
+
+    def test_unknownPayloadProxy(self):
+        """
+        ERR-6: an unknown IQ payload to a proxy JID gets exactly one
+        error, C{service-unavailable}.
+        """
+        response = self.h.iq(
+            "<iq type='get' id='u3' from='%s' to='%s'>"
+            "<foo xmlns='urn:example:unknown'/></iq>"
+            % (HECATE_FULL, self.proxy))
+        self.assertError(response, "cancel", "service-unavailable")
+        self.assertSwapped(response, HECATE_FULL, self.proxy)
+
+    def test_emptyIQ(self):
+        """
+        ERR-6: an IQ get without payload still gets exactly one error.
+        """
+        response = self.h.iq("<iq type='get' id='e0' from='%s' to='%s'/>"
+                             % (HAG66_FULL, COVEN))
+        self.assertEqual("error", response["type"])
+        self.assertSwapped(response, HAG66_FULL, COVEN)
+
+    def test_resultAndErrorIQsUnanswered(self):
+        """
+        ERR-6: IQ results and errors to the service, a channel or a proxy
+        JID produce no output at all.
+        """
+        for target in (DOMAIN, COVEN, self.proxy, "nosuch@" + DOMAIN):
+            for xml in (
+                    "<iq type='result' id='r1' from='%s' to='%s'/>",
+                    "<iq type='result' id='r2' from='%s' to='%s'>"
+                    "<query xmlns='jabber:iq:version'/></iq>",
+                    "<iq type='result' id='r3' from='%s' to='%s'>"
+                    "<query xmlns='%s'/></iq>" % ("%s", "%s", NS_DISCO_INFO),
+                    "<iq type='error' id='r4' from='%s' to='%s'>"
+                    "<error type='cancel'><item-not-found "
+                    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                    "</iq>"):
+                out = self.send(xml % (HAG66_FULL, target))
+                self.assertEqual([], [s.toXml() for s in out], (xml, target))
+        self.assertNothingLogged()
+
+    def test_errorMessageUnanswered(self):
+        """
+        ERR-6: a message of type error (to a channel, the service, a proxy
+        or an unknown channel) produces no output.
+        """
+        for target in (COVEN, DOMAIN, self.proxy, "nosuch@" + DOMAIN):
+            out = self.send(
+                "<message type='error' id='me' from='%s' to='%s'>"
+                "<error type='wait'><remote-server-timeout "
+                "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+                "</message>" % (HAG66, target))
+            self.assertEqual([], out, target)
+        self.assertNothingLogged()
+
+    # ERR-3
+
+    def test_messageErrorShape(self):
+        """
+        ERR-3: a message hitting an error gets a message of type error
+        back, with the original id, to and from swapped, and an RFC 6120
+        condition.
+        """
+        out = self.send("<message type='groupchat' id='orig-7' from='%s' "
+                        "to='%s'><body>hi</body></message>"
+                        % (CAT_FULL, COVEN))
+        self.assertEqual(1, len(out))
+        error = out[0]
+        self.assertEqual("message", error.name)
+        self.assertEqual("error", error["type"])
+        self.assertEqual("orig-7", error["id"])
+        self.assertSwapped(error, CAT_FULL, COVEN)
+        self.assertIsNotNone(errorCondition(error))
+
+    # ERR-4
+
+    def test_presenceNoError(self):
+        """
+        ERR-4: presence of any type to the channel, the service or a
+        proxy JID never gets an error reply.
+        """
+        for target in (COVEN, DOMAIN, self.proxy, "nosuch@" + DOMAIN):
+            for attrs in ("", " type='unavailable'", " type='error'",
+                          " type='probe'", " type='subscribe'"):
+                out = self.send("<presence%s from='%s' to='%s'/>"
+                                % (attrs, HAG66_FULL, target))
+                errors = [s.toXml() for s in out
+                          if s.getAttribute("type") == "error"]
+                self.assertEqual([], errors, (attrs, target))
+                if attrs in (" type='unavailable'", " type='error'"):
+                    self.assertEqual([], out)
+        self.assertNothingLogged()
+
+    # Malformed addresses: an error or nothing, never an exception.
+
+    def assertMalformedHandled(self, xml, iqId="bad1"):
+        out = self.send(xml)
+        self.assertNothingLogged()
+        for stanza in out:
+            self.assertEqual("error", stanza.getAttribute("type"),
+                             stanza.toXml())
+            self.assertEqual(iqId, stanza.getAttribute("id"))
+            self.assertNotEqual(("wait", "internal-server-error"),
+                                errorCondition(stanza), stanza.toXml())
+        self.assertTrue(len(out) <= 1, [s.toXml() for s in out])
+
+    def test_malformedFromJoin(self):
+        """
+        ERR-1, ERR-6: a join from a malformed JID is answered with an
+        error (or not at all), never with an escaped exception.
+        """
+        self.assertMalformedHandled(
+            "<iq type='set' id='bad1' from='%s' to='%s'>"
+            "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
+            % (BAD_JID, COVEN, NS_MIX, PARTICIPANTS))
+
+    def test_malformedFromMAM(self):
+        """
+        ERR-1, ERR-6: a MAM query from a malformed JID: error or nothing.
+        """
+        self.assertMalformedHandled(
+            "<iq type='set' id='bad1' from='%s' to='%s'>"
+            "<query xmlns='%s'/></iq>" % (BAD_JID, COVEN, NS_MAM2))
+
+    def test_malformedFromUnknownPayload(self):
+        """
+        ERR-1, ERR-6: an unknown payload from a malformed JID: error or
+        nothing.
+        """
+        self.assertMalformedHandled(
+            "<iq type='get' id='bad1' from='%s' to='%s'>"
+            "<foo xmlns='urn:example:unknown'/></iq>" % (BAD_JID, COVEN))
+
+    def test_malformedFromDiscoInfo(self):
+        """
+        ERR-1, ERR-6: a disco#info query from a malformed JID: error or
+        nothing, no exception logged.
+        """
+        self.assertMalformedHandled(
+            "<iq type='get' id='bad1' from='%s' to='%s'>"
+            "<query xmlns='%s'/></iq>" % (BAD_JID, COVEN, NS_DISCO_INFO))
+
+    def test_malformedFromDiscoItems(self):
+        """
+        ERR-1, ERR-6: a disco#items query from a malformed JID: error or
+        nothing, no exception logged.
+        """
+        self.assertMalformedHandled(
+            "<iq type='get' id='bad1' from='%s' to='%s'>"
+            "<query xmlns='%s'/></iq>" % (BAD_JID, DOMAIN, NS_DISCO_ITEMS))
+
+    def test_malformedFromPubSub(self):
+        """
+        ERR-1, ERR-5: a PubSub items request from a malformed JID: error
+        or nothing, no exception logged.
+        """
+        self.assertMalformedHandled(
+            "<iq type='get' id='bad1' from='%s' to='%s'>"
+            "<pubsub xmlns='%s'><items node='%s'/></pubsub></iq>"
+            % (BAD_JID, COVEN, NS_PUBSUB, PARTICIPANTS))
+
+    def test_malformedToDiscoInfo(self):
+        """
+        ERR-1, ERR-6: a disco#info query to a malformed JID: error or
+        nothing, no exception logged.
+        """
+        self.assertMalformedHandled(
+            "<iq type='get' id='bad1' from='%s' to='%s'>"
+            "<query xmlns='%s'/></iq>" % (HAG66_FULL, BAD_JID, NS_DISCO_INFO))
+
+    def test_malformedToJoin(self):
+        """
+        ERR-1, ERR-6: a join to a malformed JID: error or nothing.
+        """
+        self.assertMalformedHandled(
+            "<iq type='set' id='bad1' from='%s' to='%s'>"
+            "<join xmlns='%s'/></iq>" % (HAG66_FULL, BAD_JID, NS_MIX))
+
+    def test_missingFromDiscoInfo(self):
+        """
+        ERR-1, ERR-6: a disco#info query without C{from}: error or
+        nothing, no exception logged.
+        """
+        self.assertMalformedHandled(
+            "<iq type='get' id='bad1' to='%s'><query xmlns='%s'/></iq>"
+            % (COVEN, NS_DISCO_INFO))
+
+    def test_malformedFromMessage(self):
+        """
+        ERR-1, ERR-3: a groupchat message from a malformed JID: error or
+        nothing; never reflected.
+        """
+        self.h.receive("<message type='groupchat' id='bad1' from='%s' "
+                       "to='%s'><body>x</body></message>" % (BAD_JID, COVEN))
+        out = self.h.take()
+        self.assertNothingLogged()
+        self.assertEqual([], groupchats(out))
+        for stanza in out:
+            self.assertEqual("error", stanza["type"])
+            self.assertEqual("bad1", stanza["id"])
+
+    def test_malformedFromPresence(self):
+        """
+        ERR-4: presence from a malformed JID: no error reply, nothing
+        logged.
+        """
+        out = self.send("<presence from='%s' to='%s'/>" % (BAD_JID, COVEN))
+        self.assertNothingLogged()
+        self.assertEqual([], out)
+
+    # Bad requests
+
+    def test_subscribeWithoutNode(self):
+        """
+        ERR-7, JOIN-1: a join with C{<subscribe/>} lacking C{node} is
+        C{bad-request} (modify).
+        """
+        response = self.h.iq(
+            "<iq type='set' id='j9' from='%s' to='%s'>"
+            "<join xmlns='%s'><subscribe/></join></iq>"
+            % (HECATE, COVEN, NS_MIX))
+        self.assertError(response, "modify", "bad-request")
+        self.assertSwapped(response, HECATE, COVEN)
+
+    # Internal errors
+
+    def test_internalError(self):
+        """
+        ERR-7: an unexpected exception in a handler becomes
+        C{internal-server-error} (wait) without any traceback or exception
+        text on the wire; the error is logged.
+        """
+        def boom(*args, **kwargs):
+            raise RuntimeError("secret details of the failure")
+
+        self.patch(mixtwisted.channels.ChannelService, "join", boom)
+        self.h.receive(
+            "<iq type='set' id='j5' from='%s' to='%s'>"
+            "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
+            % (HECATE, COVEN, NS_MIX, PARTICIPANTS))
+        sent = list(self.h.stub.output)
+        raw = self.h.raw()
+        self.assertEqual(1, len(raw), raw)
+        self.assertNotIn("Traceback", raw[0])
+        self.assertNotIn("RuntimeError", raw[0])
+        self.assertNotIn("secret details", raw[0])
+        self.assertEqual(1, len(self.flushLoggedErrors(RuntimeError)))
+        response = parse(sent[0])
+        self.assertEqual("j5", response["id"])
+        self.assertError(response, "wait", "internal-server-error")
+        self.assertSwapped(response, HECATE, COVEN)
+
+    # Limits
+
+    def test_messageTooLarge(self):
+        """
+        ERR-7, Limits.maxMessageBytes: a message larger than the limit is
+        refused with C{policy-violation} (modify) to the sender, with the
+        original id; nothing reflected or archived.
+        """
+        self.h.join(HECATE)
+        self.h.setnick(HECATE_FULL, "hecate")
+        self.h.take()
+        out = self.send("<message type='groupchat' id='big1' from='%s' "
+                        "to='%s'><body>%s</body></message>"
+                        % (HAG66_FULL, COVEN, "x" * 3000))
+        self.assertEqual(1, len(out), [s.toXml()[:200] for s in out])
+        self.assertEqual(("modify", "policy-violation"),
+                         errorCondition(out[0]))
+        self.assertEqual("big1", out[0]["id"])
+        self.assertSwapped(out[0], HAG66_FULL, COVEN)
+        self.assertEqual([], groupchats(out))
+        self.assertEqual(0, archiveCount(self.h))
+
+    def test_messageLimitCountsBytes(self):
+        """
+        Limits.maxMessageBytes is in UTF-8 bytes: 800 three-byte
+        characters (2400 bytes) exceed a 2000-byte limit.
+        """
+        out = self.send("<message type='groupchat' id='big2' from='%s' "
+                        "to='%s'><body>%s</body></message>"
+                        % (HAG66_FULL, COVEN, "\u20ac" * 800))
+        self.assertEqual(1, len(out))
+        self.assertEqual(("modify", "policy-violation"),
+                         errorCondition(out[0]))
+        self.assertEqual(0, archiveCount(self.h))
+
+    def test_messageUnderLimit(self):
+        """
+        Limits.maxMessageBytes: a message under the limit is accepted.
+        """
+        out = self.send("<message type='groupchat' id='ok1' from='%s' "
+                        "to='%s'><body>%s</body></message>"
+                        % (HAG66_FULL, COVEN, "x" * 500))
+        self.assertEqual(1, len(groupchats(out)))
+        self.assertEqual(1, archiveCount(self.h))
+
+    def test_nickTooLong(self):
+        """
+        ERR-7, NICK-*, Limits.maxNickLength: a nick longer than the limit
+        is C{not-acceptable} (modify).
+        """
+        response = self.h.setnick(HAG66_FULL, "n" * 65)
+        self.assertError(response, "modify", "not-acceptable")
+        self.assertSwapped(response, HAG66_FULL, COVEN)
+        self.assertResult(self.h.setnick(HAG66_FULL, "n" * 64))
+
+    def test_channelNameTooLong(self):
+        """
+        ERR-7, CRE-*, Limits.maxChannelNameLength: a channel name longer
+        than the limit is C{not-acceptable} (modify).
+        """
+        response = self.h.create("c" * 65)
+        self.assertError(response, "modify", "not-acceptable")
+        self.assertSwapped(response, HAG66_FULL, DOMAIN)
+        self.assertResult(self.h.create("c" * 64))
+
+
+class ErrorMemoryTests(MemoryStoreMixin, ErrorTestsMixin, unittest.TestCase):
+    pass
