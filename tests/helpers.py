@@ -158,7 +158,7 @@ def errorCondition(stanza):
     """
     if stanza.getAttribute("type") != "error":
         return None
-    for error in stanza.elements(None, "error"):
+    for error in (e for e in stanza.elements() if e.name == "error"):
         for child in error.elements(NS_STANZAS):
             if child.name != "text":
                 return error.getAttribute("type"), child.name
