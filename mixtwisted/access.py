@@ -61,6 +61,15 @@ def isAllowed(channel, bareJID, domain):
     return True
 
 
+def listedAllowed(channel, bareJID, domain):
+    """
+    Tell whether the channel's allowed node names the JID or its domain:
+    how an owner opens an ad hoc channel to others (AMB-52).
+    """
+    return "allowed" in channel.config.get("Nodes Present", ()) and \
+        matchesList(bareJID, domain, channel.allowed)
+
+
 def roleOf(channel, bareJID, domain, isParticipant, operators):
     """
     Return the role of C{bareJID} in C{channel}.

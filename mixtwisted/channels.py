@@ -197,19 +197,34 @@ class ChannelService:
         return [node for node in access.presentNodes(channel)
                 if access.mayRead(channel, node, role)]
 
-    def _checkChannelName(self, name):
+    def prepareChannelName(self, name):
         """
-        Return the JID-prepared form of a requested channel name (the one
-        spelling the channel is stored under, D-5).
+        Return the JID-prepared form of a channel name as a client wrote it
+        (the one spelling a channel is stored under, D-5): a localpart, or
+        a bare JID on this service's domain (CRE-2, AMB-29).
+
+        @raise BadRequest: for a name that is no valid localpart, or a JID
+            on another domain.
         """
         try:
-            jid = JID(tuple=(name, self.domain, None))
+            if "@" in name:
+                jid = JID(name)
+                if jid.host != self.domain or jid.resource is not None:
+                    raise BadRequest("Channel on another domain")
+            else:
+                jid = JID(tuple=(name, self.domain, None))
         except (InvalidFormat, UnicodeError, ValueError):
             raise BadRequest("Not a valid channel name")
-        limit = self.limits.maxChannelNameLength
-        if len(jid.user) > limit:
-            raise NotAcceptable("Channel name longer than %d" % (limit,))
+        if not jid.user:
+            raise BadRequest("Empty channel name")
         return jid.user
+
+    def _checkChannelName(self, name):
+        name = self.prepareChannelName(name)
+        limit = self.limits.maxChannelNameLength
+        if len(name) > limit:
+            raise NotAcceptable("Channel name longer than %d" % (limit,))
+        return name
 
     @defer.inlineCallbacks
     def create(self, requester, name, submitted=None):
@@ -309,7 +324,9 @@ class ChannelService:
         if requester.host == self.domain or not requester.user:
             raise Forbidden("Only user accounts may join")
         role = yield self.roleOf(channel, requester)
-        if role < access.ALLOWED:
+        if role < access.ALLOWED or (
+                channel.adhoc and role < access.PARTICIPANT and
+                not access.listedAllowed(channel, bare, requester.host)):
             raise Forbidden("You are not allowed to join this channel")
 
         subscribed = self._subscribable(
@@ -330,9 +347,14 @@ class ChannelService:
             yield self.store.setSubscriptions(name, bare, subscribed)
             yield self._notifyJoined(channel, participant)
         else:
+            shared = views.sharesJID(participant)
             participant.prefs = prefs
             yield self.store.saveParticipant(participant)
             yield self.store.setSubscriptions(name, bare, subscribed)
+            if views.sharesJID(participant) != shared:
+                # The jidmap-visible value follows the preference (VIS-8).
+                yield self._notify(channel, ns.NODE_JIDMAP_VISIBLE, [
+                    views.jidmapVisibleItem(participant, self.domain)])
 
         return JoinResult(
             proxyJID(participant.proxyId, name, self.domain), subscribed,

@@ -245,7 +245,7 @@ def applyForm(config, info, submitted):
         value = parseValue(spec, values)
         if invert:
             value = not value
-        if spec.kind == "jid-multi" and spec.var in merged:
+        if spec.kind.endswith("-multi") and spec.var in merged:
             value = merged[spec.var] + tuple(
                 v for v in value if v not in merged[spec.var])
         merged[spec.var] = value

@@ -10,6 +10,7 @@ Plain string comparison of two ids therefore orders them by time.
 """
 
 import os
+import re
 import time
 from datetime import datetime, timezone
 
@@ -50,15 +51,23 @@ class ArchiveIdGenerator:
         return "%016X-%s" % (micros, os.urandom(4).hex().upper()), micros / 1e6
 
 
+_ARCHIVE_ID = re.compile(r"\A([0-9A-F]{16})(?:-[0-9A-F]+)?\Z")
+
+#: XEP-0082 date-time: CCYY-MM-DDThh:mm:ss[.sss](Z|+hh:mm|-hh:mm).
+_DATETIME = re.compile(
+    r"\A(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?"
+    r"(Z|[+-]\d{2}:\d{2})\Z")
+
+
 def parseArchiveId(archiveId):
     """
     Return the microsecond time stamp encoded in an archive id, or raise
     C{ValueError} if it is not one of ours.
     """
-    head = archiveId.split("-", 1)[0]
-    if len(head) != 16:
+    match = _ARCHIVE_ID.match(archiveId)
+    if match is None:
         raise ValueError("not an archive id: %r" % (archiveId,))
-    return int(head, 16)
+    return int(match.group(1), 16)
 
 
 def isArchiveId(archiveId):
@@ -86,17 +95,19 @@ def parseDateTime(text):
     """
     Parse an XEP-0082 date-time into seconds since the epoch.
 
-    A zone is required (C{Z} or C{+hh:mm}); fractions are allowed.
+    A zone is required (C{Z} or C{+hh:mm}); fractions are allowed (and
+    cut to microseconds).
 
     @raise ValueError: for anything else.
     """
-    value = text.strip()
-    if value.endswith("Z") or value.endswith("z"):
-        value = value[:-1] + "+00:00"
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError("date-time without a time zone: %r" % (text,))
-    return moment.timestamp()
+    match = _DATETIME.match(text.strip())
+    if match is None:
+        raise ValueError("not an XEP-0082 date-time: %r" % (text,))
+    base, fraction, zone = match.groups()
+    if zone == "Z":
+        zone = "+00:00"
+    fraction = (fraction or "")[:7]
+    return datetime.fromisoformat(base + fraction + zone).timestamp()
 
 
 class ItemIdClock:

@@ -317,8 +317,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
     def test_adhocHiddenFromStranger(self):
         """
         CHAN-4, AMB-52: disco on an ad hoc channel by a non-participant →
-        not-authorized (auth); the ad hoc channel's participant gets an
-        answer.
+        not-authorized (auth), and such a stranger may not join it; its
+        owner, once a participant, gets an answer.
         """
         name = self.adhoc()
         channel = "%s@%s" % (name, DOMAIN)
@@ -326,8 +326,9 @@ class DiscoveryTestsMixin(MIXTestMixin):
                          "auth", "not-authorized")
         self.assertError(self.discoItems(CAT_FULL, channel, "mix"),
                          "auth", "not-authorized")
-        self.assertResult(self.h.join(HECATE, channel))
-        query = self.query(self.info(HECATE_FULL, channel, "mix"),
+        self.assertError(self.h.join(CAT, channel), "auth", "forbidden")
+        self.assertResult(self.h.join(HAG66, channel))
+        query = self.query(self.info(HAG66_FULL, channel, "mix"),
                            NS_DISCO_INFO)
         self.assertEqual([("conference", "mix", name)], identities(query))
 

@@ -3,6 +3,8 @@ What every MIX protocol handler shares: the mapping from channel-logic
 errors to stanza errors, the IQ dispatch, and addressing helpers.
 """
 
+from functools import lru_cache
+
 from twisted.internet import defer
 from twisted.python import log
 from twisted.words.protocols.jabber.error import StanzaError
@@ -66,16 +68,34 @@ def errorResponse(stanza, exc):
     return MIXStanzaError("internal-server-error", "wait").toResponse(stanza)
 
 
+@lru_cache(maxsize=4096)
+def _cachedJID(text):
+    return JID(text)
+
+
 def parseJID(text):
     """
     Parse a JID attribute; a missing or malformed one is a C{bad-request}.
+
+    Parsed JIDs are kept in a bounded cache: stringprep is the most costly
+    step of handling a stanza, and the same few addresses recur.
     """
     if not text:
         raise BadRequest("Missing JID")
     try:
-        return JID(text)
+        return _cachedJID(text)
     except (InvalidFormat, UnicodeError, ValueError):
         raise BadRequest("Malformed JID")
+
+
+def payload(stanza, uri, name):
+    """
+    Return the child C{(uri, name)} an observer matched, or raise
+    C{bad-request}; never just the first child, which may be another one.
+    """
+    for child in stanza.elements(uri, name):
+        return child
+    raise BadRequest("Missing %s" % (name,))
 
 
 class SkipHandled:
@@ -86,7 +106,7 @@ class SkipHandled:
     """
 
     def handleRequest(self, iq):
-        if getattr(iq, "handled", False):
+        if iq.__dict__.get("handled"):
             return
         return super().handleRequest(iq)
 
@@ -146,7 +166,7 @@ class MIXIQHandler(MIXHandler, IQHandlerMixin):
             self.xmlstream.addObserver(query, self.handleRequest)
 
     def handleRequest(self, iq):
-        if iq.handled:
+        if iq.__dict__.get("handled"):
             return
         for query, method in self.iqHandlers.items():
             if xpath.internQuery(query).matches(iq):

@@ -6,13 +6,14 @@ the only one, so the service never advertises generic PubSub (DISCO-4).
 """
 
 from twisted.internet import defer
+from twisted.words.protocols.jabber.error import StanzaError
 from twisted.words.protocols.jabber.jid import JID
 from wokkel import data_form, disco
 from wokkel.subprotocols import XMPPHandler
 from zope.interface import implementer
 
 from mixtwisted import namespaces as ns
-from mixtwisted.errors import MIXError
+from mixtwisted.errors import MIXError, ServiceUnavailable
 from mixtwisted.handlers.base import SkipHandled, toStanzaError
 
 
@@ -54,8 +55,12 @@ class MIXDisco(XMPPHandler):
         self.settings = channels.settings
 
     def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
-        if target.host != self.channels.domain or target.resource:
+        if target.host != self.channels.domain:
             return defer.succeed([])
+        if target.resource:
+            # Full JIDs on the MIX domain are clients behind proxy JIDs;
+            # disco relay to them comes with IQ relay.
+            return defer.fail(StanzaError("service-unavailable"))
         if target.user is None:
             return defer.succeed(
                 self._serviceInfo(requestor) if not nodeIdentifier else [])
@@ -82,7 +87,7 @@ class MIXDisco(XMPPHandler):
             return []
         channel, participant = yield self.channels.resolveProxy(target.user)
         if participant is not None:
-            return []
+            raise ServiceUnavailable("Participants are not disco entities")
         yield self.channels.discoverChannel(channel.name, requestor)
         name = channel.info.get("Name") or channel.name
         return [disco.DiscoIdentity("conference", "mix", name),
@@ -93,8 +98,10 @@ class MIXDisco(XMPPHandler):
                 disco.DiscoFeature(ns.NS_DISCO_ITEMS)]
 
     def getDiscoItems(self, requestor, target, nodeIdentifier=""):
-        if target.host != self.channels.domain or target.resource:
+        if target.host != self.channels.domain:
             return defer.succeed([])
+        if target.resource:
+            return defer.fail(StanzaError("service-unavailable"))
         if target.user is None:
             if nodeIdentifier:
                 return defer.succeed([])

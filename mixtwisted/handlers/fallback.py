@@ -19,7 +19,7 @@ class FallbackHandler(XMPPHandler):
             '/iq[@type="get" or @type="set"]', self.onIQ, priority=-1)
 
     def onIQ(self, iq):
-        if iq.handled:
+        if iq.__dict__.get("handled"):
             return
         iq.handled = True
         self.send(StanzaError("service-unavailable").toResponse(iq))

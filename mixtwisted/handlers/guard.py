@@ -8,17 +8,31 @@ malformed address with C{jid-malformed} (RFC 6120 §8.3.3.8) and marks the
 stanza handled so nobody else touches it.  Stanzas without C{from} cannot
 be answered and are dropped; presence, results and errors are never
 answered (ERR-4, ERR-6).
+
+It also resets C{handled}: domish elements answer unknown attributes with a
+child element of that name, so a client-supplied C{<handled/>} child would
+otherwise make every handler believe the stanza was already taken care of.
 """
 
+from twisted.words.protocols.jabber import jid as jidmodule
 from twisted.words.protocols.jabber.error import StanzaError
-from twisted.words.protocols.jabber.jid import InvalidFormat, JID
 from wokkel.subprotocols import XMPPHandler
+
+from mixtwisted.errors import BadRequest
+from mixtwisted.handlers.base import parseJID
+
+#: Twisted's cache of interned JIDs (C{jid.internJID}, used by wokkel for
+#: every request it parses) never forgets an entry; past this size it is
+#: emptied, so that a stream of made-up JIDs cannot grow memory without end.
+INTERN_CACHE_LIMIT = 10000
+
+_internCache = vars(jidmodule).get("__internJIDs")
 
 
 def _parses(text):
     try:
-        JID(text)
-    except (InvalidFormat, UnicodeError, ValueError):
+        parseJID(text)
+    except BadRequest:
         return False
     return True
 
@@ -33,14 +47,19 @@ class AddressGuard(XMPPHandler):
             self.xmlstream.addObserver(kind, self.onStanza, priority=10)
 
     def onStanza(self, stanza):
+        stanza.handled = False
+        if _internCache is not None and \
+                len(_internCache) > INTERN_CACHE_LIMIT:
+            _internCache.clear()
         sender = stanza.getAttribute("from")
         recipient = stanza.getAttribute("to")
         if sender and recipient and _parses(sender) and _parses(recipient):
             return
         stanza.handled = True
-        if not sender or not _parses(sender):
-            return
-        if stanza.name == "presence" or \
+        if not sender or stanza.name == "presence" or \
                 stanza.getAttribute("type") in ("result", "error"):
             return
+        # Answer even a sender we cannot parse (a JID valid by RFC 7622 may
+        # be refused by Twisted's stringprep): the server routes the reply
+        # by the address as written.
         self.send(StanzaError("jid-malformed", "modify").toResponse(stanza))

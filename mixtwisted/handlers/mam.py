@@ -15,7 +15,7 @@ from twisted.words.xish.domish import escapeToXml
 
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import BadRequest, NotFound, ServiceUnavailable
-from mixtwisted.handlers.base import MIXIQHandler, parseJID
+from mixtwisted.handlers.base import MIXIQHandler, parseJID, payload
 from mixtwisted.handlers.render import findForm
 from mixtwisted.ids import formatDateTime, parseDateTime
 from mixtwisted.records import ArchiveQuery
@@ -66,12 +66,19 @@ class MAMHandler(MIXIQHandler):
             raise ServiceUnavailable("MAM is served by channels")
         return sender, self.channelName(recipient)
 
+    @staticmethod
+    def _query(iq):
+        for namespace in ns.NS_MAM:
+            for element in iq.elements(namespace, "query"):
+                return element
+        return payload(iq, ns.NS_MAM2, "query")
+
     def _onFields(self, iq):
         """
         Return the query form with the fields we filter on.
         """
         self._channelName(iq)
-        namespace = iq.query.uri
+        namespace = self._query(iq).uri
         query = domish.Element((namespace, "query"))
         form = query.addElement((ns.NS_DATA, "x"))
         form["type"] = "form"
@@ -137,7 +144,7 @@ class MAMHandler(MIXIQHandler):
     @defer.inlineCallbacks
     def _onQuery(self, iq):
         sender, name = self._channelName(iq)
-        element = iq.query
+        element = self._query(iq)
         namespace = element.uri
         query = self.parseQuery(element)
         yield self.channels.checkArchiveAccess(sender, name, query.node)

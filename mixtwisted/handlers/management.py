@@ -7,7 +7,7 @@ from twisted.words.xish import domish
 
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import BadRequest
-from mixtwisted.handlers.base import MIXIQHandler
+from mixtwisted.handlers.base import MIXIQHandler, payload
 from mixtwisted.handlers.render import findForm, readForm
 
 CREATE = '/iq[@type="set"]/create[@xmlns="%s"]' % ns.NS_MIX
@@ -24,21 +24,14 @@ class ManagementHandler(MIXIQHandler):
     def _channelAttribute(self, element, required):
         """
         Read the C{channel} attribute: a localpart, or a JID on our domain
-        (CRE-2, AMB-29).
+        (CRE-2, AMB-29), in its prepared form.
         """
         value = element.getAttribute("channel")
         if value is None:
             if required:
                 raise BadRequest("Missing channel attribute")
             return None
-        if "@" in value:
-            local, _, domain = value.rpartition("@")
-            if domain != self.domain or not local:
-                raise BadRequest("Channel on another domain")
-            value = local
-        if not value:
-            raise BadRequest("Empty channel name")
-        return value
+        return self.channels.prepareChannelName(value)
 
     def _checkServiceAddress(self, iq):
         sender, recipient = self.addresses(iq)
@@ -49,7 +42,7 @@ class ManagementHandler(MIXIQHandler):
     @defer.inlineCallbacks
     def _onCreate(self, iq):
         sender = self._checkServiceAddress(iq)
-        create = iq.firstChildElement()
+        create = payload(iq, ns.NS_MIX, "create")
         name = self._channelAttribute(create, required=False)
         form = findForm(create)
         submitted = readForm(form) if form is not None else None
@@ -61,6 +54,7 @@ class ManagementHandler(MIXIQHandler):
     @defer.inlineCallbacks
     def _onDestroy(self, iq):
         sender = self._checkServiceAddress(iq)
-        name = self._channelAttribute(iq.firstChildElement(), required=True)
+        name = self._channelAttribute(payload(iq, ns.NS_MIX, "destroy"),
+                                      required=True)
         yield self.channels.destroy(sender, name)
         return None

@@ -12,6 +12,7 @@ originator's copy also carries C{<submission-id/>} (MSG-6).
 from twisted.internet import defer
 from twisted.python import log
 from twisted.words.xish import domish
+from twisted.words.xish.domish import escapeToXml
 
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import (
@@ -24,6 +25,9 @@ from mixtwisted.records import ArchivedMessage
 #: archive ids are the channel's to assign.
 _STRIPPED = {(ns.NS_MIX, "mix"), (ns.NS_SID, "stanza-id")}
 
+#: How a serialized reflection ends: its last child is the channel's <mix/>.
+_MIX_END = "</mix></message>"
+
 
 class MessageHandler(MIXHandler):
     """
@@ -34,7 +38,7 @@ class MessageHandler(MIXHandler):
         self.xmlstream.addObserver("/message", self.onMessage)
 
     def onMessage(self, message):
-        if message.handled:
+        if message.__dict__.get("handled"):
             return
         message.handled = True
         if message.getAttribute("type") == "error":
@@ -60,8 +64,7 @@ class MessageHandler(MIXHandler):
             # Private messages through proxy JIDs come with issue 3.
             raise ServiceUnavailable("Private messages are not offered")
         kind = message.getAttribute("type", "normal")
-        if message.retract is not None and \
-                message.retract.uri == ns.NS_MIX:
+        for retract in message.elements(ns.NS_MIX, "retract"):
             raise FeatureNotImplemented("Retraction is not offered")
         if kind == "headline":
             return
@@ -109,8 +112,11 @@ class MessageHandler(MIXHandler):
             self.send, [r for r in reflection.recipients if r != originator])
         submissionId = message.getAttribute("id")
         if submissionId:
-            mix.addElement("submission-id", content=submissionId)
-            own = Template(serialize(reflected))
+            # <mix/> is the last child: put <submission-id/> at its end in
+            # the string rather than serializing the stanza again (MSG-6).
+            own = Template(xml[:-len(_MIX_END)] + "<submission-id>" +
+                           escapeToXml(submissionId) + "</submission-id>" +
+                           _MIX_END)
         else:
             own = Template(xml)
         self.send(own.to(originator))

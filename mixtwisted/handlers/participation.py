@@ -9,7 +9,7 @@ from twisted.words.xish import domish
 from mixtwisted import namespaces as ns
 from mixtwisted.config import Field
 from mixtwisted.errors import BadRequest, MIXError
-from mixtwisted.handlers.base import MIXIQHandler, toStanzaError
+from mixtwisted.handlers.base import MIXIQHandler, payload, toStanzaError
 from mixtwisted.handlers.render import findForm, readForm, renderForm
 from mixtwisted.prefs import PREFERENCES
 
@@ -49,8 +49,8 @@ class ParticipationHandler(MIXIQHandler):
         sender, recipient = self.addresses(iq)
         name = self.channelName(recipient)
         attribute = element.getAttribute("channel")
-        if attribute is not None and attribute not in (
-                name, "%s@%s" % (name, self.domain)):
+        if attribute is not None and \
+                self.channels.prepareChannelName(attribute) != name:
             raise BadRequest("channel attribute names another channel")
         return sender, name
 
@@ -66,7 +66,7 @@ class ParticipationHandler(MIXIQHandler):
 
     @defer.inlineCallbacks
     def _onJoin(self, iq):
-        join = iq.firstChildElement()
+        join = payload(iq, ns.NS_MIX, "join")
         sender, name = self._target(iq, join)
         nodes = self._nodes(join)
         form = findForm(join)
@@ -77,9 +77,9 @@ class ParticipationHandler(MIXIQHandler):
             if e.payload is None:
                 raise
             # JOIN-5: echo the nodes that failed for the first reason.
-            payload = domish.Element((ns.NS_MIX, "join"))
-            subscribeElements(payload, e.payload)
-            raise toStanzaError(e, payload)
+            failed = domish.Element((ns.NS_MIX, "join"))
+            subscribeElements(failed, e.payload)
+            raise toStanzaError(e, failed)
         response = domish.Element((ns.NS_MIX, "join"))
         response["jid"] = result.proxyJID
         subscribeElements(response, result.nodes)
@@ -89,13 +89,13 @@ class ParticipationHandler(MIXIQHandler):
 
     @defer.inlineCallbacks
     def _onLeave(self, iq):
-        sender, name = self._target(iq, iq.firstChildElement())
+        sender, name = self._target(iq, payload(iq, ns.NS_MIX, "leave"))
         yield self.channels.leave(sender, name)
         return domish.Element((ns.NS_MIX, "leave"))
 
     @defer.inlineCallbacks
     def _onUpdateSubscription(self, iq):
-        update = iq.firstChildElement()
+        update = payload(iq, ns.NS_MIX, "update-subscription")
         sender, name = self._target(iq, update)
         added, removed = yield self.channels.updateSubscription(
             sender, name, self._nodes(update),
@@ -108,7 +108,7 @@ class ParticipationHandler(MIXIQHandler):
 
     @defer.inlineCallbacks
     def _onSetNick(self, iq):
-        setnick = iq.firstChildElement()
+        setnick = payload(iq, ns.NS_MIX, "setnick")
         sender, name = self._target(iq, setnick)
         requested = None
         for child in setnick.elements(ns.NS_MIX, "nick"):

@@ -10,6 +10,7 @@ PubSub, DISCO-4).
 """
 
 from twisted.internet import defer
+from twisted.words.protocols.jabber.jid import InvalidFormat
 from twisted.words.xish import domish
 from wokkel import pubsub
 from wokkel.iwokkel import IPubSubService
@@ -112,7 +113,15 @@ class ChannelPubSubService(SkipHandled, pubsub.PubSubService):
 
     @staticmethod
     def _mapError(failure):
-        failure.trap(MIXError)
+        """
+        Map channel-logic errors, and a malformed C{jid} attribute that
+        wokkel failed to parse, to stanza errors (PS-4).
+        """
+        failure.trap(MIXError, InvalidFormat, UnicodeError, ValueError)
+        if not isinstance(failure.value, MIXError):
+            raise toStanzaError(BadRequest(
+                "Malformed JID",
+                appCondition=(ns.NS_PUBSUB_ERRORS, "invalid-jid")))
         raise toStanzaError(failure.value)
 
     def _toResponse_items(self, result, resource, request):

@@ -6,8 +6,6 @@ Every method returns an already-fired Deferred, so the channel logic runs
 the same code paths as with a database store.
 """
 
-from bisect import bisect_left
-
 from twisted.internet import defer
 from zope.interface import implementer
 
@@ -36,6 +34,8 @@ class MemoryStore:
         self._subscribers = {}
         # channel -> list of ArchivedMessage, ascending ids
         self._archives = {}
+        # channel -> set of its archive ids
+        self._archiveIds = {}
         self._lastArchiveId = None
 
     # IChannelStorage
@@ -47,6 +47,7 @@ class MemoryStore:
         self._participants[record.name] = {}
         self._subscribers[record.name] = {}
         self._archives[record.name] = []
+        self._archiveIds[record.name] = set()
         self._proxyIds.setdefault(record.name, {})
         self._proxyOf.setdefault(record.name, {})
         return defer.succeed(None)
@@ -66,6 +67,7 @@ class MemoryStore:
         self._participants.pop(name, None)
         self._subscribers.pop(name, None)
         self._archives.pop(name, None)
+        self._archiveIds.pop(name, None)
         return defer.succeed(existed)
 
     def listChannels(self):
@@ -162,6 +164,7 @@ class MemoryStore:
         if archive is None:
             return defer.fail(NotFound("No such channel"))
         archive.append(message)
+        self._archiveIds[channel].add(message.archiveId)
         if len(archive) > 1 and archive[-2].archiveId > message.archiveId:
             # Ids are issued in order; keep the list sorted if one is not.
             archive.sort(key=lambda m: m.archiveId)
@@ -174,10 +177,8 @@ class MemoryStore:
         return defer.succeed(page(self._archives.get(channel, ()), query))
 
     def hasArchived(self, channel, archiveId):
-        archive = self._archives.get(channel, ())
-        ids = [m.archiveId for m in archive]
-        index = bisect_left(ids, archiveId)
-        return defer.succeed(index < len(ids) and ids[index] == archiveId)
+        return defer.succeed(
+            archiveId in self._archiveIds.get(channel, ()))
 
     def lastArchiveId(self):
         return defer.succeed(self._lastArchiveId)

@@ -1,0 +1,244 @@
+"""
+Odd and hostile input: stanzas built to confuse the handlers, addresses
+Twisted cannot prepare, names in other spellings, and state that must
+follow a participant's change of mind.  Each test pins down a fix found in
+review.
+"""
+
+from twisted.trial import unittest
+from twisted.words.protocols.jabber import jid as jidmodule
+
+from mixtwisted.handlers import guard
+from tests.helpers import (
+    CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, MIXTestMixin,
+    MemoryStoreMixin, NS_MIX)
+
+NS_PUBSUB = "http://jabber.org/protocol/pubsub"
+NS_PUBSUB_ERRORS = "http://jabber.org/protocol/pubsub#errors"
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+JIDMAP_VISIBLE = "urn:xmpp:mix:nodes:jidmap-visible"
+MESSAGES = "urn:xmpp:mix:nodes:messages"
+
+
+def mixForm(*fields):
+    body = "".join("<field var='%s'><value>%s</value></field>" % f
+                   for f in fields)
+    return ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' "
+            "type='hidden'><value>%s</value></field>%s</x>" % (NS_MIX, body))
+
+
+class HardeningTestsMixin(MIXTestMixin):
+
+    def assertNothingLogged(self):
+        self.assertEqual([], self.flushLoggedErrors())
+
+    def test_handledChildDoesNotSilenceIQ(self):
+        """
+        ERR-6: a request carrying a child named C{<handled/>} is answered
+        like any other (domish answers unknown attributes with children).
+        """
+        self.h.create()
+        response = self.h.iq(
+            "<iq type='get' id='d' from='%s' to='%s'><query xmlns='%s' "
+            "node='mix'/><handled xmlns='urn:x'/></iq>"
+            % (HAG66_FULL, COVEN, NS_DISCO_INFO))
+        self.assertResult(response)
+        response = self.h.iq(
+            "<iq type='set' id='u' from='%s' to='%s'><foo xmlns='urn:x'/>"
+            "<handled/></iq>" % (HAG66_FULL, COVEN))
+        self.assertError(response, "cancel", "service-unavailable")
+
+    def test_handledChildDoesNotSilenceMessage(self):
+        """
+        MSG-5, MSG-9: a groupchat message with a C{<handled/>} child is
+        reflected, the child copied like any payload.
+        """
+        self.h.create()
+        self.h.join()
+        self.h.setnick(HAG66_FULL, "thirdwitch")
+        self.h.take()
+        self.h.receive(
+            "<message type='groupchat' id='m' from='%s' to='%s'><body>x"
+            "</body><handled xmlns='urn:x'/></message>" % (HAG66_FULL, COVEN))
+        sent = self.h.take()
+        self.assertEqual(1, len(sent))
+        self.assertEqual(("groupchat", "urn:x"),
+                         (sent[0]["type"], sent[0].handled.uri))
+
+    def test_malformedSubscriberJID(self):
+        """
+        PS-4, ERR-5: a malformed C{jid} attribute is a C{bad-request} with
+        C{<invalid-jid/>}, not an internal error with a logged traceback.
+        """
+        self.h.create()
+        response = self.h.iq(
+            "<iq type='set' id='s' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<subscribe node='%s' jid='a@b@c'/></pubsub></iq>"
+            % (CAT_FULL, COVEN, NS_PUBSUB, MESSAGES))
+        self.assertError(response, "modify", "bad-request")
+        self.assertEqual(
+            [(NS_PUBSUB_ERRORS, "invalid-jid")],
+            [(e.uri, e.name) for e in response.error.elements()
+             if e.uri == NS_PUBSUB_ERRORS])
+        self.assertNothingLogged()
+
+    def test_internCacheBounded(self):
+        """
+        Made-up JIDs in requests do not grow Twisted's JID intern cache
+        without bound.
+        """
+        self.patch(guard, "INTERN_CACHE_LIMIT", 50)
+        self.h.create()
+        for n in range(120):
+            self.h.iq(
+                "<iq type='set' id='s%d' from='%s' to='%s'><pubsub xmlns='%s'>"
+                "<subscribe node='%s' jid='u%d@evil.example/r'/></pubsub></iq>"
+                % (n, CAT_FULL, COVEN, NS_PUBSUB, MESSAGES, n))
+        cache = vars(jidmodule)["__internJIDs"]
+        self.assertTrue(len(cache) <= 53, len(cache))
+
+    def test_unpreparableSenderAnswered(self):
+        """
+        ERR-1: a sender Twisted's stringprep refuses (an emoji resource is
+        valid by RFC 7622) gets C{jid-malformed} back, not silence.
+        """
+        sender = "hag66@shakespeare.example/\U0001F600"
+        response = self.h.iq(
+            "<iq type='get' id='d' from='%s' to='%s'><query xmlns='%s'/></iq>"
+            % (sender, DOMAIN, NS_DISCO_INFO))
+        self.assertError(response, "modify", "jid-malformed")
+        self.assertEqual(sender, response["to"])
+
+    def test_destroyInOtherSpelling(self):
+        """
+        CRE-9, D-5: C{destroy} names the channel as create did, in any
+        spelling of the same localpart.
+        """
+        self.assertResult(self.h.create("Witches"))
+        self.assertResult(self.h.iq(
+            "<iq type='set' id='x' from='%s' to='%s'><destroy xmlns='%s' "
+            "channel='Witches'/></iq>" % (HAG66_FULL, DOMAIN, NS_MIX)))
+        self.assertError(self.h.join(channel="witches@" + DOMAIN),
+                         "cancel", "item-not-found")
+
+    def test_joinChannelAttributeOtherSpelling(self):
+        """
+        AMB-16: a C{channel} attribute naming the addressed channel in
+        another spelling is accepted.
+        """
+        self.h.create()
+        self.assertResult(self.h.iq(
+            "<iq type='set' id='j' from='%s' to='%s'><join xmlns='%s' "
+            "channel='Coven@%s'/></iq>" % (HAG66, COVEN, NS_MIX, DOMAIN)))
+
+    def test_payloadChosenByName(self):
+        """
+        CRE-1: the C{<create/>} child is used even when another child comes
+        first (it is not taken as an ad hoc create of the first child).
+        """
+        response = self.h.iq(
+            "<iq type='set' id='c' from='%s' to='%s'><foo xmlns='urn:x'/>"
+            "<create xmlns='%s' channel='named'/></iq>"
+            % (HAG66_FULL, DOMAIN, NS_MIX))
+        self.assertResult(response)
+        self.assertEqual("named", response.create["channel"])
+        self.assertResult(self.h.join(channel="named@" + DOMAIN))
+
+    def test_submissionIdEscaped(self):
+        """
+        MSG-6: the submission id is escaped in the originator's copy.
+        """
+        self.h.create()
+        self.h.join()
+        self.h.setnick(HAG66_FULL, "thirdwitch")
+        self.h.take()
+        self.h.message(HAG66_FULL, "x", mid="a&lt;b&amp;&apos;c")
+        sent = self.h.take()
+        self.assertEqual(["a<b&'c"], [
+            str(list(m.mix.elements(NS_MIX, "submission-id"))[0])
+            for m in sent])
+
+    def test_discoOnProxyJID(self):
+        """
+        CHAN-1, XEP-0030: disco#info to a participant's proxy JID or to a
+        channel JID with a resource is an error, not an empty result with
+        no identity.
+        """
+        self.h.create()
+        proxy = self.h.join().join["jid"]
+        for target in (proxy, COVEN + "/res", proxy + "/res"):
+            response = self.h.iq(
+                "<iq type='get' id='d' from='%s' to='%s'><query "
+                "xmlns='%s'/></iq>" % (HAG66_FULL, target, NS_DISCO_INFO))
+            self.assertError(response, "cancel", "service-unavailable")
+
+    def test_adhocOpenedByAllowedItem(self):
+        """
+        AMB-52: an ad hoc channel is joinable by JIDs its allowed node
+        lists, and not by others.
+        """
+        response = self.h.iq(
+            "<iq type='set' id='a' from='%s' to='%s'><create xmlns='%s'>%s"
+            "</create></iq>" % (HAG66_FULL, DOMAIN, NS_MIX, mixForm(
+                ("Nodes Present", "participants"),
+                ("Nodes Present", "allowed"))))
+        name = response.create["channel"]
+        channel = self.successResultOf(self.h.store.getChannel(name))
+        channel.allowed = (CAT,)
+        self.successResultOf(self.h.store.updateChannel(channel))
+        self.assertResult(self.h.join(CAT, name + "@" + DOMAIN))
+        self.assertError(self.h.join(HECATE, name + "@" + DOMAIN),
+                         "auth", "forbidden")
+
+    def test_rejoinChangingVisibility(self):
+        """
+        JOIN-9, VIS-8: a re-join that changes the visibility preference
+        updates jidmap-visible and notifies its subscribers.
+        """
+        self.h.create(form=mixForm(("JID Visibility", "jid-maybe-visible")))
+        self.h.join(HAG66, nodes=(MESSAGES, JIDMAP_VISIBLE))
+        always = mixForm(("JID Visibility", "always"))
+        proxy = self.h.join(HECATE, extra=always).join["jid"]
+        self.h.take()
+        self.assertResult(self.h.join(
+            HECATE, extra=mixForm(("JID Visibility", "never"))))
+        items = [m.event.items.item for m in self.h.take()
+                 if m.name == "message" and m.event is not None and
+                 m.event.items["node"] == JIDMAP_VISIBLE]
+        self.assertEqual([(proxy, proxy)],
+                         [(i["id"], str(i.participant.jid)) for i in items])
+
+    def test_mamStrictDateTime(self):
+        """
+        MAM-3, AMB-45: a C{start} that is not an XEP-0082 date-time is a
+        C{bad-request}.
+        """
+        self.h.create()
+        self.h.join()
+        for value in ("20200101T000000Z", "2020-01-01T00:00:00"):
+            response = self.h.iq(
+                "<iq type='set' id='q' from='%s' to='%s'><query xmlns="
+                "'urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>"
+                "<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2"
+                "</value></field><field var='start'><value>%s</value>"
+                "</field></x></query></iq>" % (HAG66_FULL, COVEN, value))
+            self.assertError(response, "modify", "bad-request")
+
+    def test_mamForeignArchiveId(self):
+        """
+        MAM-3: an RSM C{after} that is no archive id of ours is
+        C{item-not-found}.
+        """
+        self.h.create()
+        self.h.join()
+        response = self.h.iq(
+            "<iq type='set' id='q' from='%s' to='%s'><query xmlns="
+            "'urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'>"
+            "<after>0x00000000000001</after></set></query></iq>"
+            % (HAG66_FULL, COVEN))
+        self.assertError(response, "cancel", "item-not-found")
+
+
+class HardeningMemoryTests(MemoryStoreMixin, HardeningTestsMixin,
+                          unittest.TestCase):
+    pass
