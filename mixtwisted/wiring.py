@@ -79,12 +79,21 @@ class ComponentFactory(xmlstream.XmlStreamFactory):
             self, jcomponent.ConnectComponentAuthenticator(domain, secret))
         self.address = address
 
+    def _nextAttempt(self):
+        """
+        Seconds until the reconnection attempt just scheduled.
+        """
+        call = getattr(self, "_callID", None)
+        if call is None or not call.active():
+            return 0.0
+        return max(0.0, call.getTime() - self.clock.seconds())
+
     def clientConnectionFailed(self, connector, reason):
         xmlstream.XmlStreamFactory.clientConnectionFailed(
             self, connector, reason)
         log.msg("Cannot connect to the XMPP server at %s: %s; retrying in "
                 "%.0f s" % (self.address, reason.getErrorMessage(),
-                            self.delay))
+                            self._nextAttempt()))
 
     def clientConnectionLost(self, connector, reason):
         xmlstream.XmlStreamFactory.clientConnectionLost(
@@ -92,7 +101,8 @@ class ComponentFactory(xmlstream.XmlStreamFactory):
         if self.continueTrying:
             log.msg("Lost the connection to the XMPP server at %s: %s; "
                     "reconnecting in %.0f s" % (
-                        self.address, reason.getErrorMessage(), self.delay))
+                        self.address, reason.getErrorMessage(),
+                        self._nextAttempt()))
 
 
 class MIXComponent(wcomponent.Component):
