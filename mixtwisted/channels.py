@@ -528,12 +528,14 @@ class ChannelService:
     # PubSub access
 
     @defer.inlineCallbacks
-    def readItems(self, requester, name, node, itemIds=None, maxItems=None):
+    def readableNode(self, requester, name, node):
         """
-        Return the items of a node the requester may read (PS-1, CHAN-5..8).
+        Return C{(channel, canonical node)} when the node exists and the
+        requester may read it; whoever may read a node may also subscribe
+        to it and query its archive (ACL-7, MAM-5, AMB-48).
 
-        @param itemIds: only these items (XEP-0060 §6.5.8).
-        @param maxItems: only the last C{maxItems} items.
+        @raise NotFound: no such channel or node.
+        @raise Forbidden: the requester's role is too low.
         """
         channel = yield self.getChannel(name)
         node = ns.canonicalNode(node)
@@ -542,6 +544,17 @@ class ChannelService:
         role = yield self.roleOf(channel, requester)
         if not access.mayRead(channel, node, role):
             raise Forbidden("You may not read this node")
+        return channel, node
+
+    @defer.inlineCallbacks
+    def readItems(self, requester, name, node, itemIds=None, maxItems=None):
+        """
+        Return the items of a node the requester may read (PS-1, CHAN-5..8).
+
+        @param itemIds: only these items (XEP-0060 §6.5.8).
+        @param maxItems: only the last C{maxItems} items.
+        """
+        channel, node = yield self.readableNode(requester, name, node)
         participants = []
         if node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
                     ns.NODE_JIDMAP_VISIBLE):
@@ -554,6 +567,13 @@ class ChannelService:
             items = items[-maxItems:] if maxItems > 0 else []
         return items
 
+    @staticmethod
+    def _checkSubscriber(requester, subscriber):
+        if subscriber.userhost() != requester.userhost():
+            raise BadRequest("Subscribe with your bare JID",
+                             appCondition=(ns.NS_PUBSUB_ERRORS,
+                                           "invalid-jid"))
+
     @defer.inlineCallbacks
     def subscribeNode(self, requester, name, node, subscriber):
         """
@@ -563,28 +583,20 @@ class ChannelService:
 
         @return: the canonical node name.
         """
-        channel = yield self.getChannel(name)
-        node = ns.canonicalNode(node)
-        if subscriber.userhost() != requester.userhost():
-            raise BadRequest("Subscribe with your bare JID",
-                             appCondition=(ns.NS_PUBSUB_ERRORS,
-                                           "invalid-jid"))
-        if node not in access.presentNodes(channel):
-            raise NotFound("No such node")
-        role = yield self.roleOf(channel, requester)
-        if not access.mayRead(channel, node, role):
-            raise Forbidden("You may not subscribe to this node")
+        self._checkSubscriber(requester, subscriber)
+        channel, node = yield self.readableNode(requester, name, node)
         yield self.store.addSubscriptions(name, requester.userhost(), [node])
         return node
 
     @defer.inlineCallbacks
     def unsubscribeNode(self, requester, name, node, subscriber):
+        """
+        Remove a direct subscription; not being subscribed is an
+        C{unexpected-request} (XEP-0060 §6.2.3.2).
+        """
+        self._checkSubscriber(requester, subscriber)
         channel = yield self.getChannel(name)
         node = ns.canonicalNode(node)
-        if subscriber.userhost() != requester.userhost():
-            raise BadRequest("Unsubscribe with your bare JID",
-                             appCondition=(ns.NS_PUBSUB_ERRORS,
-                                           "invalid-jid"))
         if node not in access.presentNodes(channel):
             raise NotFound("No such node")
         subscriptions = yield self.store.getSubscriptions(
@@ -594,19 +606,3 @@ class ChannelService:
                                                   "not-subscribed"))
         yield self.store.removeSubscriptions(
             name, requester.userhost(), [node])
-
-    @defer.inlineCallbacks
-    def checkArchiveAccess(self, requester, name, node):
-        """
-        Check that the requester may query the archive of C{node}: whoever
-        may read the node (MAM-5, AMB-48).
-
-        @return: the channel record.
-        """
-        channel = yield self.getChannel(name)
-        if node not in access.presentNodes(channel):
-            raise NotFound("No such node")
-        role = yield self.roleOf(channel, requester)
-        if not access.mayRead(channel, node, role):
-            raise Forbidden("You may not read this archive")
-        return channel
