@@ -279,7 +279,19 @@ class ChannelService:
         role = yield self.roleOf(channel, requester)
         if role < access.OWNER:
             raise Forbidden("Only owners may destroy a channel")
-        yield self.store.deleteChannel(name)
+        yield self.removeChannel(name)
+
+    @defer.inlineCallbacks
+    def removeChannel(self, name):
+        """
+        Remove a channel and everything in it (CRE-10); used by destroy and
+        by the End of Life timer (CRE-11).  Proxy identifiers stay
+        reserved.
+
+        @return: C{True} if the channel existed.
+        """
+        existed = yield self.store.deleteChannel(name)
+        return existed
 
     # Participation
 
@@ -353,7 +365,7 @@ class ChannelService:
             yield self.store.setSubscriptions(name, bare, subscribed)
             if views.sharesJID(participant) != shared:
                 # The jidmap-visible value follows the preference (VIS-8).
-                yield self._notify(channel, ns.NODE_JIDMAP_VISIBLE, [
+                yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
                     views.jidmapVisibleItem(participant, self.domain)])
 
         return JoinResult(
@@ -378,7 +390,11 @@ class ChannelService:
         return proxyId
 
     @defer.inlineCallbacks
-    def _notify(self, channel, node, items):
+    def notify(self, channel, node, items):
+        """
+        Send C{items} of C{node} to the node's subscribers, if the channel
+        has that node (PS-5).
+        """
         if node not in access.presentNodes(channel):
             return
         recipients = yield self.store.getSubscribers(channel.name, node)
@@ -387,7 +403,7 @@ class ChannelService:
                 self.channelJID(channel.name), node, items, recipients)
 
     @defer.inlineCallbacks
-    def _notifyRetract(self, channel, node, itemIds):
+    def notifyRetract(self, channel, node, itemIds):
         if node not in access.presentNodes(channel):
             return
         recipients = yield self.store.getSubscribers(channel.name, node)
@@ -397,11 +413,11 @@ class ChannelService:
 
     @defer.inlineCallbacks
     def _notifyJoined(self, channel, participant):
-        yield self._notify(channel, ns.NODE_PARTICIPANTS, [
+        yield self.notify(channel, ns.NODE_PARTICIPANTS, [
             views.participantItem(participant, self.domain, withNick=False)])
-        yield self._notify(channel, ns.NODE_JIDMAP, [
+        yield self.notify(channel, ns.NODE_JIDMAP, [
             views.jidmapItem(participant, self.domain)])
-        yield self._notify(channel, ns.NODE_JIDMAP_VISIBLE, [
+        yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
             views.jidmapVisibleItem(participant, self.domain)])
 
     @defer.inlineCallbacks
@@ -441,16 +457,29 @@ class ChannelService:
         succeeds.
         """
         channel = yield self.getChannel(name)
-        bare = requester.userhost()
+        yield self.removeParticipant(channel, requester.userhost())
+
+    @defer.inlineCallbacks
+    def removeParticipant(self, channel, bare):
+        """
+        Take a bare JID out of a channel with leave semantics (JOIN-19..21):
+        every subscription dropped, the participants, jidmap and
+        jidmap-visible items retracted with notifications.  Used by leave,
+        by banning (ADM-9) and by visibility changes (VIS-4).
+
+        @return: C{True} if it was a participant.
+        """
+        name = channel.name
         participant = yield self.store.getParticipant(name, bare)
         yield self.store.removeSubscriptions(name, bare)
         if participant is None:
-            return
+            return False
         yield self.store.removeParticipant(name, bare)
         itemId = proxyJID(participant.proxyId, name, self.domain)
         for node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
                      ns.NODE_JIDMAP_VISIBLE):
-            yield self._notifyRetract(channel, node, [itemId])
+            yield self.notifyRetract(channel, node, [itemId])
+        return True
 
     # Nicks
 
@@ -483,7 +512,7 @@ class ChannelService:
             return
         participant.nick, participant.nickKey = nick, key
         yield self.store.saveParticipant(participant)
-        yield self._notify(channel, ns.NODE_PARTICIPANTS, [
+        yield self.notify(channel, ns.NODE_PARTICIPANTS, [
             views.participantItem(participant, self.domain)])
 
     @defer.inlineCallbacks

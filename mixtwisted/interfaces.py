@@ -171,6 +171,20 @@ class IArchiveStorage(Interface):
         @return: Deferred firing with a L{mixtwisted.records.ArchivePage}.
         """
 
+    def getArchived(channel, archiveId):
+        """
+        @return: Deferred firing with the
+            L{mixtwisted.records.ArchivedMessage} with that id, or C{None}.
+        """
+
+    def replaceArchived(channel, archiveId, xml):
+        """
+        Replace the stored stanza of an entry (a retraction tombstone,
+        RET-5); its id, time and sender stay.
+
+        @return: Deferred firing with C{True} if the entry existed.
+        """
+
     def hasArchived(channel, archiveId):
         """
         @return: Deferred firing with C{True} if C{archiveId} is an entry of
@@ -184,8 +198,87 @@ class IArchiveStorage(Interface):
         """
 
 
+class INickStorage(Interface):
+    """
+    Nicks registered with the service, one per bare JID (NICK-8..14).
+    """
+
+    def registerNick(jid, nick, nickKey):
+        """
+        Register (or replace) the nick of C{jid}.
+
+        @return: Deferred firing with C{None}; fails with
+            L{mixtwisted.errors.Conflict} when another JID holds a nick
+            with the same comparison key.
+        """
+
+    def getRegisteredNick(jid):
+        """
+        @return: Deferred firing with C{(nick, nickKey)} or C{None}.
+        """
+
+    def nickHolder(nickKey):
+        """
+        @return: Deferred firing with the bare JID that registered a nick
+            with this comparison key, or C{None}.
+        """
+
+
+class IItemStorage(Interface):
+    """
+    PubSub items of nodes whose contents are published by users rather
+    than derived by the service (the avatar nodes, NODE-13).
+    """
+
+    def setItem(channel, node, itemId, xml):
+        """
+        Store (or replace) an item; C{xml} is the serialized payload.
+        """
+
+    def getItems(channel, node):
+        """
+        @return: Deferred firing with a list of C{(itemId, xml)}, oldest
+            first.
+        """
+
+    def removeItems(channel, node, itemIds=None):
+        """
+        Remove the given items (all when C{None}).
+
+        @return: Deferred firing with the list of ids removed.
+        """
+
+
+class IClientStorage(Interface):
+    """
+    Full proxy JIDs of clients: the private map between a real full JID
+    and the resource of its full proxy JID in a channel (PJID-6, PM-6).
+    """
+
+    def clientResource(channel, realFullJID):
+        """
+        @return: Deferred firing with the resource issued to this client in
+            this channel, or C{None}.
+        """
+
+    def reserveClientResource(channel, realFullJID, proxyId, resource):
+        """
+        Bind C{proxyId}/C{resource} to a real full JID, forever.
+
+        @return: Deferred firing with C{False} if the resource was issued
+            before under that proxy id (the caller draws another).
+        """
+
+    def clientFor(channel, proxyId, resource):
+        """
+        @return: Deferred firing with the real full JID behind a full proxy
+            JID, or C{None}.
+        """
+
+
 class IMIXStorage(IChannelStorage, IParticipantStorage,
-                  ISubscriptionStorage, IArchiveStorage):
+                  ISubscriptionStorage, IArchiveStorage, INickStorage,
+                  IItemStorage, IClientStorage):
     """
     Everything a MIX service keeps.
     """

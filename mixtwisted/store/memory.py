@@ -6,6 +6,8 @@ Every method returns an already-fired Deferred, so the channel logic runs
 the same code paths as with a database store.
 """
 
+from dataclasses import replace
+
 from twisted.internet import defer
 from zope.interface import implementer
 
@@ -36,6 +38,14 @@ class MemoryStore:
         self._archives = {}
         # channel -> set of its archive ids
         self._archiveIds = {}
+        # bare JID -> (nick, nickKey); nickKey -> bare JID
+        self._registered = {}
+        self._nickHolders = {}
+        # channel -> node -> dict(itemId -> xml), insertion ordered
+        self._items = {}
+        # channel -> real full JID -> (proxyId, resource), and back
+        self._clients = {}
+        self._clientsBack = {}
         self._lastArchiveId = None
 
     # IChannelStorage
@@ -68,6 +78,7 @@ class MemoryStore:
         self._subscribers.pop(name, None)
         self._archives.pop(name, None)
         self._archiveIds.pop(name, None)
+        self._items.pop(name, None)
         return defer.succeed(existed)
 
     def listChannels(self):
@@ -176,9 +187,85 @@ class MemoryStore:
     def queryArchive(self, channel, query):
         return defer.succeed(page(self._archives.get(channel, ()), query))
 
+    def getArchived(self, channel, archiveId):
+        if archiveId not in self._archiveIds.get(channel, ()):
+            return defer.succeed(None)
+        for message in reversed(self._archives[channel]):
+            if message.archiveId == archiveId:
+                return defer.succeed(message)
+        return defer.succeed(None)
+
+    def replaceArchived(self, channel, archiveId, xml):
+        archive = self._archives.get(channel, [])
+        for index in range(len(archive) - 1, -1, -1):
+            if archive[index].archiveId == archiveId:
+                archive[index] = replace(archive[index], xml=xml)
+                return defer.succeed(True)
+        return defer.succeed(False)
+
     def hasArchived(self, channel, archiveId):
         return defer.succeed(
             archiveId in self._archiveIds.get(channel, ()))
 
     def lastArchiveId(self):
         return defer.succeed(self._lastArchiveId)
+
+    # INickStorage
+
+    def registerNick(self, jid, nick, nickKey):
+        holder = self._nickHolders.get(nickKey)
+        if holder is not None and holder != jid:
+            return defer.fail(Conflict("Nick registered by another user"))
+        previous = self._registered.get(jid)
+        if previous is not None:
+            self._nickHolders.pop(previous[1], None)
+        self._registered[jid] = (nick, nickKey)
+        self._nickHolders[nickKey] = jid
+        return defer.succeed(None)
+
+    def getRegisteredNick(self, jid):
+        return defer.succeed(self._registered.get(jid))
+
+    def nickHolder(self, nickKey):
+        return defer.succeed(self._nickHolders.get(nickKey))
+
+    # IItemStorage
+
+    def setItem(self, channel, node, itemId, xml):
+        if channel not in self._channels:
+            return defer.fail(NotFound("No such channel"))
+        items = self._items.setdefault(channel, {}).setdefault(node, {})
+        items.pop(itemId, None)
+        items[itemId] = xml
+        return defer.succeed(None)
+
+    def getItems(self, channel, node):
+        items = self._items.get(channel, {}).get(node, {})
+        return defer.succeed(list(items.items()))
+
+    def removeItems(self, channel, node, itemIds=None):
+        items = self._items.get(channel, {}).get(node, {})
+        ids = list(items) if itemIds is None else \
+            [i for i in itemIds if i in items]
+        for itemId in ids:
+            del items[itemId]
+        return defer.succeed(ids)
+
+    # IClientStorage
+
+    def clientResource(self, channel, realFullJID):
+        entry = self._clients.get(channel, {}).get(realFullJID)
+        return defer.succeed(entry[1] if entry else None)
+
+    def reserveClientResource(self, channel, realFullJID, proxyId, resource):
+        back = self._clientsBack.setdefault(channel, {})
+        if (proxyId, resource) in back:
+            return defer.succeed(False)
+        back[(proxyId, resource)] = realFullJID
+        self._clients.setdefault(channel, {})[realFullJID] = (
+            proxyId, resource)
+        return defer.succeed(True)
+
+    def clientFor(self, channel, proxyId, resource):
+        return defer.succeed(
+            self._clientsBack.get(channel, {}).get((proxyId, resource)))
