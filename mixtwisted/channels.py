@@ -81,15 +81,23 @@ class ChannelService:
         self.limits = settings.limits
         self.archiveIds = ArchiveIdGenerator(clock)
         self.itemIds = ItemIdClock(clock)
+        #: Callables run (and waited for) at start-up, after the channel
+        #: logic's own start (e.g. End of Life timers).
+        self.startHooks = []
+        #: Callables run with a channel name when a channel is removed.
+        self.removalHooks = []
 
     @defer.inlineCallbacks
     def start(self):
         """
-        Resume archive id generation after the greatest stored id.
+        Resume archive id generation after the greatest stored id, then
+        run the start hooks.
         """
         last = yield self.store.lastArchiveId()
         if last:
             self.archiveIds.observe(last)
+        for hook in self.startHooks:
+            yield hook()
 
     def channelJID(self, name):
         return "%s@%s" % (name, self.domain)
@@ -291,6 +299,8 @@ class ChannelService:
         @return: C{True} if the channel existed.
         """
         existed = yield self.store.deleteChannel(name)
+        for hook in self.removalHooks:
+            hook(name)
         return existed
 
     # Participation

@@ -14,16 +14,20 @@ from twisted.words.protocols.jabber import component as jcomponent
 from twisted.words.protocols.jabber import xmlstream
 from wokkel import component as wcomponent
 
+from mixtwisted.admin import Administration
 from mixtwisted.channels import ChannelService
 from mixtwisted.fanout import StanzaNotifier
 from mixtwisted.handlers.disco import DiscoHandler, MIXDisco
 from mixtwisted.handlers.fallback import FallbackHandler
 from mixtwisted.handlers.guard import AddressGuard
+from mixtwisted.handlers.invitations import InvitationHandler
 from mixtwisted.handlers.management import ManagementHandler
 from mixtwisted.handlers.mam import MAMHandler
 from mixtwisted.handlers.messages import MessageHandler
 from mixtwisted.handlers.participation import ParticipationHandler
+from mixtwisted.handlers.preferences import PreferencesHandler
 from mixtwisted.handlers.pubsub import ChannelPubSubService
+from mixtwisted.handlers.registration import RegistrationHandler
 from mixtwisted.store.memory import MemoryStore
 
 BACKENDS = ("memory",)
@@ -51,15 +55,19 @@ def makeHandlers(settings, store, clock, send):
     @return: C{(channels, handlers)}; add the handlers to a stream manager.
     """
     channels = ChannelService(store, settings, clock, StanzaNotifier(send))
+    admin = Administration(channels, clock)
     handlers = [
         AddressGuard(),
         DiscoHandler(),
         MIXDisco(channels),
         ManagementHandler(channels),
+        RegistrationHandler(channels),
         ParticipationHandler(channels),
+        PreferencesHandler(channels),
+        InvitationHandler(channels),
         MessageHandler(channels),
         MAMHandler(channels),
-        ChannelPubSubService(channels),
+        ChannelPubSubService(channels, admin),
         FallbackHandler(),
     ]
     return channels, handlers

@@ -33,8 +33,9 @@ class ChannelResource(pubsub.PubSubResource):
     The nodes of every channel; the channel is the request's recipient.
     """
 
-    def __init__(self, channels):
+    def __init__(self, channels, admin=None):
         self.channels = channels
+        self.admin = admin
 
     def _channel(self, request):
         recipient = request.recipient
@@ -102,8 +103,8 @@ class ChannelPubSubService(SkipHandled, pubsub.PubSubService):
     with channel-logic errors mapped to stanza errors.
     """
 
-    def __init__(self, channels):
-        pubsub.PubSubService.__init__(self, ChannelResource(channels))
+    def __init__(self, channels, admin=None):
+        pubsub.PubSubService.__init__(self, ChannelResource(channels, admin))
 
     def _onPubSubRequest(self, iq):
         d = defer.maybeDeferred(pubsub.PubSubService._onPubSubRequest,

@@ -1,0 +1,13 @@
+"""
+Nick registration at the service (NICK-9..14).
+"""
+
+from mixtwisted.handlers.base import MIXIQHandler
+
+
+class RegistrationHandler(MIXIQHandler):
+    """
+    Serve C{<register/>} at the service JID.
+    """
+
+    iqHandlers = {}

@@ -1,0 +1,3 @@
+"""
+Nick registration with the service (NICK-8..14).
+"""
