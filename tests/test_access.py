@@ -12,28 +12,12 @@ from twisted.trial import unittest
 
 from tests.helpers import (
     CAT, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, MIXTestMixin,
-    MemoryStoreMixin, NS_MIX)
-
-NS_PUBSUB = "http://jabber.org/protocol/pubsub"
-NS_EVENT = "http://jabber.org/protocol/pubsub#event"
-JIDMAP_VISIBLE = "urn:xmpp:mix:nodes:jidmap-visible"
-MESSAGES = "urn:xmpp:mix:nodes:messages"
-
-
-def form(*fields):
-    """
-    A submit form with FORM_TYPE urn:xmpp:mix:1 and C{(var, [values])}.
-    """
-    body = "".join(
-        "<field var='%s'>%s</field>" % (
-            var, "".join("<value>%s</value>" % v for v in values))
-        for var, values in fields)
-    return ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' "
-            "type='hidden'><value>%s</value></field>%s</x>" % (NS_MIX, body))
+    MemoryStoreMixin, NODE_JIDMAP_VISIBLE, NODE_MESSAGES, NS_MIX, NS_PUBSUB,
+    submitForm)
 
 
 def prefsForm(visibility):
-    return form(("JID Visibility", [visibility]))
+    return submitForm(("JID Visibility", [visibility]))
 
 
 class AccessTestsMixin(MIXTestMixin):
@@ -46,7 +30,7 @@ class AccessTestsMixin(MIXTestMixin):
         Create coven with C{Nodes Present} and put items in its allowed and
         banned nodes through the store.
         """
-        self.assertResult(self.h.create("coven", HAG66_FULL, form(
+        self.assertResult(self.h.create("coven", HAG66_FULL, submitForm(
             ("Nodes Present", list(nodesPresent)))))
         channel = self.successResultOf(self.h.store.getChannel("coven"))
         channel.allowed, channel.banned = tuple(allowed), tuple(banned)
@@ -122,10 +106,10 @@ class AccessTestsMixin(MIXTestMixin):
         NODE-4: without a participants node, the access value
         C{participants} is refused with C{not-acceptable}.
         """
-        response = self.h.create("coven", HAG66_FULL, form(
+        response = self.h.create("coven", HAG66_FULL, submitForm(
             ("Nodes Present", ["presence"])))
         self.assertError(response, "modify", "not-acceptable")
-        response = self.h.create("coven", HAG66_FULL, form(
+        response = self.h.create("coven", HAG66_FULL, submitForm(
             ("Nodes Present", ["presence"]),
             ("Messages Node Subscription", ["allowed"]),
             ("Presence Node Subscription", ["allowed"]),
@@ -158,17 +142,17 @@ class MaybeVisibleTestsMixin(MIXTestMixin):
 
     def setUp(self):
         MIXTestMixin.setUp(self)
-        self.assertResult(self.h.create("coven", HAG66_FULL, form(
+        self.assertResult(self.h.create("coven", HAG66_FULL, submitForm(
             ("JID Visibility", ["jid-maybe-visible"]))))
         self.proxy = self.h.join(
-            HAG66, nodes=(MESSAGES, JIDMAP_VISIBLE)).join["jid"]
+            HAG66, nodes=(NODE_MESSAGES, NODE_JIDMAP_VISIBLE)).join["jid"]
         self.h.take()
 
     def items(self, requester):
         response = self.h.iq(
             "<iq type='get' id='i' from='%s/r' to='%s'><pubsub xmlns='%s'>"
             "<items node='%s'/></pubsub></iq>"
-            % (requester, COVEN, NS_PUBSUB, JIDMAP_VISIBLE))
+            % (requester, COVEN, NS_PUBSUB, NODE_JIDMAP_VISIBLE))
         self.assertResult(response)
         return {item["id"]: str(item.participant.jid)
                 for item in response.pubsub.items.elements(NS_PUBSUB, "item")}
@@ -190,7 +174,7 @@ class MaybeVisibleTestsMixin(MIXTestMixin):
         notifications = [
             m for m in self.h.take()
             if m.name == "message" and m.event is not None and
-            m.event.items["node"] == JIDMAP_VISIBLE]
+            m.event.items["node"] == NODE_JIDMAP_VISIBLE]
         self.assertEqual([HAG66], [m["to"] for m in notifications])
         item = notifications[0].event.items.item
         self.assertEqual((proxy, CAT), (item["id"], str(item.participant.jid)))
@@ -215,7 +199,7 @@ class MaybeVisibleTestsMixin(MIXTestMixin):
         response = self.h.iq(
             "<iq type='get' id='i' from='%s' to='cave@%s'><pubsub xmlns='%s'>"
             "<items node='%s'/></pubsub></iq>"
-            % (HAG66_FULL, DOMAIN, NS_PUBSUB, JIDMAP_VISIBLE))
+            % (HAG66_FULL, DOMAIN, NS_PUBSUB, NODE_JIDMAP_VISIBLE))
         self.assertError(response, "cancel", "item-not-found")
 
     def test_leaveRetracts(self):
@@ -230,7 +214,7 @@ class MaybeVisibleTestsMixin(MIXTestMixin):
             % (CAT, COVEN, NS_MIX)))
         retracts = [m.event.items.retract["id"] for m in self.h.take()
                     if m.name == "message" and m.event is not None and
-                    m.event.items["node"] == JIDMAP_VISIBLE]
+                    m.event.items["node"] == NODE_JIDMAP_VISIBLE]
         self.assertEqual([proxy], retracts)
         self.assertNotIn(proxy, self.items(HAG66))
 

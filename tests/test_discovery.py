@@ -4,24 +4,14 @@ Service and channel discovery (DISCO-*, CHAN-1..4, MUC-3), on literal XML.
 
 from twisted.trial import unittest
 
-from mixtwisted.settings import Settings
 from tests.helpers import (
-    CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    NS_MIX, MemoryStoreMixin, MIXTestMixin)
+    ANYONE_FORM, CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE,
+    HECATE_FULL, MIXTestMixin, MemoryStoreMixin, NODE_BANNED, NODE_CONFIG,
+    NODE_INFO, NODE_JIDMAP, NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE,
+    NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MIX, formValues,
+    serviceSettings, submitForm)
 
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
-NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
-NS_DATA = "jabber:x:data"
 NS_MUC = "http://jabber.org/protocol/muc"
-
-NODE = "urn:xmpp:mix:nodes:"
-MESSAGES = NODE + "messages"
-PARTICIPANTS = NODE + "participants"
-JIDMAP = NODE + "jidmap"
-PRESENCE = NODE + "presence"
-INFO = NODE + "info"
-BANNED = NODE + "banned"
-CONFIG = NODE + "config"
 
 MIRROR = "chat.shakespeare.example"
 
@@ -43,10 +33,7 @@ def forms(query):
     """
     result = {}
     for x in query.elements(NS_DATA, "x"):
-        fields = {}
-        for field in x.elements(NS_DATA, "field"):
-            fields[field.getAttribute("var")] = [
-                str(v) for v in field.elements(NS_DATA, "value")]
+        fields = formValues(x)
         formType = fields.pop("FORM_TYPE", [None])[0]
         result[formType] = (x.getAttribute("type"), fields)
     return result
@@ -214,12 +201,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         DISCO-7, ACL-3: a channel whose allowed node does not list the
         requester is not listed to it, but is to its owner.
         """
-        self.h.create("coven", form=(
-            "<x xmlns='jabber:x:data' type='submit'>"
-            "<field var='FORM_TYPE' type='hidden'>"
-            "<value>urn:xmpp:mix:1</value></field>"
-            "<field var='Nodes Present'><value>participants</value>"
-            "<value>allowed</value></field></x>"))
+        self.h.create("coven", form=submitForm(
+            ("Nodes Present", ["participants", "allowed"])))
         self.h.create("lair", HECATE_FULL)
         query = self.query(self.discoItems(CAT_FULL, DOMAIN), NS_DISCO_ITEMS)
         self.assertEqual([("lair@" + DOMAIN, None)], items(query))
@@ -251,11 +234,7 @@ class DiscoveryTestsMixin(MIXTestMixin):
         """
         CHAN-1: the identity name is the info node's Name when set.
         """
-        self.h.create(form=(
-            "<x xmlns='jabber:x:data' type='submit'>"
-            "<field var='FORM_TYPE' type='hidden'>"
-            "<value>urn:xmpp:mix:1</value></field>"
-            "<field var='Name'><value>A Dark Cave</value></field></x>"))
+        self.h.create(form=submitForm(("Name", "A Dark Cave")))
         query = self.query(self.info(HAG66_FULL, COVEN, "mix"),
                            NS_DISCO_INFO)
         self.assertEqual([("conference", "mix", "A Dark Cave")],
@@ -337,12 +316,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         CHAN-4, ACL-3: a channel whose allowed node does not list the
         requester → not-authorized (auth).
         """
-        self.h.create(form=(
-            "<x xmlns='jabber:x:data' type='submit'>"
-            "<field var='FORM_TYPE' type='hidden'>"
-            "<value>urn:xmpp:mix:1</value></field>"
-            "<field var='Nodes Present'><value>participants</value>"
-            "<value>allowed</value></field></x>"))
+        self.h.create(form=submitForm(
+            ("Nodes Present", ["participants", "allowed"])))
         self.assertError(self.info(CAT_FULL, COVEN, "mix"),
                          "auth", "not-authorized")
 
@@ -361,8 +336,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         query = self.query(response, NS_DISCO_ITEMS)
         self.assertEqual("mix", query.getAttribute("node"))
         self.assertEqual(
-            sorted([(COVEN, MESSAGES), (COVEN, PARTICIPANTS),
-                    (COVEN, PRESENCE), (COVEN, INFO)]),
+            sorted([(COVEN, NODE_MESSAGES), (COVEN, NODE_PARTICIPANTS),
+                    (COVEN, NODE_PRESENCE), (COVEN, NODE_INFO)]),
             sorted(items(query)))
 
     def test_channelNodesOwner(self):
@@ -374,9 +349,10 @@ class DiscoveryTestsMixin(MIXTestMixin):
         query = self.query(self.discoItems(HAG66_FULL, COVEN, "mix"),
                            NS_DISCO_ITEMS)
         self.assertEqual(
-            sorted([(COVEN, MESSAGES), (COVEN, PARTICIPANTS),
-                    (COVEN, JIDMAP), (COVEN, PRESENCE), (COVEN, INFO),
-                    (COVEN, BANNED), (COVEN, CONFIG)]),
+            sorted([(COVEN, NODE_MESSAGES), (COVEN, NODE_PARTICIPANTS),
+                    (COVEN, NODE_JIDMAP), (COVEN, NODE_PRESENCE),
+                    (COVEN, NODE_INFO), (COVEN, NODE_BANNED),
+                    (COVEN, NODE_CONFIG)]),
             sorted(items(query)))
 
     def test_channelNodesStranger(self):
@@ -395,15 +371,10 @@ class DiscoveryTestsMixin(MIXTestMixin):
         CHAN-3, ACL-8: a node whose subscription value is anyone is listed
         to a non-participant.
         """
-        self.h.create(form=(
-            "<x xmlns='jabber:x:data' type='submit'>"
-            "<field var='FORM_TYPE' type='hidden'>"
-            "<value>urn:xmpp:mix:1</value></field>"
-            "<field var='Messages Node Subscription'><value>anyone</value>"
-            "</field></x>"))
+        self.h.create(form=ANYONE_FORM)
         query = self.query(self.discoItems(CAT_FULL, COVEN, "mix"),
                            NS_DISCO_ITEMS)
-        self.assertEqual([(COVEN, MESSAGES)], items(query))
+        self.assertEqual([(COVEN, NODE_MESSAGES)], items(query))
 
     def test_channelNodesWithoutNode(self):
         """
@@ -416,8 +387,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
                            NS_DISCO_ITEMS)
         self.assertEqual(None, query.getAttribute("node"))
         self.assertEqual(
-            sorted([(COVEN, MESSAGES), (COVEN, PARTICIPANTS),
-                    (COVEN, PRESENCE), (COVEN, INFO)]),
+            sorted([(COVEN, NODE_MESSAGES), (COVEN, NODE_PARTICIPANTS),
+                    (COVEN, NODE_PRESENCE), (COVEN, NODE_INFO)]),
             sorted(items(query)))
 
 
@@ -428,10 +399,9 @@ class RestrictedDiscoveryTestsMixin(MIXTestMixin):
     """
 
     def makeSettings(self):
-        return Settings(domain=DOMAIN, secret="s",
-                        creators=(HAG66, "witches.example"),
-                        admins=(CAT,), searchable=False,
-                        name="Shakespearean Chat Service")
+        return serviceSettings(creators=(HAG66, "witches.example"),
+                               admins=(CAT,), searchable=False,
+                               name="Shakespearean Chat Service")
 
     def info(self, sender):
         response = self.h.iq(
@@ -523,7 +493,7 @@ class MirrorDiscoveryTestsMixin(MIXTestMixin):
     """
 
     def makeSettings(self):
-        return Settings(domain=DOMAIN, secret="s", mucMirror=MIRROR)
+        return serviceSettings(mucMirror=MIRROR)
 
     def test_mirrorForms(self):
         """

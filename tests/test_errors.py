@@ -8,35 +8,17 @@ from twisted.trial import unittest
 import mixtwisted.channels
 from tests.helpers import (
     CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    NS_MIX, MemoryStoreMixin, MIXTestMixin, errorCondition, parse)
-from tests.test_messages import (
-    NS_MAM2, archiveCount, groupchats, smallSettings)
+    MemoryStoreMixin, NODE_PARTICIPANTS, NS_DISCO_INFO, NS_DISCO_ITEMS,
+    NS_MAM2, NS_MIX, NS_PUBSUB, SmallChannelMixin, archiveCount,
+    errorCondition, groupchats, parse)
 
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
-NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
-NS_PUBSUB = "http://jabber.org/protocol/pubsub"
-PARTICIPANTS = "urn:xmpp:mix:nodes:participants"
 BAD_JID = "a@b@c"
 
 
-class ErrorTestsMixin(MIXTestMixin):
+class ErrorTestsMixin(SmallChannelMixin):
     """
     Errors and stanzas that must not be answered (ERR-*).
     """
-
-    def makeSettings(self):
-        return smallSettings()
-
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.h.create()
-        self.proxy = self.h.join(HAG66).firstChildElement()["jid"]
-        self.h.setnick(HAG66_FULL, "thirdwitch")
-        self.h.take()
-
-    def send(self, xml):
-        self.h.receive(xml)
-        return self.h.take()
 
     def assertSwapped(self, response, sender, recipient):
         """
@@ -88,9 +70,9 @@ class ErrorTestsMixin(MIXTestMixin):
         response = self.h.iq(
             "<iq type='get' id='u3' from='%s' to='%s'>"
             "<foo xmlns='urn:example:unknown'/></iq>"
-            % (HECATE_FULL, self.proxy))
+            % (HECATE_FULL, self.hagProxy))
         self.assertError(response, "cancel", "service-unavailable")
-        self.assertSwapped(response, HECATE_FULL, self.proxy)
+        self.assertSwapped(response, HECATE_FULL, self.hagProxy)
 
     def test_emptyIQ(self):
         """
@@ -106,7 +88,7 @@ class ErrorTestsMixin(MIXTestMixin):
         ERR-6: IQ results and errors to the service, a channel or a proxy
         JID produce no output at all.
         """
-        for target in (DOMAIN, COVEN, self.proxy, "nosuch@" + DOMAIN):
+        for target in (DOMAIN, COVEN, self.hagProxy, "nosuch@" + DOMAIN):
             for xml in (
                     "<iq type='result' id='r1' from='%s' to='%s'/>",
                     "<iq type='result' id='r2' from='%s' to='%s'>"
@@ -126,7 +108,7 @@ class ErrorTestsMixin(MIXTestMixin):
         ERR-6: a message of type error (to a channel, the service, a proxy
         or an unknown channel) produces no output.
         """
-        for target in (COVEN, DOMAIN, self.proxy, "nosuch@" + DOMAIN):
+        for target in (COVEN, DOMAIN, self.hagProxy, "nosuch@" + DOMAIN):
             out = self.send(
                 "<message type='error' id='me' from='%s' to='%s'>"
                 "<error type='wait'><remote-server-timeout "
@@ -161,7 +143,7 @@ class ErrorTestsMixin(MIXTestMixin):
         ERR-4: presence of any type to the channel, the service or a
         proxy JID never gets an error reply.
         """
-        for target in (COVEN, DOMAIN, self.proxy, "nosuch@" + DOMAIN):
+        for target in (COVEN, DOMAIN, self.hagProxy, "nosuch@" + DOMAIN):
             for attrs in ("", " type='unavailable'", " type='error'",
                           " type='probe'", " type='subscribe'"):
                 out = self.send("<presence%s from='%s' to='%s'/>"
@@ -194,7 +176,7 @@ class ErrorTestsMixin(MIXTestMixin):
         self.assertMalformedHandled(
             "<iq type='set' id='bad1' from='%s' to='%s'>"
             "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
-            % (BAD_JID, COVEN, NS_MIX, PARTICIPANTS))
+            % (BAD_JID, COVEN, NS_MIX, NODE_PARTICIPANTS))
 
     def test_malformedFromMAM(self):
         """
@@ -239,7 +221,7 @@ class ErrorTestsMixin(MIXTestMixin):
         self.assertMalformedHandled(
             "<iq type='get' id='bad1' from='%s' to='%s'>"
             "<pubsub xmlns='%s'><items node='%s'/></pubsub></iq>"
-            % (BAD_JID, COVEN, NS_PUBSUB, PARTICIPANTS))
+            % (BAD_JID, COVEN, NS_PUBSUB, NODE_PARTICIPANTS))
 
     def test_malformedToDiscoInfo(self):
         """
@@ -319,7 +301,7 @@ class ErrorTestsMixin(MIXTestMixin):
         self.h.receive(
             "<iq type='set' id='j5' from='%s' to='%s'>"
             "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
-            % (HECATE, COVEN, NS_MIX, PARTICIPANTS))
+            % (HECATE, COVEN, NS_MIX, NODE_PARTICIPANTS))
         sent = list(self.h.stub.output)
         raw = self.h.raw()
         self.assertEqual(1, len(raw), raw)

@@ -13,9 +13,8 @@ import mixtwisted.handlers.messages
 from mixtwisted.fanout import StanzaNotifier, Template, serialize
 from mixtwisted.nodes import NodeItem
 from tests.helpers import (
-    COVEN, DOMAIN, HAG66, HAG66_FULL, MemoryStoreMixin, MIXTestMixin, parse)
-from tests.test_messages import (
-    NS_MIX, MESSAGES, PARTICIPANTS, child, smallSettings)
+    COVEN, DOMAIN, HAG66, HAG66_FULL, MIXTestMixin, MemoryStoreMixin,
+    NODE_MESSAGES, NODE_PARTICIPANTS, NS_MIX, child, parse, smallSettings)
 
 _TO = re.compile(r" to='[^']*'")
 
@@ -108,13 +107,13 @@ class StanzaNotifierTests(unittest.TestCase):
         sent = []
         notifier = StanzaNotifier(sent.append)
         recipients = ["u%d@example.com" % (i,) for i in range(5)]
-        notifier.itemsPublished(COVEN, PARTICIPANTS,
+        notifier.itemsPublished(COVEN, NODE_PARTICIPANTS,
                                 [NodeItem("p1#coven@" + DOMAIN)], recipients)
         self.assertEqual(recipients, [parse(s)["to"] for s in sent])
         self.assertEqual(1, len(set(_TO.sub("", s) for s in sent)))
         event = parse(sent[0])
         self.assertEqual(COVEN, event["from"])
-        self.assertIn(PARTICIPANTS, sent[0])
+        self.assertIn(NODE_PARTICIPANTS, sent[0])
 
     def test_itemsRetracted(self):
         """
@@ -122,7 +121,7 @@ class StanzaNotifierTests(unittest.TestCase):
         """
         sent = []
         StanzaNotifier(sent.append).itemsRetracted(
-            COVEN, PARTICIPANTS, ["p1#coven@" + DOMAIN], ["a@b", "c@d"])
+            COVEN, NODE_PARTICIPANTS, ["p1#coven@" + DOMAIN], ["a@b", "c@d"])
         self.assertEqual(["a@b", "c@d"], [parse(s)["to"] for s in sent])
         self.assertIn("retract", sent[0])
 
@@ -131,8 +130,8 @@ class StanzaNotifierTests(unittest.TestCase):
         PS-5: no recipients, nothing sent.
         """
         sent = []
-        StanzaNotifier(sent.append).itemsPublished(COVEN, PARTICIPANTS, [],
-                                                   [])
+        StanzaNotifier(sent.append).itemsPublished(
+            COVEN, NODE_PARTICIPANTS, [], [])
         self.assertEqual([], sent)
 
 
@@ -153,7 +152,7 @@ class FanoutTestsMixin(MIXTestMixin):
         self.users = ["user%02d@shakespeare.example" % (i,)
                       for i in range(20)]
         for user in self.users:
-            self.h.join(user, nodes=(MESSAGES,))
+            self.h.join(user, nodes=(NODE_MESSAGES,))
         self.h.take()
 
     def test_serializedOnce(self):

@@ -11,20 +11,8 @@ from twisted.words.protocols.jabber import jid as jidmodule
 from mixtwisted.handlers import guard
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, MIXTestMixin,
-    MemoryStoreMixin, NS_MIX)
-
-NS_PUBSUB = "http://jabber.org/protocol/pubsub"
-NS_PUBSUB_ERRORS = "http://jabber.org/protocol/pubsub#errors"
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
-JIDMAP_VISIBLE = "urn:xmpp:mix:nodes:jidmap-visible"
-MESSAGES = "urn:xmpp:mix:nodes:messages"
-
-
-def mixForm(*fields):
-    body = "".join("<field var='%s'><value>%s</value></field>" % f
-                   for f in fields)
-    return ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' "
-            "type='hidden'><value>%s</value></field>%s</x>" % (NS_MIX, body))
+    MemoryStoreMixin, NODE_JIDMAP_VISIBLE, NODE_MESSAGES, NS_DISCO_INFO,
+    NS_MAM2, NS_MIX, NS_PUBSUB, NS_PUBSUB_ERRORS, submitForm)
 
 
 class HardeningTestsMixin(MIXTestMixin):
@@ -74,7 +62,7 @@ class HardeningTestsMixin(MIXTestMixin):
         response = self.h.iq(
             "<iq type='set' id='s' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<subscribe node='%s' jid='a@b@c'/></pubsub></iq>"
-            % (CAT_FULL, COVEN, NS_PUBSUB, MESSAGES))
+            % (CAT_FULL, COVEN, NS_PUBSUB, NODE_MESSAGES))
         self.assertError(response, "modify", "bad-request")
         self.assertEqual(
             [(NS_PUBSUB_ERRORS, "invalid-jid")],
@@ -93,7 +81,7 @@ class HardeningTestsMixin(MIXTestMixin):
             self.h.iq(
                 "<iq type='set' id='s%d' from='%s' to='%s'><pubsub xmlns='%s'>"
                 "<subscribe node='%s' jid='u%d@evil.example/r'/></pubsub></iq>"
-                % (n, CAT_FULL, COVEN, NS_PUBSUB, MESSAGES, n))
+                % (n, CAT_FULL, COVEN, NS_PUBSUB, NODE_MESSAGES, n))
         cache = vars(jidmodule)["__internJIDs"]
         self.assertTrue(len(cache) <= 53, len(cache))
 
@@ -179,7 +167,7 @@ class HardeningTestsMixin(MIXTestMixin):
         """
         response = self.h.iq(
             "<iq type='set' id='a' from='%s' to='%s'><create xmlns='%s'>%s"
-            "</create></iq>" % (HAG66_FULL, DOMAIN, NS_MIX, mixForm(
+            "</create></iq>" % (HAG66_FULL, DOMAIN, NS_MIX, submitForm(
                 ("Nodes Present", "participants"),
                 ("Nodes Present", "allowed"))))
         name = response.create["channel"]
@@ -195,16 +183,16 @@ class HardeningTestsMixin(MIXTestMixin):
         JOIN-9, VIS-8: a re-join that changes the visibility preference
         updates jidmap-visible and notifies its subscribers.
         """
-        self.h.create(form=mixForm(("JID Visibility", "jid-maybe-visible")))
-        self.h.join(HAG66, nodes=(MESSAGES, JIDMAP_VISIBLE))
-        always = mixForm(("JID Visibility", "always"))
+        self.h.create(form=submitForm(("JID Visibility", "jid-maybe-visible")))
+        self.h.join(HAG66, nodes=(NODE_MESSAGES, NODE_JIDMAP_VISIBLE))
+        always = submitForm(("JID Visibility", "always"))
         proxy = self.h.join(HECATE, extra=always).join["jid"]
         self.h.take()
         self.assertResult(self.h.join(
-            HECATE, extra=mixForm(("JID Visibility", "never"))))
+            HECATE, extra=submitForm(("JID Visibility", "never"))))
         items = [m.event.items.item for m in self.h.take()
                  if m.name == "message" and m.event is not None and
-                 m.event.items["node"] == JIDMAP_VISIBLE]
+                 m.event.items["node"] == NODE_JIDMAP_VISIBLE]
         self.assertEqual([(proxy, proxy)],
                          [(i["id"], str(i.participant.jid)) for i in items])
 
@@ -218,10 +206,9 @@ class HardeningTestsMixin(MIXTestMixin):
         for value in ("20200101T000000Z", "2020-01-01T00:00:00"):
             response = self.h.iq(
                 "<iq type='set' id='q' from='%s' to='%s'><query xmlns="
-                "'urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>"
-                "<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2"
-                "</value></field><field var='start'><value>%s</value>"
-                "</field></x></query></iq>" % (HAG66_FULL, COVEN, value))
+                "'urn:xmpp:mam:2'>%s</query></iq>"
+                % (HAG66_FULL, COVEN,
+                   submitForm(("start", value), formType=NS_MAM2)))
             self.assertError(response, "modify", "bad-request")
 
     def test_mamForeignArchiveId(self):

@@ -5,54 +5,13 @@ XEP-0369 §6.1.1, §6.1.3, §6.1.4), driven by literal XML.
 
 from twisted.trial import unittest
 
-from mixtwisted.settings import Settings
-
 from tests.helpers import (
-    CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE,
-    MemoryStoreMixin, MIXTestMixin, NS_MIX)
+    CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, MIXTestMixin,
+    MemoryStoreMixin, NODE_ALLOWED, NODE_CONFIG, NODE_INFO, NODE_JIDMAP,
+    NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE, NS_DATA, NS_MIX,
+    NS_PUBSUB_EVENT, formValues, notifications, submitForm)
 
-NS_DATA = "jabber:x:data"
-NS_EVENT = "http://jabber.org/protocol/pubsub#event"
-
-NODE_MESSAGES = "urn:xmpp:mix:nodes:messages"
-NODE_PARTICIPANTS = "urn:xmpp:mix:nodes:participants"
-NODE_JIDMAP = "urn:xmpp:mix:nodes:jidmap"
-NODE_PRESENCE = "urn:xmpp:mix:nodes:presence"
-NODE_INFO = "urn:xmpp:mix:nodes:info"
-NODE_ALLOWED = "urn:xmpp:mix:nodes:allowed"
-NODE_CONFIG = "urn:xmpp:mix:nodes:config"
 NODE_BOGUS = "urn:example:cauldron"
-
-
-def form(*fields):
-    parts = ["<x xmlns='jabber:x:data' type='submit'>"
-             "<field var='FORM_TYPE' type='hidden'>"
-             "<value>urn:xmpp:mix:1</value></field>"]
-    for var, values in fields:
-        parts.append("<field var='%s'>%s</field>" % (
-            var, "".join("<value>%s</value>" % v for v in values)))
-    parts.append("</x>")
-    return "".join(parts)
-
-
-def formFields(x):
-    return dict((f["var"], [str(v) for v in f.elements(NS_DATA, "value")])
-                for f in x.elements(NS_DATA, "field"))
-
-
-def events(stanzas, node):
-    """
-    Return C{(to, <items/>)} of the PubSub notifications for C{node}.
-    """
-    found = []
-    for stanza in stanzas:
-        if stanza.name != "message":
-            continue
-        for event in stanza.elements(NS_EVENT, "event"):
-            for items in event.elements(NS_EVENT, "items"):
-                if items.getAttribute("node") == node:
-                    found.append((stanza.getAttribute("to"), items))
-    return found
 
 
 def subscribedNodes(element):
@@ -64,9 +23,6 @@ class JoinTestsMixin(MIXTestMixin):
     Join, update-subscription and leave on a channel C{coven} owned by
     hag66.
     """
-
-    def makeSettings(self):
-        return Settings(domain=DOMAIN, secret="s")
 
     def setUp(self):
         MIXTestMixin.setUp(self)
@@ -87,21 +43,11 @@ class JoinTestsMixin(MIXTestMixin):
             "<join xmlns='urn:xmpp:mix:1'%s>%s</join></iq>"
             % (sender, to, attrs, body))
 
-    def leave(self, sender, to=COVEN):
-        return self.h.iq(
-            "<iq type='set' id='l1' from='%s' to='%s'>"
-            "<leave xmlns='urn:xmpp:mix:1'/></iq>" % (sender, to))
-
     def update(self, sender, body, to=COVEN):
         return self.h.iq(
             "<iq type='set' id='u1' from='%s' to='%s'>"
             "<update-subscription xmlns='urn:xmpp:mix:1'>%s"
             "</update-subscription></iq>" % (sender, to, body))
-
-    def proxyOf(self, user, nodes=(NODE_MESSAGES, NODE_PARTICIPANTS)):
-        response = self.h.join(user, nodes=nodes)
-        self.assertResult(response)
-        return response.join["jid"]
 
     # JOIN-1, JOIN-2, PJID-8
 
@@ -289,7 +235,7 @@ class JoinTestsMixin(MIXTestMixin):
         self.proxyOf(HECATE)
         self.h.take()
         proxy = self.proxyOf(CAT_FULL)
-        notes = events(self.h.take(), NODE_PARTICIPANTS)
+        notes = notifications(self.h.take(), NODE_PARTICIPANTS)
         self.assertEqual(sorted([HECATE, CAT]), sorted(t for t, _ in notes))
         for to, items in notes:
             message = items.parent.parent
@@ -298,7 +244,7 @@ class JoinTestsMixin(MIXTestMixin):
             children = list(items.elements())
             self.assertEqual(1, len(children))
             item = children[0]
-            self.assertEqual((NS_EVENT, "item"), (item.uri, item.name))
+            self.assertEqual((NS_PUBSUB_EVENT, "item"), (item.uri, item.name))
             self.assertEqual(proxy, item["id"])
             payload = list(item.elements())
             self.assertEqual(1, len(payload))
@@ -314,10 +260,10 @@ class JoinTestsMixin(MIXTestMixin):
         self.proxyOf(HECATE)
         self.proxyOf(CAT)
         self.assertResult(self.h.setnick(CAT_FULL, "greymalkin"))
-        self.assertResult(self.leave(CAT))
+        self.assertResult(self.h.leave(CAT))
         self.h.take()
         self.proxyOf(CAT)
-        notes = [i for t, i in events(self.h.take(), NODE_PARTICIPANTS)
+        notes = [i for t, i in notifications(self.h.take(), NODE_PARTICIPANTS)
                  if t == HECATE]
         self.assertEqual(1, len(notes))
         participant = notes[0].item.participant
@@ -331,7 +277,7 @@ class JoinTestsMixin(MIXTestMixin):
         self.proxyOf(HAG66, nodes=(NODE_JIDMAP,))
         self.h.take()
         proxy = self.proxyOf(CAT_FULL)
-        notes = events(self.h.take(), NODE_JIDMAP)
+        notes = notifications(self.h.take(), NODE_JIDMAP)
         self.assertEqual([HAG66], [t for t, _ in notes])
         item = list(notes[0][1].elements())
         self.assertEqual(1, len(item))
@@ -349,7 +295,7 @@ class JoinTestsMixin(MIXTestMixin):
         (underscored var) gets a result form with all four preferences,
         defaults for those not given; jid stays the proxy JID.
         """
-        response = self.h.join(CAT, extra=form(
+        response = self.h.join(CAT, extra=submitForm(
             ("JID_Visibility", ["never"])))
         self.assertResult(response)
         join = response.join
@@ -365,7 +311,7 @@ class JoinTestsMixin(MIXTestMixin):
             "Private Messages": ["allow"],
             "vCard": ["block"],
             "Presence": ["share"],
-        }, formFields(forms[0]))
+        }, formValues(forms[0]))
         self.assertEqual("never",
                          self.participant(CAT).prefs["JID Visibility"])
 
@@ -383,18 +329,18 @@ class JoinTestsMixin(MIXTestMixin):
         JOIN-11, PREF-9: an invalid preference value is a C{bad-request};
         the user does not join.
         """
-        response = self.h.join(CAT, extra=form(("vCard", ["sometimes"])))
+        response = self.h.join(CAT, extra=submitForm(("vCard", ["sometimes"])))
         self.assertError(response, "modify", "bad-request")
         self.assertIs(None, self.participant(CAT))
-        self.assertEqual([], events(self.h.take(), NODE_PARTICIPANTS))
+        self.assertEqual([], notifications(self.h.take(), NODE_PARTICIPANTS))
 
     def test_joinAlwaysInHiddenChannel(self):
         """
         JOIN-14: C{always} in the (default) jid-hidden channel is
         C{not-acceptable} (modify); the user does not join.
         """
-        response = self.h.join(CAT, extra=form(("JID Visibility",
-                                                ["always"])))
+        response = self.h.join(CAT, extra=submitForm(
+            ("JID Visibility", ["always"])))
         self.assertError(response, "modify", "not-acceptable")
         self.assertIs(None, self.participant(CAT))
 
@@ -402,9 +348,9 @@ class JoinTestsMixin(MIXTestMixin):
         """
         JOIN-14: C{never} in a jid-visible channel is C{not-acceptable}.
         """
-        self.assertResult(self.h.create("witches", form=form(
+        self.assertResult(self.h.create("witches", form=submitForm(
             ("JID Visibility", ["jid-visible"]))))
-        response = self.h.join(CAT, "witches@" + DOMAIN, extra=form(
+        response = self.h.join(CAT, "witches@" + DOMAIN, extra=submitForm(
             ("JID Visibility", ["never"])))
         self.assertError(response, "modify", "not-acceptable")
         self.assertIs(None, self.participant(CAT, "witches"))
@@ -414,12 +360,12 @@ class JoinTestsMixin(MIXTestMixin):
         JOIN-15, PREF-4, AMB-44: when Participants Must Provide Presence is
         true, Presence 'not share' is stored and reported as 'share'.
         """
-        self.assertResult(self.h.create("witches", form=form(
+        self.assertResult(self.h.create("witches", form=submitForm(
             ("Participants Must Provide Presence", ["true"]))))
-        response = self.h.join(CAT, "witches@" + DOMAIN, extra=form(
+        response = self.h.join(CAT, "witches@" + DOMAIN, extra=submitForm(
             ("Presence", ["not share"])))
         self.assertResult(response)
-        fields = formFields(response.join.x)
+        fields = formValues(response.join.x)
         self.assertEqual(["share"], fields["Presence"])
         self.assertEqual("share",
                          self.participant(CAT, "witches").prefs["Presence"])
@@ -428,10 +374,11 @@ class JoinTestsMixin(MIXTestMixin):
         """
         PREF-1: without that option, Presence 'not share' is kept.
         """
-        response = self.h.join(CAT, extra=form(("Presence", ["not share"])))
+        response = self.h.join(
+            CAT, extra=submitForm(("Presence", ["not share"])))
         self.assertResult(response)
         self.assertEqual(["not share"],
-                         formFields(response.join.x)["Presence"])
+                         formValues(response.join.x)["Presence"])
 
     # JOIN-13
 
@@ -449,7 +396,7 @@ class JoinTestsMixin(MIXTestMixin):
         self.assertEqual(first, response.join["jid"])
         self.assertEqual([NODE_INFO], subscribedNodes(response.join))
         self.assertEqual({NODE_INFO}, self.subscriptions(CAT))
-        self.assertEqual([], events(self.h.take(), NODE_PARTICIPANTS))
+        self.assertEqual([], notifications(self.h.take(), NODE_PARTICIPANTS))
 
     # JOIN-16, JOIN-17
 
@@ -475,7 +422,7 @@ class JoinTestsMixin(MIXTestMixin):
         self.h.take()
         self.proxyOf(CAT)
         self.assertIn(HAG66, [t for t, _ in
-                              events(self.h.take(), NODE_PARTICIPANTS)])
+                              notifications(self.h.take(), NODE_PARTICIPANTS)])
 
     def test_updateSubscriptionRemoves(self):
         """
@@ -493,8 +440,8 @@ class JoinTestsMixin(MIXTestMixin):
         self.assertEqual({NODE_MESSAGES}, self.subscriptions(HAG66))
         self.h.take()
         self.proxyOf(CAT)
-        self.assertNotIn(HAG66, [t for t, _ in
-                                 events(self.h.take(), NODE_PARTICIPANTS)])
+        self.assertNotIn(HAG66, [
+            t for t, _ in notifications(self.h.take(), NODE_PARTICIPANTS)])
 
     def test_updateSubscriptionUnsubscribeMessages(self):
         """
@@ -540,7 +487,7 @@ class JoinTestsMixin(MIXTestMixin):
         JID; the user is no participant and subscribed to nothing.
         """
         self.proxyOf(CAT)
-        response = self.leave(CAT)
+        response = self.h.leave(CAT)
         self.assertResult(response)
         self.assertEqual(COVEN, response["from"])
         self.assertEqual(CAT, response["to"])
@@ -562,13 +509,13 @@ class JoinTestsMixin(MIXTestMixin):
         self.proxyOf(HECATE)
         proxy = self.proxyOf(CAT)
         self.h.take()
-        self.assertResult(self.leave(CAT))
-        notes = events(self.h.take(), NODE_PARTICIPANTS)
+        self.assertResult(self.h.leave(CAT))
+        notes = notifications(self.h.take(), NODE_PARTICIPANTS)
         self.assertEqual([HECATE], [t for t, _ in notes])
         message = notes[0][1].parent.parent
         self.assertEqual(COVEN, message["from"])
         children = list(notes[0][1].elements())
-        self.assertEqual([(NS_EVENT, "retract")],
+        self.assertEqual([(NS_PUBSUB_EVENT, "retract")],
                          [(c.uri, c.name) for c in children])
         self.assertEqual({"id": proxy}, children[0].attributes)
 
@@ -580,12 +527,12 @@ class JoinTestsMixin(MIXTestMixin):
         self.proxyOf(HAG66, nodes=(NODE_JIDMAP,))
         proxy = self.proxyOf(CAT)
         self.h.take()
-        self.assertResult(self.leave(CAT))
-        notes = events(self.h.take(), NODE_JIDMAP)
+        self.assertResult(self.h.leave(CAT))
+        notes = notifications(self.h.take(), NODE_JIDMAP)
         self.assertEqual([HAG66], [t for t, _ in notes])
         self.assertEqual([proxy],
                          [r["id"] for r in
-                          notes[0][1].elements(NS_EVENT, "retract")])
+                          notes[0][1].elements(NS_PUBSUB_EVENT, "retract")])
 
     def test_rejoinAfterLeave(self):
         """
@@ -594,11 +541,11 @@ class JoinTestsMixin(MIXTestMixin):
         """
         self.proxyOf(HECATE)
         first = self.proxyOf(CAT)
-        self.assertResult(self.leave(CAT))
+        self.assertResult(self.h.leave(CAT))
         self.h.take()
         self.assertEqual(first, self.proxyOf(CAT))
-        self.assertIn(HECATE, [t for t, _ in
-                               events(self.h.take(), NODE_PARTICIPANTS)])
+        self.assertIn(HECATE, [
+            t for t, _ in notifications(self.h.take(), NODE_PARTICIPANTS)])
 
     def test_leaveNonParticipant(self):
         """
@@ -606,7 +553,7 @@ class JoinTestsMixin(MIXTestMixin):
         """
         self.proxyOf(HECATE)
         self.h.take()
-        response = self.leave(CAT)
+        response = self.h.leave(CAT)
         self.assertResult(response)
         self.assertEqual("leave", response.firstChildElement().name)
         self.assertEqual([], self.h.take())
@@ -616,7 +563,7 @@ class JoinTestsMixin(MIXTestMixin):
         JOIN-23, AMB-16: leave from a full JID removes the bare JID.
         """
         self.proxyOf(CAT)
-        response = self.leave(CAT_FULL)
+        response = self.h.leave(CAT_FULL)
         self.assertResult(response)
         self.assertEqual(CAT_FULL, response["to"])
         self.assertIs(None, self.participant(CAT))
@@ -626,7 +573,7 @@ class JoinTestsMixin(MIXTestMixin):
         JOIN-23: leaving a channel that does not exist is
         C{item-not-found}.
         """
-        self.assertError(self.leave(CAT, "nowhere@" + DOMAIN),
+        self.assertError(self.h.leave(CAT, "nowhere@" + DOMAIN),
                          "cancel", "item-not-found")
 
     def test_noMessagesAfterLeave(self):
@@ -636,7 +583,7 @@ class JoinTestsMixin(MIXTestMixin):
         """
         self.proxyOf(HAG66)
         self.proxyOf(CAT)
-        self.assertResult(self.leave(HAG66))
+        self.assertResult(self.h.leave(HAG66))
         self.h.take()
         self.h.message(CAT_FULL, "Thrice the brinded cat hath mew'd")
         out = self.h.take()

@@ -6,64 +6,24 @@ Channel creation and destruction (requirements.md §1.6 CRE, XEP-0369
 from twisted.trial import unittest
 
 from mixtwisted import channels
-from mixtwisted.settings import Limits, Settings
+from mixtwisted.settings import Limits
 
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    MemoryStoreMixin, MIXTestMixin, NS_MIX)
+    MIXTestMixin, MemoryStoreMixin, NODE_BANNED, NODE_CONFIG, NODE_INFO,
+    NODE_JIDMAP, NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE, NS_DATA,
+    NS_DISCO_ITEMS, NS_MIX, NS_PUBSUB, formValues, serviceSettings, submitForm)
 
-NS_DATA = "jabber:x:data"
-NS_PUBSUB = "http://jabber.org/protocol/pubsub"
-NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 GREYMALKIN = "greymalkin@shakespeare.example"
 OPERATOR = "root@shakespeare.example"
 
-NODE_MESSAGES = "urn:xmpp:mix:nodes:messages"
-NODE_PARTICIPANTS = "urn:xmpp:mix:nodes:participants"
-NODE_JIDMAP = "urn:xmpp:mix:nodes:jidmap"
-NODE_PRESENCE = "urn:xmpp:mix:nodes:presence"
-NODE_INFO = "urn:xmpp:mix:nodes:info"
-NODE_BANNED = "urn:xmpp:mix:nodes:banned"
-NODE_CONFIG = "urn:xmpp:mix:nodes:config"
-
 #: XEP-0369 Listing 68, underscores as printed in the PDF (AMB-2, AMB-6).
-LISTING_68_FORM = (
-    "<x xmlns='jabber:x:data' type='submit'>"
-    "<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mix:1</value>"
-    "</field>"
-    "<field var='Owner'><value>hecate@shakespeare.example</value>"
-    "<value>greymalkin@shakespeare.example</value></field>"
-    "<field var='Messages_Node_Subscription'><value>allowed</value></field>"
-    "<field var='JID_Visibility'><value>jid-mandatory-visible</value>"
-    "</field>"
-    "<field var='No_Private_Messages'><value>true</value></field>"
-    "</x>")
-
-
-def form(*fields, **kw):
-    """
-    Build a submit form with FORM_TYPE urn:xmpp:mix:1 (or C{formType}).
-    """
-    formType = kw.get("formType", NS_MIX)
-    parts = ["<x xmlns='jabber:x:data' type='submit'>"
-             "<field var='FORM_TYPE' type='hidden'><value>%s</value></field>"
-             % (formType,)]
-    for var, values in fields:
-        parts.append("<field var='%s'>%s</field>" % (
-            var, "".join("<value>%s</value>" % v for v in values)))
-    parts.append("</x>")
-    return "".join(parts)
-
-
-def formFields(x):
-    """
-    Return C{{var: [values]}} of a data form element.
-    """
-    fields = {}
-    for field in x.elements(NS_DATA, "field"):
-        fields[field["var"]] = [str(v) for v in field.elements(NS_DATA,
-                                                                "value")]
-    return fields
+LISTING_68_FORM = submitForm(
+    ("Owner", ["hecate@shakespeare.example",
+               "greymalkin@shakespeare.example"]),
+    ("Messages_Node_Subscription", "allowed"),
+    ("JID_Visibility", "jid-mandatory-visible"),
+    ("No_Private_Messages", "true"))
 
 
 def only(elements):
@@ -78,8 +38,8 @@ class LifecycleTestsMixin(MIXTestMixin):
     """
 
     def makeSettings(self):
-        return Settings(domain=DOMAIN, secret="s", admins=(OPERATOR,),
-                        limits=Limits(maxChannelNameLength=10))
+        return serviceSettings(admins=(OPERATOR,),
+                               limits=Limits(maxChannelNameLength=10))
 
     def createIQ(self, attribute, sender=HAG66_FULL, to=DOMAIN, body="",
                  iqId="c1"):
@@ -109,12 +69,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         item = only(items.elements(NS_PUBSUB, "item"))
         x = only(item.elements(NS_DATA, "x"))
         self.assertEqual("result", x["type"])
-        return formFields(x)
-
-    def proxyOf(self, user=HAG66, channel=COVEN):
-        response = self.h.join(user, channel)
-        self.assertResult(response)
-        return response.join["jid"]
+        return formValues(x)
 
     # CRE-1
 
@@ -187,7 +142,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         CRE-3: a list value the field does not take is C{not-acceptable}
         and nothing is created.
         """
-        response = self.createIQ("coven", body=form(
+        response = self.createIQ("coven", body=submitForm(
             ("Messages Node Subscription", ["everybody"])))
         self.assertError(response, "modify", "not-acceptable")
         self.assertIs(None,
@@ -198,7 +153,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         CRE-3, AMB-6: a boolean that is not true/false/1/0 (the C{>true}
         typo of Listing 68) is a C{bad-request}.
         """
-        response = self.createIQ("coven", body=form(
+        response = self.createIQ("coven", body=submitForm(
             ("No Private Messages", ["&gt;true"])))
         self.assertError(response, "modify", "bad-request")
         self.assertIs(None,
@@ -209,7 +164,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         CRE-3: a form whose FORM_TYPE is not urn:xmpp:mix:1 is a
         C{bad-request}.
         """
-        response = self.createIQ("coven", body=form(
+        response = self.createIQ("coven", body=submitForm(
             ("Messages Node Subscription", ["allowed"]),
             formType="urn:xmpp:mix:0"))
         self.assertError(response, "modify", "bad-request")
@@ -220,7 +175,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         """
         CRE-3: unknown fields are ignored; known ones still apply.
         """
-        response = self.createIQ("coven", body=form(
+        response = self.createIQ("coven", body=submitForm(
             ("Colour of the Cauldron", ["black"]),
             ("Messages Node Subscription", ["anyone"])))
         self.assertResult(response)
@@ -243,7 +198,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         CRE-4: when the form names owners, the creator is not an owner (so
         may not destroy the channel).
         """
-        self.assertResult(self.createIQ("coven", body=form(
+        self.assertResult(self.createIQ("coven", body=submitForm(
             ("Owner", [HECATE]))))
         config = self.nodeForm(NODE_CONFIG, HECATE_FULL)
         self.assertEqual([HECATE], config["Owner"])
@@ -349,7 +304,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         """
         CRE-7, CRE-3: an ad hoc create may carry a configuration form.
         """
-        response = self.createIQ(None, body=form(
+        response = self.createIQ(None, body=submitForm(
             ("Messages Node Subscription", ["anyone"])))
         self.assertResult(response)
         name = response.create["channel"]
@@ -406,8 +361,8 @@ class LifecycleTestsMixin(MIXTestMixin):
         """
         CRE-5: with a creators list, others get C{forbidden} (auth).
         """
-        self.h = type(self.h)(self.makeStore(), Settings(
-            domain=DOMAIN, secret="s", creators=(HECATE,)))
+        self.h = type(self.h)(self.makeStore(), serviceSettings(
+            creators=(HECATE,)))
         self.assertError(self.createIQ("coven"), "auth", "forbidden")
         self.assertIs(None,
                       self.successResultOf(self.h.store.getChannel("coven")))
@@ -417,8 +372,8 @@ class LifecycleTestsMixin(MIXTestMixin):
         """
         CRE-5: a domain in the creators list lets its users create.
         """
-        self.h = type(self.h)(self.makeStore(), Settings(
-            domain=DOMAIN, secret="s", creators=("shakespeare.example",)))
+        self.h = type(self.h)(self.makeStore(), serviceSettings(
+            creators=("shakespeare.example",)))
         self.assertResult(self.createIQ("coven"))
         self.assertError(
             self.createIQ("other", sender="eve@evil.example/x"),
@@ -516,7 +471,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         no participants and fresh configuration; proxy identifiers of the
         old incarnation are never issued to another user.
         """
-        self.assertResult(self.createIQ("coven", body=form(
+        self.assertResult(self.createIQ("coven", body=submitForm(
             ("Messages Node Subscription", ["anyone"]))))
         proxy = self.proxyOf(HAG66)
         oldId = proxy.split("#", 1)[0]
@@ -577,7 +532,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         CRE-15: the channel JID is fixed: a Name field sets the info name
         only.
         """
-        self.assertResult(self.createIQ("coven", body=form(
+        self.assertResult(self.createIQ("coven", body=submitForm(
             ("Name", ["Witches Coven"]))))
         self.assertIsNot(None,
                          self.successResultOf(self.h.store.getChannel("coven")))

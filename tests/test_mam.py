@@ -12,56 +12,19 @@ from twisted.trial import unittest
 from mixtwisted.ids import (
     ArchiveIdGenerator, formatDateTime, parseArchiveId, parseDateTime)
 from tests.helpers import (
-    CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL, NS_MIX,
-    MemoryStoreMixin, MIXTestMixin)
-from tests.test_messages import (
-    NS_CLIENT, NS_DELAY, NS_FORWARD, NS_MAM2, NS_RSM, PARTICIPANTS, child,
-    mamQuery, smallSettings)
+    CAT_FULL, COVEN, DOMAIN, HAG66_FULL, HECATE, HECATE_FULL, MemoryStoreMixin,
+    NODE_PARTICIPANTS, NS_CLIENT, NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_FORWARD,
+    NS_MAM1, NS_MAM2, NS_MIX, NS_RSM, SmallChannelMixin, child, mamQuery, rsm,
+    submitForm)
 
-NS_MAM1 = "urn:xmpp:mam:1"
-NS_DATA = "jabber:x:data"
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 T0 = 1500000000
 STAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
-def rsm(maximum=None, after=None, before=None):
-    parts = []
-    if maximum is not None:
-        parts.append("<max>%s</max>" % (maximum,))
-    if after is not None:
-        parts.append("<after>%s</after>" % (after,))
-    if before is not None:
-        parts.append("<before>%s</before>" % (before,) if before
-                     else "<before/>")
-    return "<set xmlns='%s'>%s</set>" % (NS_RSM, "".join(parts))
-
-
-def form(fields, formType=NS_MAM2):
-    out = ["<x xmlns='%s' type='submit'>" % (NS_DATA,)]
-    if formType is not None:
-        out.append("<field var='FORM_TYPE' type='hidden'><value>%s</value>"
-                   "</field>" % (formType,))
-    for var, value in fields:
-        out.append("<field var='%s'><value>%s</value></field>" % (var, value))
-    out.append("</x>")
-    return "".join(out)
-
-
-class MAMTestsMixin(MIXTestMixin):
+class MAMTestsMixin(SmallChannelMixin):
     """
     MAM queries addressed to a channel (MAM-*).
     """
-
-    def makeSettings(self):
-        return smallSettings()
-
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.h.create()
-        self.hagProxy = self.h.join(HAG66).firstChildElement()["jid"]
-        self.h.setnick(HAG66_FULL, "thirdwitch")
-        self.h.take()
 
     def say(self, n, sender=HAG66_FULL, advance=0):
         """
@@ -173,7 +136,8 @@ class MAMTestsMixin(MIXTestMixin):
         """
         ids = self.say(1)
         response, results = self.query(
-            form([], NS_MAM1) + rsm(5), namespace=NS_MAM1, queryId="q1")
+            submitForm(formType=NS_MAM1) + rsm(5), namespace=NS_MAM1,
+            queryId="q1")
         self.assertEqual(1, len(results))
         result = child(results[0], NS_MAM1, "result")
         self.assertIsNotNone(result, results[0].toXml())
@@ -320,7 +284,8 @@ class MAMTestsMixin(MIXTestMixin):
         MAM-3, ERR-7: a C{with} value that is not a JID is C{bad-request}.
         """
         self.say(1)
-        response, results = self.query(form([("with", "a@b@c")]))
+        response, results = self.query(
+            submitForm(("with", "a@b@c"), formType=NS_MAM2))
         self.assertError(response, "modify", "bad-request")
         self.assertEqual([], results)
 
@@ -331,16 +296,17 @@ class MAMTestsMixin(MIXTestMixin):
         """
         ids = self.say(4, advance=10)
         complete, got, values = self.page(
-            form([("start", "2017-07-14T02:40:10Z"),
-                  ("end", "2017-07-14T02:40:20Z")]))
+            submitForm(("start", "2017-07-14T02:40:10Z"),
+                       ("end", "2017-07-14T02:40:20Z"), formType=NS_MAM2))
         self.assertEqual(ids[1:3], got)
         self.assertEqual("2", values["count"])
         self.assertEqual("true", complete)
         complete, got, values = self.page(
-            form([("start", "2017-07-14T04:40:20+02:00")]))
+            submitForm(("start", "2017-07-14T04:40:20+02:00"),
+                       formType=NS_MAM2))
         self.assertEqual(ids[2:], got)
         complete, got, values = self.page(
-            form([("end", "2017-07-14T02:40:09.999Z")]))
+            submitForm(("end", "2017-07-14T02:40:09.999Z"), formType=NS_MAM2))
         self.assertEqual(ids[:1], got)
 
     def test_malformedStart(self):
@@ -349,7 +315,8 @@ class MAMTestsMixin(MIXTestMixin):
         zone) is C{bad-request}.
         """
         for value in ("yesterday", "2017-07-14T02:40:10"):
-            response, results = self.query(form([("start", value)]))
+            response, results = self.query(
+                submitForm(("start", value), formType=NS_MAM2))
             self.assertError(response, "modify", "bad-request")
             self.assertEqual([], results)
 
@@ -363,9 +330,11 @@ class MAMTestsMixin(MIXTestMixin):
         mine = self.say(1)
         theirs = self.say(2, sender=HECATE_FULL)
         mine += self.say(1)
-        complete, got, values = self.page(form([("with", hecateProxy)]))
+        complete, got, values = self.page(
+            submitForm(("with", hecateProxy), formType=NS_MAM2))
         self.assertEqual(theirs, got)
-        complete, got, values = self.page(form([("with", self.hagProxy)]))
+        complete, got, values = self.page(
+            submitForm(("with", self.hagProxy), formType=NS_MAM2))
         self.assertEqual(mine, got)
 
     def test_unknownField(self):
@@ -373,7 +342,8 @@ class MAMTestsMixin(MIXTestMixin):
         MAM-3, ERR-7: an unknown form field is C{bad-request}.
         """
         self.say(1)
-        response, results = self.query(form([("colour", "red")]))
+        response, results = self.query(
+            submitForm(("colour", "red"), formType=NS_MAM2))
         self.assertError(response, "modify", "bad-request")
         self.assertEqual([], results)
 
@@ -383,7 +353,7 @@ class MAMTestsMixin(MIXTestMixin):
         C{bad-request}.
         """
         self.say(1)
-        response, results = self.query(form([], "urn:xmpp:mix:1"))
+        response, results = self.query(submitForm(formType=NS_MIX))
         self.assertError(response, "modify", "bad-request")
         self.assertEqual([], results)
 
@@ -463,7 +433,7 @@ class MAMTestsMixin(MIXTestMixin):
         MAM-4: a participant's query on the participants node archive is
         answered with a fin (possibly empty), in the query's namespace.
         """
-        response, results = self.query(rsm(5), node=PARTICIPANTS)
+        response, results = self.query(rsm(5), node=NODE_PARTICIPANTS)
         fin = self.fin(response)
         self.assertIn(fin.getAttribute("complete"), ("true", "false"))
         self.assertIsNotNone(child(fin, NS_RSM, "set"))

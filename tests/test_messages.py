@@ -6,89 +6,12 @@ AMB-21, AMB-42, AMB-53).
 
 from twisted.trial import unittest
 
-from mixtwisted.settings import Limits, Settings
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    NS_MIX, MemoryStoreMixin, MIXTestMixin, errorCondition)
-
-NS_MAM2 = "urn:xmpp:mam:2"
-NS_RSM = "http://jabber.org/protocol/rsm"
-NS_SID = "urn:xmpp:sid:0"
-NS_FORWARD = "urn:xmpp:forward:0"
-NS_DELAY = "urn:xmpp:delay"
-NS_CLIENT = "jabber:client"
-NS_XML = "http://www.w3.org/XML/1998/namespace"
-MESSAGES = "urn:xmpp:mix:nodes:messages"
-PARTICIPANTS = "urn:xmpp:mix:nodes:participants"
-
-
-def child(element, uri, name):
-    """
-    Return the first child element C{(uri, name)} of C{element} or C{None}.
-    """
-    for c in element.elements(uri, name):
-        return c
-    return None
-
-
-def groupchats(stanzas):
-    """
-    The groupchat messages among C{stanzas}.
-    """
-    return [s for s in stanzas
-            if s.name == "message" and s.getAttribute("type") == "groupchat"]
-
-
-def mamQuery(harness, requester, body="", channel=COVEN, namespace=NS_MAM2,
-             queryId=None, node=None, iqId="mam1"):
-    """
-    Run a MAM query; return C{(response, result messages)}.
-    """
-    attrs = ""
-    if queryId is not None:
-        attrs += " queryid='%s'" % (queryId,)
-    if node is not None:
-        attrs += " node='%s'" % (node,)
-    response = harness.iq(
-        "<iq type='set' id='%s' from='%s' to='%s'>"
-        "<query xmlns='%s'%s>%s</query></iq>"
-        % (iqId, requester, channel, namespace, attrs, body))
-    results = [s for s in harness.take() if s.name == "message" and
-               child(s, namespace, "result") is not None]
-    return response, results
-
-
-def archivedMessages(harness, requester=HAG66_FULL):
-    """
-    The archived stanzas (inside C{<forwarded/>}) of the channel.
-    """
-    response, results = mamQuery(
-        harness, requester,
-        "<set xmlns='%s'><max>5</max></set>" % (NS_RSM,))
-    assert response.getAttribute("type") == "result", response.toXml()
-    out = []
-    for message in results:
-        forwarded = child(child(message, NS_MAM2, "result"),
-                          NS_FORWARD, "forwarded")
-        out.append(child(forwarded, NS_CLIENT, "message"))
-    return out
-
-
-def archiveCount(harness, requester=HAG66_FULL):
-    """
-    The RSM count of the channel's messages archive.
-    """
-    response, _ = mamQuery(
-        harness, requester, "<set xmlns='%s'><max>0</max></set>" % (NS_RSM,))
-    assert response.getAttribute("type") == "result", response.toXml()
-    fin = child(response, NS_MAM2, "fin")
-    return int(str(child(child(fin, NS_RSM, "set"), NS_RSM, "count")))
-
-
-def smallSettings():
-    return Settings(domain=DOMAIN, secret="s",
-                    limits=Limits(maxMessageBytes=2000, maxMAMPage=5))
-
+    MIXTestMixin, MemoryStoreMixin, NODE_PARTICIPANTS, NS_CLIENT, NS_DELAY,
+    NS_FORWARD, NS_MAM2, NS_MIX, NS_SID, NS_XML, archiveCount,
+    archivedMessages, child, errorCondition, groupchats, mamQuery,
+    smallSettings)
 
 class MessageTestsMixin(MIXTestMixin):
     """
@@ -106,10 +29,6 @@ class MessageTestsMixin(MIXTestMixin):
         self.h.setnick(HAG66_FULL, "thirdwitch")
         self.h.setnick(HECATE_FULL, "hecate")
         self.h.take()
-
-    def send(self, xml):
-        self.h.receive(xml)
-        return self.h.take()
 
     def groupchat(self, body="Harpier cries", mid="92vax143g",
                   sender=HAG66_FULL, extra="", attrs=""):
@@ -252,7 +171,7 @@ class MessageTestsMixin(MIXTestMixin):
         MSG-5: a participant not subscribed to the messages node gets no
         copy.
         """
-        self.h.join(CAT, nodes=(PARTICIPANTS,))
+        self.h.join(CAT, nodes=(NODE_PARTICIPANTS,))
         self.h.setnick(CAT_FULL, "cat")
         self.h.take()
         out = self.groupchat()
@@ -280,7 +199,7 @@ class MessageTestsMixin(MIXTestMixin):
         MSG-6, AMB-53: the originator gets its copy (with submission-id)
         even when not subscribed to the messages node.
         """
-        self.h.join(CAT, nodes=(PARTICIPANTS,))
+        self.h.join(CAT, nodes=(NODE_PARTICIPANTS,))
         self.h.setnick(CAT_FULL, "cat")
         self.h.take()
         out = self.groupchat(sender=CAT_FULL, mid="cat-1")

@@ -7,15 +7,12 @@ import uuid
 
 from twisted.trial import unittest
 
-from mixtwisted.settings import Limits, Settings
+from mixtwisted.settings import Limits
 
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    MemoryStoreMixin, MIXTestMixin, NS_MIX)
-
-NS_EVENT = "http://jabber.org/protocol/pubsub#event"
-NODE_MESSAGES = "urn:xmpp:mix:nodes:messages"
-NODE_PARTICIPANTS = "urn:xmpp:mix:nodes:participants"
+    MIXTestMixin, MemoryStoreMixin, NODE_MESSAGES, NODE_PARTICIPANTS, NS_MIX,
+    NS_PUBSUB_EVENT, notifications, serviceSettings)
 
 
 def participantEvents(stanzas):
@@ -24,19 +21,11 @@ def participantEvents(stanzas):
     notification.
     """
     found = []
-    for stanza in stanzas:
-        if stanza.name != "message":
-            continue
-        for event in stanza.elements(NS_EVENT, "event"):
-            for items in event.elements(NS_EVENT, "items"):
-                if items.getAttribute("node") != NODE_PARTICIPANTS:
-                    continue
-                for item in items.elements(NS_EVENT, "item"):
-                    nicks = [str(n) for p in item.elements(NS_MIX,
-                                                           "participant")
-                             for n in p.elements(NS_MIX, "nick")]
-                    found.append((stanza["to"], item["id"],
-                                  nicks[0] if nicks else None))
+    for to, items in notifications(stanzas, NODE_PARTICIPANTS):
+        for item in items.elements(NS_PUBSUB_EVENT, "item"):
+            nicks = [str(n) for p in item.elements(NS_MIX, "participant")
+                     for n in p.elements(NS_MIX, "nick")]
+            found.append((to, item["id"], nicks[0] if nicks else None))
     return found
 
 
@@ -45,9 +34,6 @@ class NickTestsMixin(MIXTestMixin):
     Nicks in channel C{coven}; hag66 and cat are participants subscribed
     to messages and participants.
     """
-
-    def makeSettings(self):
-        return Settings(domain=DOMAIN, secret="s")
 
     def setUp(self):
         MIXTestMixin.setUp(self)
@@ -142,8 +128,8 @@ class NickTestsMixin(MIXTestMixin):
         Start over on a service with C{maxNickLength=limit}, hag66 and cat
         joined.
         """
-        self.makeSettings = lambda: Settings(
-            domain=DOMAIN, secret="s", limits=Limits(maxNickLength=limit))
+        self.makeSettings = lambda: serviceSettings(
+            limits=Limits(maxNickLength=limit))
         self.setUp()
 
     def test_tooLong(self):
@@ -298,7 +284,7 @@ class NickTestsMixin(MIXTestMixin):
             children = list(items.elements())
             self.assertEqual(1, len(children))
             item = children[0]
-            self.assertEqual((NS_EVENT, "item"), (item.uri, item.name))
+            self.assertEqual((NS_PUBSUB_EVENT, "item"), (item.uri, item.name))
             self.assertEqual(self.proxies[HAG66], item["id"])
             participant = list(item.elements())
             self.assertEqual([(NS_MIX, "participant")],

@@ -26,6 +26,10 @@ from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial import unittest
 from twisted.words.xish import domish
 
+from tests.helpers import (
+    NODE_MESSAGES, NODE_PARTICIPANTS, NS_COMPONENT, NS_DISCO_INFO,
+    NS_FORWARD, NS_MAM2, NS_MIX)
+
 #: Longest wait for any single event from the child process, in seconds.
 TIMEOUT = 20
 
@@ -33,14 +37,6 @@ DOMAIN = "mix.localhost"
 SECRET = "coven-secret"
 
 NS_STREAMS = "http://etherx.jabber.org/streams"
-NS_COMPONENT = "jabber:component:accept"
-NS_MIX = "urn:xmpp:mix:1"
-NS_MAM2 = "urn:xmpp:mam:2"
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
-NS_FORWARD = "urn:xmpp:forward:0"
-
-NODE_MESSAGES = "urn:xmpp:mix:nodes:messages"
-NODE_PARTICIPANTS = "urn:xmpp:mix:nodes:participants"
 
 HAG_BARE = "hag66@shakespeare.example"
 HAG_FULL = HAG_BARE + "/UUID-a1j/7533"

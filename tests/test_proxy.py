@@ -8,15 +8,10 @@ import re
 from twisted.trial import unittest
 
 from mixtwisted import channels
-from mixtwisted.settings import Settings
 
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    Harness, MemoryStoreMixin, MIXTestMixin)
-
-NS_PUBSUB = "http://jabber.org/protocol/pubsub"
-NODE_MESSAGES = "urn:xmpp:mix:nodes:messages"
-NODE_PARTICIPANTS = "urn:xmpp:mix:nodes:participants"
+    Harness, MIXTestMixin, MemoryStoreMixin, NODE_PARTICIPANTS, NS_PUBSUB)
 
 PROXY_RE = re.compile(r"^([a-z0-9]+)#coven@mix\.shakespeare\.example$")
 
@@ -26,24 +21,10 @@ class ProxyTestsMixin(MIXTestMixin):
     Proxy JIDs in channel C{coven} owned by hag66.
     """
 
-    def makeSettings(self):
-        return Settings(domain=DOMAIN, secret="s")
-
     def setUp(self):
         MIXTestMixin.setUp(self)
         self.assertResult(self.h.create())
         self.h.take()
-
-    def proxyOf(self, user, channel=COVEN, nodes=(NODE_MESSAGES,
-                                                  NODE_PARTICIPANTS)):
-        response = self.h.join(user, channel, nodes)
-        self.assertResult(response)
-        return response.join["jid"]
-
-    def leave(self, user, channel=COVEN):
-        return self.h.iq(
-            "<iq type='set' id='l1' from='%s' to='%s'>"
-            "<leave xmlns='urn:xmpp:mix:1'/></iq>" % (user, channel))
 
     def participantIds(self, reader=HAG66_FULL):
         response = self.h.iq(
@@ -136,7 +117,7 @@ class ProxyTestsMixin(MIXTestMixin):
         user gets the same proxy JID.
         """
         proxy = self.proxyOf(CAT)
-        self.assertResult(self.leave(CAT))
+        self.assertResult(self.h.leave(CAT))
         self.assertEqual(proxy, self.proxyOf(CAT))
 
     def test_neverReused(self):
@@ -146,7 +127,7 @@ class ProxyTestsMixin(MIXTestMixin):
         """
         proxy = self.proxyOf(CAT)
         oldId = proxy.split("#", 1)[0]
-        self.assertResult(self.leave(CAT))
+        self.assertResult(self.h.leave(CAT))
         self.assertFalse(self.successResultOf(
             self.h.store.reserveProxyId("coven", HECATE, oldId)))
         self.offer(oldId, "fresh0000001")
@@ -245,7 +226,7 @@ class ProxyTestsMixin(MIXTestMixin):
         participant: C{item-not-found}.
         """
         proxy = self.proxyOf(CAT)
-        self.assertResult(self.leave(CAT))
+        self.assertResult(self.h.leave(CAT))
         self.h.take()
         self.h.receive(
             "<message type='chat' id='pm1' from='%s' to='%s'>"

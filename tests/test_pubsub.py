@@ -7,33 +7,14 @@ import re
 from twisted.trial import unittest
 
 from tests.helpers import (
-    CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    NS_MIX, MemoryStoreMixin, MIXTestMixin)
-
-NS_PUBSUB = "http://jabber.org/protocol/pubsub"
-NS_PUBSUB_OWNER = "http://jabber.org/protocol/pubsub#owner"
-NS_PUBSUB_EVENT = "http://jabber.org/protocol/pubsub#event"
-NS_PUBSUB_ERRORS = "http://jabber.org/protocol/pubsub#errors"
-NS_DATA = "jabber:x:data"
-
-NODE = "urn:xmpp:mix:nodes:"
-MESSAGES = NODE + "messages"
-PARTICIPANTS = NODE + "participants"
-JIDMAP = NODE + "jidmap"
-PRESENCE = NODE + "presence"
-INFO = NODE + "info"
-ALLOWED = NODE + "allowed"
-BANNED = NODE + "banned"
-CONFIG = NODE + "config"
+    ANYONE_FORM, CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE,
+    HECATE_FULL, MIXTestMixin, MemoryStoreMixin, NODE_ALLOWED, NODE_BANNED,
+    NODE_CONFIG, NODE_INFO, NODE_JIDMAP, NODE_MESSAGES, NODE_PARTICIPANTS,
+    NODE_PRESENCE, NS_DATA, NS_MIX, NS_PUBSUB, NS_PUBSUB_ERRORS,
+    NS_PUBSUB_EVENT, NS_PUBSUB_OWNER, formValues, submitForm)
 
 DATETIME_Z = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-
-ANYONE_FORM = (
-    "<x xmlns='jabber:x:data' type='submit'>"
-    "<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mix:1</value>"
-    "</field><field var='Messages Node Subscription'><value>anyone</value>"
-    "</field></x>")
 
 #: Every field of the configuration table (ACL-6) with its default for a
 #: channel created by hag66 ([]: the field is present without value).
@@ -59,17 +40,6 @@ CONFIG_DEFAULTS = {
     "Participation Addition by Invitation from Participant": [False],
     "Private Messages": [True],
 }
-
-
-def formFields(x):
-    """
-    Return C{{var: [values]}} of a data form.
-    """
-    fields = {}
-    for field in x.elements(NS_DATA, "field"):
-        fields.setdefault(field.getAttribute("var"), []).extend(
-            str(v) for v in field.elements(NS_DATA, "value"))
-    return fields
 
 
 def boolean(values):
@@ -139,10 +109,10 @@ class PubSubTestsMixin(MIXTestMixin):
         PubSub namespace, not urn:xmpp:mix:1.
         """
         self.setUpChannel()
-        response = self.itemsRequest(HECATE_FULL, INFO)
+        response = self.itemsRequest(HECATE_FULL, NODE_INFO)
         self.assertEqual(COVEN, response.getAttribute("from"))
         self.assertEqual(HECATE_FULL, response.getAttribute("to"))
-        found = self.items(response, INFO)
+        found = self.items(response, NODE_INFO)
         self.assertEqual(1, len(found))
         item = found[0]
         self.assertTrue(DATETIME_Z.match(item.getAttribute("id")),
@@ -152,7 +122,7 @@ class PubSubTestsMixin(MIXTestMixin):
         forms = list(item.elements(NS_DATA, "x"))
         self.assertEqual(1, len(forms))
         self.assertEqual("result", forms[0].getAttribute("type"))
-        fields = formFields(forms[0])
+        fields = formValues(forms[0])
         self.assertEqual([NS_MIX], fields["FORM_TYPE"])
         self.assertEqual(["jid-hidden"], fields["JID Visibility"])
         self.assertNotIn('xmlns="urn:xmpp:mix:1"', item.toXml())
@@ -164,8 +134,9 @@ class PubSubTestsMixin(MIXTestMixin):
         included, even when no value was ever set.
         """
         self.setUpChannel()
-        item = self.items(self.itemsRequest(HECATE_FULL, INFO), INFO)[0]
-        fields = formFields(item.firstChildElement())
+        item = self.items(self.itemsRequest(HECATE_FULL, NODE_INFO),
+                          NODE_INFO)[0]
+        fields = formValues(item.firstChildElement())
         self.assertEqual(
             sorted(["FORM_TYPE", "Name", "Description", "Contact",
                     "JID Visibility"]), sorted(fields))
@@ -174,15 +145,12 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         CHAN-5, NODE-9: fields set at creation appear in the info item.
         """
-        self.setUpChannel(
-            "<x xmlns='jabber:x:data' type='submit'>"
-            "<field var='FORM_TYPE' type='hidden'>"
-            "<value>urn:xmpp:mix:1</value></field>"
-            "<field var='Name'><value>Witches Coven</value></field>"
-            "<field var='Description'><value>A location not far from the "
-            "blasted heath</value></field></x>")
-        item = self.items(self.itemsRequest(HECATE_FULL, INFO), INFO)[0]
-        fields = formFields(item.firstChildElement())
+        self.setUpChannel(submitForm(
+            ("Name", "Witches Coven"),
+            ("Description", "A location not far from the blasted heath")))
+        item = self.items(self.itemsRequest(HECATE_FULL, NODE_INFO),
+                          NODE_INFO)[0]
+        fields = formValues(item.firstChildElement())
         self.assertEqual(["Witches Coven"], fields["Name"])
         self.assertEqual(["A location not far from the blasted heath"],
                          fields["Description"])
@@ -199,8 +167,8 @@ class PubSubTestsMixin(MIXTestMixin):
         self.assertTrue(hag.endswith("#coven@" + DOMAIN), hag)
         self.assertNotIn("/", hag)
         self.assertResult(self.h.setnick(HAG66_FULL, "thirdwitch"))
-        found = self.items(self.itemsRequest(HECATE_FULL, PARTICIPANTS),
-                           PARTICIPANTS)
+        found = self.items(self.itemsRequest(HECATE_FULL, NODE_PARTICIPANTS),
+                           NODE_PARTICIPANTS)
         byId = {}
         for item in found:
             participant = item.firstChildElement()
@@ -217,7 +185,8 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         hag, hec = self.setUpChannel()
         found = self.items(
-            self.itemsRequest(HAG66_FULL, PARTICIPANTS, [hec]), PARTICIPANTS)
+            self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS, [hec]),
+            NODE_PARTICIPANTS)
         self.assertEqual([hec], [i.getAttribute("id") for i in found])
 
     def test_itemByUnknownId(self):
@@ -226,8 +195,8 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         self.setUpChannel()
         found = self.items(
-            self.itemsRequest(HAG66_FULL, PARTICIPANTS,
-                              ["999#coven@" + DOMAIN]), PARTICIPANTS)
+            self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS,
+                              ["999#coven@" + DOMAIN]), NODE_PARTICIPANTS)
         self.assertEqual([], found)
 
     def test_nodeAlias(self):
@@ -238,7 +207,7 @@ class PubSubTestsMixin(MIXTestMixin):
         hag, hec = self.setUpChannel()
         found = self.items(
             self.itemsRequest(HECATE_FULL, "urn:xmpp:mix:node:participants"),
-            PARTICIPANTS)
+            NODE_PARTICIPANTS)
         self.assertEqual(sorted([hag, hec]),
                          sorted(i.getAttribute("id") for i in found))
 
@@ -250,7 +219,7 @@ class PubSubTestsMixin(MIXTestMixin):
         self.setUpChannel()
         found = self.items(
             self.itemsRequest(HECATE_FULL, "urn:xmpp:mix:nodes:information"),
-            INFO)
+            NODE_INFO)
         self.assertEqual(1, len(found))
 
     def test_participantsForbiddenStranger(self):
@@ -259,7 +228,7 @@ class PubSubTestsMixin(MIXTestMixin):
         by default → forbidden (auth).
         """
         self.setUpChannel()
-        self.assertError(self.itemsRequest(CAT_FULL, PARTICIPANTS),
+        self.assertError(self.itemsRequest(CAT_FULL, NODE_PARTICIPANTS),
                          "auth", "forbidden")
 
     # Messages node (NODE-2)
@@ -274,7 +243,7 @@ class PubSubTestsMixin(MIXTestMixin):
         self.h.message(HAG66_FULL, "Harpier cries")
         self.h.take()
         self.assertEqual([], self.items(
-            self.itemsRequest(HECATE_FULL, MESSAGES), MESSAGES))
+            self.itemsRequest(HECATE_FULL, NODE_MESSAGES), NODE_MESSAGES))
 
     # Presence node (CHAN-7, NODE-8)
 
@@ -285,7 +254,7 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         self.setUpChannel()
         self.assertEqual([], self.items(
-            self.itemsRequest(HECATE_FULL, PRESENCE), PRESENCE))
+            self.itemsRequest(HECATE_FULL, NODE_PRESENCE), NODE_PRESENCE))
 
     def test_presenceItemsStranger(self):
         """
@@ -293,7 +262,7 @@ class PubSubTestsMixin(MIXTestMixin):
         default → forbidden.
         """
         self.setUpChannel()
-        self.assertError(self.itemsRequest(CAT_FULL, PRESENCE),
+        self.assertError(self.itemsRequest(CAT_FULL, NODE_PRESENCE),
                          "auth", "forbidden")
 
     # JID map (CHAN-8, NODE-5, NODE-6, VIS-5)
@@ -305,8 +274,8 @@ class PubSubTestsMixin(MIXTestMixin):
         real bare JID.
         """
         hag, hec = self.setUpChannel()
-        found = self.items(self.itemsRequest(HAG66_FULL, JIDMAP, [hec]),
-                           JIDMAP)
+        found = self.items(self.itemsRequest(HAG66_FULL, NODE_JIDMAP, [hec]),
+                           NODE_JIDMAP)
         self.assertEqual([hec], [i.getAttribute("id") for i in found])
         participant = found[0].firstChildElement()
         self.assertEqual((NS_MIX, "participant"),
@@ -320,7 +289,8 @@ class PubSubTestsMixin(MIXTestMixin):
         NODE-5: one jidmap item per participants item, same ids.
         """
         hag, hec = self.setUpChannel()
-        found = self.items(self.itemsRequest(HAG66_FULL, JIDMAP), JIDMAP)
+        found = self.items(self.itemsRequest(HAG66_FULL, NODE_JIDMAP),
+                           NODE_JIDMAP)
         mapping = dict(
             (i.getAttribute("id"),
              str(i.firstChildElement().firstChildElement()))
@@ -333,9 +303,9 @@ class PubSubTestsMixin(MIXTestMixin):
         participant may not read jidmap → forbidden (auth).
         """
         hag, hec = self.setUpChannel()
-        self.assertError(self.itemsRequest(HECATE_FULL, JIDMAP, [hag]),
+        self.assertError(self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
                          "auth", "forbidden")
-        self.assertError(self.itemsRequest(HECATE_FULL, JIDMAP),
+        self.assertError(self.itemsRequest(HECATE_FULL, NODE_JIDMAP),
                          "auth", "forbidden")
 
     def test_jidmapVisibleChannel(self):
@@ -344,13 +314,9 @@ class PubSubTestsMixin(MIXTestMixin):
         jidmap.
         """
         hag, hec = self.setUpChannel(
-            "<x xmlns='jabber:x:data' type='submit'>"
-            "<field var='FORM_TYPE' type='hidden'>"
-            "<value>urn:xmpp:mix:1</value></field>"
-            "<field var='JID Visibility'><value>jid-visible</value>"
-            "</field></x>")
-        found = self.items(self.itemsRequest(HECATE_FULL, JIDMAP, [hag]),
-                           JIDMAP)
+            submitForm(("JID Visibility", "jid-visible")))
+        found = self.items(self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
+                           NODE_JIDMAP)
         self.assertEqual([HAG66], [
             str(j) for j in found[0].firstChildElement().elements(
                 NS_MIX, "jid")])
@@ -365,14 +331,15 @@ class PubSubTestsMixin(MIXTestMixin):
         creator.
         """
         self.setUpChannel()
-        found = self.items(self.itemsRequest(HAG66_FULL, CONFIG), CONFIG)
+        found = self.items(self.itemsRequest(HAG66_FULL, NODE_CONFIG),
+                           NODE_CONFIG)
         self.assertEqual(1, len(found))
         self.assertTrue(DATETIME_Z.match(found[0].getAttribute("id")),
                         found[0].getAttribute("id"))
         x = found[0].firstChildElement()
         self.assertEqual((NS_DATA, "x"), (x.uri, x.name))
         self.assertEqual("result", x.getAttribute("type"))
-        fields = formFields(x)
+        fields = formValues(x)
         self.assertEqual([NS_MIX], fields.pop("FORM_TYPE"))
         self.assertEqual(set(), set(CONFIG_DEFAULTS) - set(fields),
                          "configuration fields missing from the form")
@@ -386,8 +353,9 @@ class PubSubTestsMixin(MIXTestMixin):
         fields, Owner = creator.
         """
         self.setUpChannel()
-        found = self.items(self.itemsRequest(HAG66_FULL, CONFIG), CONFIG)
-        fields = formFields(found[0].firstChildElement())
+        found = self.items(self.itemsRequest(HAG66_FULL, NODE_CONFIG),
+                           NODE_CONFIG)
+        fields = formValues(found[0].firstChildElement())
         for var, expected in CONFIG_DEFAULTS.items():
             if var not in fields:
                 continue  # presence is checked by test_configItem
@@ -404,7 +372,7 @@ class PubSubTestsMixin(MIXTestMixin):
         so a plain participant gets forbidden.
         """
         self.setUpChannel()
-        self.assertError(self.itemsRequest(HECATE_FULL, CONFIG),
+        self.assertError(self.itemsRequest(HECATE_FULL, NODE_CONFIG),
                          "auth", "forbidden")
 
     def test_configItemById(self):
@@ -412,10 +380,10 @@ class PubSubTestsMixin(MIXTestMixin):
         NODE-12, PS-1: the owner reads the config item by its id.
         """
         self.setUpChannel()
-        itemId = self.items(self.itemsRequest(HAG66_FULL, CONFIG),
-                            CONFIG)[0].getAttribute("id")
-        found = self.items(self.itemsRequest(HAG66_FULL, CONFIG, [itemId]),
-                           CONFIG)
+        itemId = self.items(self.itemsRequest(HAG66_FULL, NODE_CONFIG),
+                            NODE_CONFIG)[0].getAttribute("id")
+        found = self.items(
+            self.itemsRequest(HAG66_FULL, NODE_CONFIG, [itemId]), NODE_CONFIG)
         self.assertEqual([itemId], [i.getAttribute("id") for i in found])
 
     # Writes (PS-2, PS-3)
@@ -427,7 +395,8 @@ class PubSubTestsMixin(MIXTestMixin):
         the owner.
         """
         hag, hec = self.setUpChannel()
-        for node in (PARTICIPANTS, JIDMAP, PRESENCE, MESSAGES):
+        for node in (NODE_PARTICIPANTS, NODE_JIDMAP, NODE_PRESENCE,
+                     NODE_MESSAGES):
             response = self.pubsub(
                 HAG66_FULL, COVEN,
                 "<publish node='%s'><item id='%s'>"
@@ -442,14 +411,15 @@ class PubSubTestsMixin(MIXTestMixin):
         → forbidden (auth); the item is still there.
         """
         hag, hec = self.setUpChannel()
-        for node in (PARTICIPANTS, JIDMAP, PRESENCE, MESSAGES):
+        for node in (NODE_PARTICIPANTS, NODE_JIDMAP, NODE_PRESENCE,
+                     NODE_MESSAGES):
             response = self.pubsub(
                 HAG66_FULL, COVEN,
                 "<retract node='%s'><item id='%s'/></retract>" % (node, hec),
                 iqType="set")
             self.assertError(response, "auth", "forbidden")
-        found = self.items(self.itemsRequest(HAG66_FULL, PARTICIPANTS),
-                           PARTICIPANTS)
+        found = self.items(self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS),
+                           NODE_PARTICIPANTS)
         self.assertEqual(sorted([hag, hec]),
                          sorted(i.getAttribute("id") for i in found))
 
@@ -459,7 +429,8 @@ class PubSubTestsMixin(MIXTestMixin):
         presence and messages → forbidden (auth).
         """
         self.setUpChannel()
-        for node in (PARTICIPANTS, JIDMAP, PRESENCE, MESSAGES):
+        for node in (NODE_PARTICIPANTS, NODE_JIDMAP, NODE_PRESENCE,
+                     NODE_MESSAGES):
             for verb in ("purge", "delete"):
                 response = self.pubsub(
                     HAG66_FULL, COVEN, "<%s node='%s'/>" % (verb, node),
@@ -480,12 +451,12 @@ class PubSubTestsMixin(MIXTestMixin):
 
     # Direct subscription (PS-4, ACL-8)
 
-    def subscribe(self, sender, jid, node=MESSAGES, iqid="s1"):
+    def subscribe(self, sender, jid, node=NODE_MESSAGES, iqid="s1"):
         return self.pubsub(sender, COVEN,
                            "<subscribe node='%s' jid='%s'/>" % (node, jid),
                            iqType="set", iqid=iqid)
 
-    def unsubscribe(self, sender, jid, node=MESSAGES, iqid="u1"):
+    def unsubscribe(self, sender, jid, node=NODE_MESSAGES, iqid="u1"):
         return self.pubsub(sender, COVEN,
                            "<unsubscribe node='%s' jid='%s'/>" % (node, jid),
                            iqType="set", iqid=iqid)
@@ -521,7 +492,7 @@ class PubSubTestsMixin(MIXTestMixin):
         subscription = pubsub.firstChildElement()
         self.assertEqual((NS_PUBSUB, "subscription"),
                          (subscription.uri, subscription.name))
-        self.assertEqual(MESSAGES, subscription.getAttribute("node"))
+        self.assertEqual(NODE_MESSAGES, subscription.getAttribute("node"))
         self.assertEqual(CAT, subscription.getAttribute("jid"))
         self.assertEqual("subscribed",
                          subscription.getAttribute("subscription"))
@@ -560,14 +531,14 @@ class PubSubTestsMixin(MIXTestMixin):
         response = self.subscribe(CAT_FULL, CAT, "urn:xmpp:mix:node:messages")
         self.assertResult(response)
         subscription = response.firstChildElement().firstChildElement()
-        self.assertEqual(MESSAGES, subscription.getAttribute("node"))
+        self.assertEqual(NODE_MESSAGES, subscription.getAttribute("node"))
 
     def test_subscribeMissingNode(self):
         """
         PS-7: subscribing to a node not present → item-not-found.
         """
         self.setUpChannel(ANYONE_FORM)
-        self.assertError(self.subscribe(HAG66_FULL, HAG66, ALLOWED),
+        self.assertError(self.subscribe(HAG66_FULL, HAG66, NODE_ALLOWED),
                          "cancel", "item-not-found")
 
     def test_unsubscribe(self):
@@ -607,7 +578,7 @@ class PubSubTestsMixin(MIXTestMixin):
         self.assertResult(self.h.create())
         hag = self.h.join(HAG66).firstChildElement().getAttribute("jid")
         self.h.take()
-        response = self.h.join(HECATE, nodes=(MESSAGES,))
+        response = self.h.join(HECATE, nodes=(NODE_MESSAGES,))
         hec = response.firstChildElement().getAttribute("jid")
         sent = [s for s in self.h.take() if s.name == "message"]
         self.assertEqual([HAG66], [s.getAttribute("to") for s in sent])
@@ -619,7 +590,7 @@ class PubSubTestsMixin(MIXTestMixin):
         self.assertEqual(1, len(events))
         itemsList = list(events[0].elements(NS_PUBSUB_EVENT, "items"))
         self.assertEqual(1, len(itemsList))
-        self.assertEqual(PARTICIPANTS, itemsList[0].getAttribute("node"))
+        self.assertEqual(NODE_PARTICIPANTS, itemsList[0].getAttribute("node"))
         found = list(itemsList[0].elements())
         self.assertEqual([(NS_PUBSUB_EVENT, "item", hec)],
                          [(i.uri, i.name, i.getAttribute("id"))
@@ -643,7 +614,7 @@ class PubSubTestsMixin(MIXTestMixin):
         for message in sent:
             self.assertEqual(None, message.getAttribute("type"))
             item = message.event.items.item
-            self.assertEqual(PARTICIPANTS,
+            self.assertEqual(NODE_PARTICIPANTS,
                              message.event.items.getAttribute("node"))
             self.assertEqual(hec, item.getAttribute("id"))
             self.assertEqual(
@@ -679,7 +650,8 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         self.setUpChannel()
         self.assertUnsupported(
-            self.pubsub(HAG66_FULL, COVEN, "<configure node='%s'/>" % INFO,
+            self.pubsub(HAG66_FULL, COVEN,
+                        "<configure node='%s'/>" % NODE_INFO,
                         ns=NS_PUBSUB_OWNER), "config-node")
 
     def test_defaultUnsupported(self):
@@ -700,7 +672,7 @@ class PubSubTestsMixin(MIXTestMixin):
         self.setUpChannel()
         self.assertUnsupported(
             self.pubsub(HAG66_FULL, COVEN,
-                        "<affiliations node='%s'/>" % PARTICIPANTS,
+                        "<affiliations node='%s'/>" % NODE_PARTICIPANTS,
                         ns=NS_PUBSUB_OWNER))
 
     def test_ownerSubscriptionsUnsupported(self):
@@ -711,7 +683,7 @@ class PubSubTestsMixin(MIXTestMixin):
         self.setUpChannel()
         self.assertUnsupported(
             self.pubsub(HAG66_FULL, COVEN,
-                        "<subscriptions node='%s'/>" % PARTICIPANTS,
+                        "<subscriptions node='%s'/>" % NODE_PARTICIPANTS,
                         ns=NS_PUBSUB_OWNER))
 
     def test_optionsUnsupported(self):
@@ -722,7 +694,8 @@ class PubSubTestsMixin(MIXTestMixin):
         self.setUpChannel()
         self.assertUnsupported(
             self.pubsub(HAG66_FULL, COVEN,
-                        "<options node='%s' jid='%s'/>" % (MESSAGES, HAG66)))
+                        "<options node='%s' jid='%s'/>"
+                        % (NODE_MESSAGES, HAG66)))
 
     def test_absentNode(self):
         """
@@ -730,7 +703,7 @@ class PubSubTestsMixin(MIXTestMixin):
         item-not-found (cancel), even for the owner.
         """
         self.setUpChannel()
-        self.assertError(self.itemsRequest(HAG66_FULL, ALLOWED),
+        self.assertError(self.itemsRequest(HAG66_FULL, NODE_ALLOWED),
                          "cancel", "item-not-found")
 
     def test_unknownNode(self):
@@ -748,8 +721,8 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         self.setUpChannel()
         self.assertEqual([], self.items(
-            self.itemsRequest(HAG66_FULL, BANNED), BANNED))
-        self.assertError(self.itemsRequest(HECATE_FULL, BANNED),
+            self.itemsRequest(HAG66_FULL, NODE_BANNED), NODE_BANNED))
+        self.assertError(self.itemsRequest(HECATE_FULL, NODE_BANNED),
                          "auth", "forbidden")
 
     def test_pubsubToService(self):
@@ -758,7 +731,7 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         self.setUpChannel()
         self.assertError(
-            self.itemsRequest(HAG66_FULL, PARTICIPANTS, to=DOMAIN),
+            self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS, to=DOMAIN),
             "cancel", "service-unavailable")
 
     def test_pubsubUnknownChannel(self):
@@ -766,7 +739,7 @@ class PubSubTestsMixin(MIXTestMixin):
         PS-7, CHAN-4: PubSub to an unknown channel → item-not-found.
         """
         self.assertError(
-            self.itemsRequest(HAG66_FULL, PARTICIPANTS,
+            self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS,
                               to="nowhere@" + DOMAIN),
             "cancel", "item-not-found")
 
