@@ -11,8 +11,8 @@ from zope.interface.verify import verifyObject
 
 from mixtwisted.errors import Conflict, NotFound
 from mixtwisted.interfaces import (
-    IArchiveStorage, IChannelStorage, IMIXStorage, IParticipantStorage,
-    ISubscriptionStorage)
+    IArchiveStorage, IChannelStorage, IClientStorage, IItemStorage,
+    IMIXStorage, INickStorage, IParticipantStorage, ISubscriptionStorage)
 from mixtwisted.records import (
     ArchivedMessage, ArchiveQuery, ChannelRecord, ParticipantRecord)
 
@@ -351,3 +351,126 @@ class ArchiveStorageTests(StoreTestBase):
     def test_lastArchiveId(self):
         self.assertEqual(entry(9).archiveId,
                          (yield self.store.lastArchiveId()))
+
+    @defer.inlineCallbacks
+    def test_getArchived(self):
+        found = yield self.store.getArchived("coven", entry(3).archiveId)
+        self.assertEqual(("<message id='3'/>", 3.0),
+                         (found.xml, found.stamp))
+        self.assertIdentical(None, (yield self.store.getArchived(
+            "cave", entry(3).archiveId)))
+
+    @defer.inlineCallbacks
+    def test_replaceArchived(self):
+        replaced = yield self.store.replaceArchived(
+            "coven", entry(3).archiveId, "<message id='3'><gone/></message>")
+        self.assertTrue(replaced)
+        page = yield self.store.queryArchive("coven", ArchiveQuery(node=M))
+        self.assertEqual(
+            ("<message id='3'><gone/></message>", 7),
+            (page.messages[2].xml, page.count))
+        self.assertEqual("p1#coven@mix.example.org", page.messages[2].sender)
+        self.assertFalse((yield self.store.replaceArchived(
+            "coven", "0000000000000063-AB", "<message/>")))
+
+
+class NickStorageTests(StoreTestBase):
+    """
+    L{INickStorage}: one registered nick per bare JID, unique by key.
+    """
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(INickStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_register(self):
+        yield self.store.registerNick("a@example.org", "Witch", "witch")
+        self.assertEqual(("Witch", "witch"), (
+            yield self.store.getRegisteredNick("a@example.org")))
+        self.assertEqual("a@example.org",
+                         (yield self.store.nickHolder("witch")))
+        self.assertIdentical(None, (yield self.store.getRegisteredNick(
+            "b@example.org")))
+
+    @defer.inlineCallbacks
+    def test_conflict(self):
+        yield self.store.registerNick("a@example.org", "Witch", "witch")
+        yield self.assertFailure(self.store.registerNick(
+            "b@example.org", "WITCH", "witch"), Conflict)
+
+    @defer.inlineCallbacks
+    def test_replace(self):
+        """
+        Registering again replaces the nick and frees the old one.
+        """
+        yield self.store.registerNick("a@example.org", "Witch", "witch")
+        yield self.store.registerNick("a@example.org", "Cat", "cat")
+        self.assertIdentical(None, (yield self.store.nickHolder("witch")))
+        yield self.store.registerNick("b@example.org", "Witch", "witch")
+
+
+class ItemStorageTests(StoreTestBase):
+    """
+    L{IItemStorage}: user-published items (avatar nodes).
+    """
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(IItemStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_items(self):
+        yield self.store.setItem("coven", "urn:x", "i1", "<a/>")
+        yield self.store.setItem("coven", "urn:x", "i2", "<b/>")
+        yield self.store.setItem("coven", "urn:x", "i1", "<c/>")
+        self.assertEqual([("i2", "<b/>"), ("i1", "<c/>")],
+                         (yield self.store.getItems("coven", "urn:x")))
+        self.assertEqual([], (yield self.store.getItems("cave", "urn:x")))
+        self.assertEqual(["i2"], (yield self.store.removeItems(
+            "coven", "urn:x", ["i2", "nope"])))
+        self.assertEqual(["i1"], (yield self.store.removeItems(
+            "coven", "urn:x")))
+        self.assertEqual([], (yield self.store.getItems("coven", "urn:x")))
+
+    @defer.inlineCallbacks
+    def test_unknownChannel(self):
+        yield self.assertFailure(
+            self.store.setItem("nope", "urn:x", "i1", "<a/>"), NotFound)
+
+    @defer.inlineCallbacks
+    def test_deletedWithChannel(self):
+        yield self.store.setItem("coven", "urn:x", "i1", "<a/>")
+        yield self.store.deleteChannel("coven")
+        yield self.store.createChannel(ChannelRecord(name="coven"))
+        self.assertEqual([], (yield self.store.getItems("coven", "urn:x")))
+
+
+class ClientStorageTests(StoreTestBase):
+    """
+    L{IClientStorage}: full proxy JIDs of clients (PJID-6).
+    """
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(IClientStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_reserve(self):
+        full = "a@example.org/phone"
+        self.assertIdentical(None, (yield self.store.clientResource(
+            "coven", full)))
+        self.assertTrue((yield self.store.reserveClientResource(
+            "coven", full, "p1", "r1")))
+        self.assertEqual("r1", (yield self.store.clientResource(
+            "coven", full)))
+        self.assertEqual(full, (yield self.store.clientFor(
+            "coven", "p1", "r1")))
+        self.assertIdentical(None, (yield self.store.clientFor(
+            "cave", "p1", "r1")))
+
+    @defer.inlineCallbacks
+    def test_neverReused(self):
+        yield self.store.reserveClientResource(
+            "coven", "a@example.org/phone", "p1", "r1")
+        self.assertFalse((yield self.store.reserveClientResource(
+            "coven", "a@example.org/laptop", "p1", "r1")))
+        self.assertTrue((yield self.store.reserveClientResource(
+            "coven", "a@example.org/laptop", "p1", "r2")))

@@ -30,3 +30,19 @@ class MemoryArchiveStorageTests(MemoryStoreMixin,
                                 storetests.ArchiveStorageTests,
                                 unittest.TestCase):
     pass
+
+
+class MemoryNickStorageTests(MemoryStoreMixin, storetests.NickStorageTests,
+                             unittest.TestCase):
+    pass
+
+
+class MemoryItemStorageTests(MemoryStoreMixin, storetests.ItemStorageTests,
+                             unittest.TestCase):
+    pass
+
+
+class MemoryClientStorageTests(MemoryStoreMixin,
+                               storetests.ClientStorageTests,
+                               unittest.TestCase):
+    pass
