@@ -9,8 +9,6 @@ channel, so none is reused (PJID-3).
 
 import secrets
 
-from twisted.words.protocols.jabber.jid import JID
-
 #: Characters of generated identifiers: lowercase letters and digits only,
 #: valid in any JID localpart and never '#', '/' or '@' (PJID-1).
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -53,10 +51,3 @@ def splitProxyLocalpart(localpart):
         return None
     return proxyId, channel
 
-
-def channelOf(jid):
-    """
-    Return the bare channel JID of a JID on the MIX domain (helper for tests
-    and logs).
-    """
-    return JID(tuple=(jid.user, jid.host, None))
