@@ -24,9 +24,26 @@ from mixtwisted.errors import (
     BadRequest, Conflict, Forbidden, NotAcceptable, NotAuthorized, NotFound,
     UnexpectedRequest)
 from mixtwisted.ids import ArchiveIdGenerator, ItemIdClock
+from mixtwisted.invitations import Invitation, InvitationSigner
 from mixtwisted.nicks import enforceNick, generateNick, nickKey
 from mixtwisted.proxy import generateProxyId, proxyJID, splitProxyLocalpart
 from mixtwisted.records import ChannelRecord, ParticipantRecord
+
+
+def _bareJID(text):
+    """
+    Return the prepared bare JID of a user account written in C{text}, or
+    C{None} when it is missing, malformed or names no user account.
+    """
+    if not text:
+        return None
+    try:
+        jid = JID(text.strip())
+    except (InvalidFormat, UnicodeError, ValueError):
+        return None
+    if not jid.user:
+        return None
+    return jid.userhost()
 
 
 @dataclass
@@ -81,6 +98,8 @@ class ChannelService:
         self.limits = settings.limits
         self.archiveIds = ArchiveIdGenerator(clock)
         self.itemIds = ItemIdClock(clock)
+        #: Issues and checks invitation tokens (INV-3).
+        self.invitations = InvitationSigner(settings.secret, clock)
         #: Callables run (and waited for) at start-up, after the channel
         #: logic's own start (e.g. End of Life timers).
         self.startHooks = []
@@ -331,7 +350,8 @@ class ChannelService:
         return subscribed
 
     @defer.inlineCallbacks
-    def join(self, requester, name, nodes, submittedPrefs=None):
+    def join(self, requester, name, nodes, submittedPrefs=None,
+             invitation=None):
         """
         Join a channel (JOIN-1..15).
 
@@ -340,25 +360,37 @@ class ChannelService:
         @param nodes: the node names requested, as received.
         @param submittedPrefs: C{(var, [values])} of a preferences form, or
             C{None} when the join carried none.
+        @param invitation: the L{Invitation} the join carried (JOIN-12,
+            INV-4), fields as received, or C{None}.
         """
         channel = yield self.getChannel(name)
         bare = requester.userhost()
         if requester.host == self.domain or not requester.user:
             raise Forbidden("Only user accounts may join")
         role = yield self.roleOf(channel, requester)
+        invited = invitation is not None and \
+            (yield self.validInvitation(channel, bare, invitation))
         if role < access.ALLOWED or (
                 channel.adhoc and role < access.PARTICIPANT and
                 not access.listedAllowed(channel, bare, requester.host)):
-            raise Forbidden("You are not allowed to join this channel")
+            # An invitation lets in who is not Allowed (INV-4, AMB-52), but
+            # never a banned JID (INV-6); an invalid one is refused.
+            if not invited or self._isBanned(channel, bare, requester.host):
+                raise Forbidden("You are not allowed to join this channel")
 
         subscribed = self._subscribable(
             channel, nodes, max(role, access.PARTICIPANT))
 
         participant = yield self.store.getParticipant(name, bare)
-        prefs = participant.prefs if participant else userprefs.defaultPrefs()
+        prefs = self._currentPrefs(participant)
         if submittedPrefs is not None:
             prefs = userprefs.applyPrefs(prefs, submittedPrefs)
         prefs = userprefs.checkPrefs(channel, prefs)
+
+        if invited and "allowed" in channel.config.get("Nodes Present", ()) \
+                and not access.matchesList(bare, requester.host,
+                                           channel.allowed):
+            yield self._addAllowed(channel, bare)
 
         if participant is None:
             proxyId = yield self._proxyIdFor(name, bare)
@@ -369,18 +401,27 @@ class ChannelService:
             yield self.store.setSubscriptions(name, bare, subscribed)
             yield self._notifyJoined(channel, participant)
         else:
-            shared = views.sharesJID(participant)
-            participant.prefs = prefs
-            yield self.store.saveParticipant(participant)
+            yield self._savePrefs(channel, participant, prefs)
             yield self.store.setSubscriptions(name, bare, subscribed)
-            if views.sharesJID(participant) != shared:
-                # The jidmap-visible value follows the preference (VIS-8).
-                yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
-                    views.jidmapVisibleItem(participant, self.domain)])
 
         return JoinResult(
             proxyJID(participant.proxyId, name, self.domain), subscribed,
             prefs if submittedPrefs is not None else None)
+
+    @staticmethod
+    def _isBanned(channel, bare, domain):
+        return "banned" in channel.config.get("Nodes Present", ()) and \
+            access.matchesList(bare, domain, channel.banned)
+
+    @defer.inlineCallbacks
+    def _addAllowed(self, channel, bare):
+        """
+        Add a bare JID to the allowed node as part of an invited join, and
+        notify the node's subscribers (INV-5).
+        """
+        channel.allowed = tuple(channel.allowed) + (bare,)
+        yield self.store.updateChannel(channel)
+        yield self.notify(channel, ns.NODE_ALLOWED, [views.NodeItem(bare)])
 
     @defer.inlineCallbacks
     def _proxyIdFor(self, name, bare):
@@ -442,6 +483,126 @@ class ChannelService:
         if participant is None:
             raise Forbidden("You are not a participant of this channel")
         return channel, participant
+
+    # Preferences
+
+    @staticmethod
+    def _currentPrefs(participant):
+        """
+        Every preference of a participant (defaults filled in), or the
+        defaults for C{None}.
+        """
+        prefs = userprefs.defaultPrefs()
+        if participant is not None:
+            prefs.update(participant.prefs)
+        return prefs
+
+    @defer.inlineCallbacks
+    def _savePrefs(self, channel, participant, prefs):
+        """
+        Store a participant's preferences; when the JID sharing changes, the
+        jidmap-visible item follows with a notification (JOIN-9, VIS-8).
+        """
+        shared = views.sharesJID(participant)
+        participant.prefs = prefs
+        yield self.store.saveParticipant(participant)
+        if views.sharesJID(participant) != shared:
+            yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
+                views.jidmapVisibleItem(participant, self.domain)])
+
+    @defer.inlineCallbacks
+    def getPrefs(self, requester, name):
+        """
+        Return the requester's preferences for the template query (PREF-2):
+        a participant's current values, the defaults for others who may
+        join.
+
+        @raise Forbidden: for those who may not join the channel.
+        """
+        channel = yield self.getChannel(name)
+        bare = requester.userhost()
+        participant = yield self.store.getParticipant(name, bare)
+        if participant is None:
+            role = yield self.roleOf(channel, requester)
+            if role < access.ALLOWED or (
+                    channel.adhoc and role < access.PARTICIPANT and
+                    not access.listedAllowed(channel, bare, requester.host)):
+                raise Forbidden("You may not join this channel")
+        return self._currentPrefs(participant)
+
+    @defer.inlineCallbacks
+    def setPrefs(self, requester, name, submitted):
+        """
+        Update some or all of a participant's preferences (PREF-3): an
+        invalid value changes nothing (PREF-9), a visibility the channel's
+        mode excludes is C{not-acceptable} (PREF-8), presence sharing is
+        forced when the channel requires presence (PREF-4).
+
+        @param submitted: C{(var, [values])} of the submitted form.
+        @return: all preferences.
+        """
+        channel, participant = yield self.requireParticipant(name, requester)
+        prefs = userprefs.applyPrefs(
+            self._currentPrefs(participant), submitted)
+        prefs = userprefs.checkPrefs(channel, prefs)
+        yield self._savePrefs(channel, participant, prefs)
+        return dict(prefs)
+
+    # Invitations
+
+    @staticmethod
+    def _mayInvite(channel, role):
+        """
+        INV-2: administrators and owners; participants when the channel
+        lets them invite.
+        """
+        if role >= access.ADMIN:
+            return True
+        return role == access.PARTICIPANT and bool(channel.config.get(
+            "Participation Addition by Invitation from Participant"))
+
+    @defer.inlineCallbacks
+    def invite(self, requester, name, invitee):
+        """
+        Issue an invitation for C{invitee} (INV-1..3).
+
+        @param invitee: the invitee's JID as received.
+        @return: an L{Invitation}.
+        @raise BadRequest: for a missing or malformed invitee.
+        @raise Forbidden: when the requester may not invite.
+        """
+        channel = yield self.getChannel(name)
+        inviteeBare = _bareJID(invitee)
+        if inviteeBare is None:
+            raise BadRequest("Missing or malformed invitee")
+        role = yield self.roleOf(channel, requester)
+        if not self._mayInvite(channel, role):
+            raise Forbidden("You may not invite to this channel")
+        inviter = requester.userhost()
+        channelJID = self.channelJID(name)
+        return Invitation(
+            inviter=inviter, invitee=inviteeBare, channel=channelJID,
+            token=self.invitations.issue(channelJID, inviter, inviteeBare))
+
+    @defer.inlineCallbacks
+    def validInvitation(self, channel, bare, invitation):
+        """
+        Tell whether an invitation lets C{bare} into C{channel} now (INV-4):
+        the token is authentic and not expired, names this channel and
+        this invitee, and the inviter may still invite (AMB-32).
+        """
+        channelJID = _bareJID(invitation.channel)
+        inviter = _bareJID(invitation.inviter)
+        invitee = _bareJID(invitation.invitee)
+        if None in (channelJID, inviter, invitee) or \
+                channelJID != self.channelJID(channel.name) or \
+                invitee != bare:
+            return False
+        if not self.invitations.verify(channelJID, inviter, invitee,
+                                       invitation.token):
+            return False
+        role = yield self.roleOf(channel, JID(inviter))
+        return self._mayInvite(channel, role)
 
     @defer.inlineCallbacks
     def updateSubscription(self, requester, name, subscribe, unsubscribe):
@@ -506,22 +667,46 @@ class ChannelService:
         if nick is None or not nick.strip():
             # A generated nick is valid by construction; the length limit
             # guards what users send.
-            nick = generateNick()
-        else:
-            nick = enforceNick(nick, self.limits.maxNickLength)
-        yield self._assignNick(channel, participant, nick)
+            return (yield self._assignGeneratedNick(channel, participant))
+        nick = enforceNick(nick, self.limits.maxNickLength)
+        yield self.assignNick(channel, participant, nick)
         return nick
 
     @defer.inlineCallbacks
-    def _assignNick(self, channel, participant, nick):
+    def _assignGeneratedNick(self, channel, participant):
+        while True:
+            nick = generateNick()
+            try:
+                yield self.assignNick(channel, participant, nick)
+            except Conflict:
+                continue
+            return nick
+
+    @defer.inlineCallbacks
+    def assignNick(self, channel, participant, nick):
+        """
+        Give a participant C{nick} (already PRECIS-enforced) and notify the
+        participants node (NICK-6).
+
+        @raise Conflict: when another participant uses it, or another user
+            registered it with the service (NICK-3, NICK-8).
+        """
         key = nickKey(nick)
         holder = yield self.store.getParticipantByNick(channel.name, key)
         if holder is not None and holder.jid != participant.jid:
             raise Conflict("Nick in use")
+        registrant = yield self.store.nickHolder(key)
+        if registrant is not None and registrant != participant.jid:
+            raise Conflict("Nick registered by another user")
         if participant.nick == nick:
             return
+        previous = participant.nick, participant.nickKey
         participant.nick, participant.nickKey = nick, key
-        yield self.store.saveParticipant(participant)
+        try:
+            yield self.store.saveParticipant(participant)
+        except Conflict:
+            participant.nick, participant.nickKey = previous
+            raise
         yield self.notify(channel, ns.NODE_PARTICIPANTS, [
             views.participantItem(participant, self.domain)])
 
@@ -531,11 +716,8 @@ class ChannelService:
         Give a participant without nick a generated one before it speaks
         (NICK-5, AMB-21).
         """
-        while participant.nick is None:
-            try:
-                yield self._assignNick(channel, participant, generateNick())
-            except Conflict:
-                participant.nick = None
+        if participant.nick is None:
+            yield self._assignGeneratedNick(channel, participant)
         return participant.nick
 
     # Messages

@@ -117,10 +117,10 @@ class AccessTestsMixin(MIXTestMixin):
             ("Information Node Subscription", ["allowed"])))
         self.assertResult(response)
 
-    def test_noNickRegistrationAdvertised(self):
+    def test_nickRegistrationAdvertised(self):
         """
-        DISCO-5: nick registration is not offered by this service, so its
-        feature is not advertised.
+        DISCO-5: nick registration is offered by this service (NICK-9), so
+        its feature is advertised.
         """
         response = self.h.iq(
             "<iq type='get' id='d' from='%s' to='%s'><query xmlns="
@@ -129,7 +129,7 @@ class AccessTestsMixin(MIXTestMixin):
         features = [f["var"] for f in response.query.elements(
             "http://jabber.org/protocol/disco#info", "feature")]
         self.assertIn("urn:xmpp:mix:1", features)
-        self.assertNotIn("urn:xmpp:mix:1#nick-register", features)
+        self.assertIn("urn:xmpp:mix:1#nick-register", features)
         # DISCO-6: no vCard protocol is relayed, so none is advertised.
         self.assertNotIn("vcard-temp", features)
         self.assertNotIn("urn:ietf:params:xml:ns:vcard-4.0", features)

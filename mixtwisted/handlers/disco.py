@@ -72,7 +72,9 @@ class MIXDisco(XMPPHandler):
         info = [disco.DiscoIdentity("conference", "text", self.settings.name),
                 disco.DiscoFeature(ns.NS_MIX),
                 disco.DiscoFeature(ns.NS_DISCO_INFO),
-                disco.DiscoFeature(ns.NS_DISCO_ITEMS)]
+                disco.DiscoFeature(ns.NS_DISCO_ITEMS),
+                # Nick registration (DISCO-5, NICK-9).
+                disco.DiscoFeature(ns.NS_MIX + "#nick-register")]
         if self.settings.searchable:
             info.append(disco.DiscoFeature(ns.NS_MIX_SEARCHABLE))
         if self.channels.mayCreate(requestor):

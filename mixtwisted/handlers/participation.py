@@ -11,6 +11,7 @@ from mixtwisted.config import Field
 from mixtwisted.errors import BadRequest, MIXError
 from mixtwisted.handlers.base import MIXIQHandler, payload, toStanzaError
 from mixtwisted.handlers.render import findForm, readForm, renderForm
+from mixtwisted.invitations import Invitation
 from mixtwisted.prefs import PREFERENCES
 
 JOIN = '/iq[@type="set"]/join[@xmlns="%s"]' % ns.NS_MIX
@@ -26,6 +27,20 @@ def prefsFields(values):
     return tuple((Field(var, "list-single", default, options, label=label),
                   values.get(var, default))
                  for var, options, default, label in PREFERENCES)
+
+
+def readInvitation(element):
+    """
+    Read an C{<invitation/>} element into an
+    L{mixtwisted.invitations.Invitation}, fields as received (a missing one
+    is C{None}, which makes the invitation invalid).
+    """
+    values = dict.fromkeys(("inviter", "invitee", "channel", "token"))
+    for child in element.elements():
+        if child.uri == ns.NS_MIX and child.name in values and \
+                values[child.name] is None:
+            values[child.name] = str(child).strip()
+    return Invitation(**values)
 
 
 def subscribeElements(parent, nodes, name="subscribe"):
@@ -71,8 +86,14 @@ class ParticipationHandler(MIXIQHandler):
         nodes = self._nodes(join)
         form = findForm(join)
         submitted = readForm(form) if form is not None else None
+        # JOIN-12, INV-4: the invitation is a child of <join/> (AMB-28).
+        invitation = None
+        for element in join.elements(ns.NS_MIX, "invitation"):
+            invitation = readInvitation(element)
+            break
         try:
-            result = yield self.channels.join(sender, name, nodes, submitted)
+            result = yield self.channels.join(sender, name, nodes, submitted,
+                                              invitation)
         except MIXError as e:
             if e.payload is None:
                 raise
