@@ -341,18 +341,18 @@ class MessageTestsMixin(MIXTestMixin):
             "</message>" % (HAG66, COVEN))
         self.assertEqual([], out)
 
-    def test_retractNotImplemented(self):
+    def test_retractUnknownId(self):
         """
-        MSG-11, RET-1, ERR-7: a message with C{<retract/>} gets an error
-        (retraction switched off: C{feature-not-implemented}); nothing is
-        reflected.
+        MSG-11, RET-3, ERR-7: a message with C{<retract/>} is a retraction
+        request, not a groupchat message: for an id the archive does not
+        hold it gets C{item-not-found}; nothing is reflected or archived.
         """
         out = self.send(
             "<message id='r1' from='%s' to='%s'>"
             "<retract xmlns='%s' id='0005543DF729C000-3F5FF542'/>"
             "</message>" % (HAG66_FULL, COVEN, NS_MIX))
         self.assertEqual(1, len(out), [s.toXml() for s in out])
-        self.assertEqual(("cancel", "feature-not-implemented"),
+        self.assertEqual(("cancel", "item-not-found"),
                          errorCondition(out[0]))
         self.assertEqual("r1", out[0]["id"])
         self.assertEqual(0, archiveCount(self.h))

@@ -7,32 +7,96 @@ C{<mix/>} (nick and bare proxy JID).  It is serialized once, archived
 without C{to} (MSG-4) and only then sent to every messages-node subscriber
 as addressed copies of that one string (L{mixtwisted.fanout}); the
 originator's copy also carries C{<submission-id/>} (MSG-6).
+
+A message with C{<retract/>} asks to retract an archived message (RET-1..5,
+L{mixtwisted.retraction}): the original is replaced in the archive by a
+tombstone and a retraction notice is reflected like a message.  A message
+to a participant's proxy JID is a private message (PM-1..6,
+L{mixtwisted.privatemessages}), relayed between real and full proxy JIDs
+and never archived.
 """
 
 from twisted.internet import defer
 from twisted.python import log
 from twisted.words.xish import domish
 from twisted.words.xish.domish import escapeToXml
+from wokkel.generic import parseXml
 
 from mixtwisted import namespaces as ns
-from mixtwisted.errors import (
-    BadRequest, FeatureNotImplemented, PolicyViolation, ServiceUnavailable)
+from mixtwisted.errors import BadRequest, PolicyViolation, ServiceUnavailable
 from mixtwisted.fanout import Template, serialize
 from mixtwisted.handlers.base import MIXHandler, errorResponse
+from mixtwisted.privatemessages import PrivateMessages
 from mixtwisted.records import ArchivedMessage
+from mixtwisted.retraction import Retractions
 
-#: Children a client may not supply: the channel adds its own (MSG-3) and
-#: archive ids are the channel's to assign.
-_STRIPPED = {(ns.NS_MIX, "mix"), (ns.NS_SID, "stanza-id")}
+#: Children a client may not supply: the channel adds its own (MSG-3),
+#: archive ids are the channel's to assign, and only the channel marks a
+#: message as retracted (RET-5; a forged mark would also make the message
+#: impossible to retract).
+_STRIPPED = {(ns.NS_MIX, "mix"), (ns.NS_SID, "stanza-id"),
+             (ns.NS_MIX, "retracted")}
+
+#: What a retraction notice may not carry from the client: its own
+#: C{<retract/>} is rebuilt from the checked id (RET-4).
+_STRIPPED_RETRACT = _STRIPPED | {(ns.NS_MIX, "retract")}
 
 #: How a serialized reflection ends: its last child is the channel's <mix/>.
 _MIX_END = "</mix></message>"
+
+
+def _parseArchived(xml, uri):
+    """
+    Parse an archived stanza (stored in the stream's default namespace
+    without C{xmlns}, see L{serialize}) back into an element in C{uri}.
+    """
+    cut = len("<message")
+    return parseXml(xml[:cut] + " xmlns='%s'" % (uri,) + xml[cut:])
+
+
+def _retractable(element):
+    """
+    Tell whether an archived stanza is a message that may be retracted:
+    not a tombstone and not itself a retraction notice.
+    """
+    for name in ("retracted", "retract"):
+        for _ in element.elements(ns.NS_MIX, name):
+            return False
+    return True
+
+
+#: Children that carry the text of a message: a tombstone keeps none of
+#: them (the body, and its XHTML-IM rendering, which would otherwise keep
+#: the retracted text in the archive).
+_TEXT = {"body", ("http://jabber.org/protocol/xhtml-im", "html")}
+
+
+def _tombstone(element, by, time):
+    """
+    Turn an archived stanza into its tombstone (RET-5): every C{<body/>}
+    (and XHTML-IM copy of it) removed, every other child kept, and
+    C{<retracted xmlns='urn:xmpp:mix:1' by='…' time='…'/>} added.
+    """
+    element.children = [
+        c for c in element.children
+        if not (isinstance(c, domish.Element) and (
+            (c.name == "body" and c.uri == element.uri) or
+            (c.uri, c.name) in _TEXT))]
+    retracted = element.addElement((ns.NS_MIX, "retracted"))
+    retracted["by"] = by
+    retracted["time"] = time
+    return element
 
 
 class MessageHandler(MIXHandler):
     """
     Handle C{<message/>} stanzas addressed to the service domain.
     """
+
+    def __init__(self, channels):
+        MIXHandler.__init__(self, channels)
+        self.retractions = Retractions(channels)
+        self.privateMessages = PrivateMessages(channels)
 
     def connectionInitialized(self):
         self.xmlstream.addObserver("/message", self.onMessage)
@@ -58,15 +122,21 @@ class MessageHandler(MIXHandler):
 
     @defer.inlineCallbacks
     def _toChannel(self, message, sender, recipient):
+        kind = message.getAttribute("type", "normal")
+        if kind == "headline":
+            # Headlines are never answered nor relayed (MSG-11, RFC 6121
+            # §8.5.2: a headline to an unknown address is dropped).
+            return
         channel, participant = yield self.channels.resolveProxy(
             recipient.user)
         if participant is not None:
-            # Private messages through proxy JIDs come with issue 3.
-            raise ServiceUnavailable("Private messages are not offered")
-        kind = message.getAttribute("type", "normal")
-        for retract in message.elements(ns.NS_MIX, "retract"):
-            raise FeatureNotImplemented("Retraction is not offered")
-        if kind == "headline":
+            yield self.relayPrivate(message, sender, channel, participant,
+                                    recipient.resource)
+            return
+        retracts = list(message.elements(ns.NS_MIX, "retract"))
+        if retracts:
+            # With or without type groupchat (RET-2, MSG-11).
+            yield self.retract(message, sender, channel.name, retracts)
             return
         if kind != "groupchat":
             raise BadRequest("Send groupchat messages to a channel")
@@ -78,6 +148,48 @@ class MessageHandler(MIXHandler):
         Reflect and archive one groupchat message.
         """
         reflection = yield self.channels.prepareMessage(sender, name)
+        xml = serialize(self._reflection(message, reflection, _STRIPPED))
+        self._checkSize(xml)
+        yield self._distribute(message, name, reflection, xml)
+
+    @defer.inlineCallbacks
+    def retract(self, message, sender, name, retracts):
+        """
+        Retract an archived message (RET-2..5): check, leave a tombstone,
+        then reflect and archive the retraction notice like a message.
+        """
+        if len(retracts) != 1:
+            raise BadRequest("Retract one message at a time")
+        for body in message.elements(message.uri, "body"):
+            raise BadRequest("A retraction has no body")
+        originalId = retracts[0].getAttribute("id")
+        if not originalId:
+            raise BadRequest("Name the message to retract")
+        parsed = {}
+
+        def retractable(xml):
+            parsed["original"] = _parseArchived(xml, message.uri)
+            return _retractable(parsed["original"])
+
+        retraction = yield self.retractions.prepare(
+            sender, name, originalId, retractable)
+        tombstone = serialize(_tombstone(
+            parsed["original"], retraction.by, retraction.time))
+        reflection = retraction.reflection
+        notice = serialize(self._reflection(
+            message, reflection, _STRIPPED_RETRACT,
+            retracted=retraction.original.archiveId))
+        self._checkSize(notice)
+        yield self.retractions.tombstone(name, retraction, tombstone)
+        yield self._distribute(message, name, reflection, notice)
+
+    @staticmethod
+    def _reflection(message, reflection, stripped, retracted=None):
+        """
+        Build a reflected stanza: C{from} the channel, C{id} the archive id,
+        C{<retract/>} first for a retraction notice, the client's payload
+        minus C{stripped}, then C{<stanza-id/>} and C{<mix/>} last.
+        """
         reflected = domish.Element((message.uri, "message"))
         reflected["from"] = reflection.channelJID
         reflected["id"] = reflection.archiveId
@@ -85,9 +197,11 @@ class MessageHandler(MIXHandler):
         lang = message.getAttribute((ns.NS_XML, "lang"))
         if lang:
             reflected[(ns.NS_XML, "lang")] = lang
+        if retracted is not None:
+            reflected.addElement((ns.NS_MIX, "retract"))["id"] = retracted
         for child in message.children:
             if isinstance(child, domish.Element) and \
-                    (child.uri, child.name) in _STRIPPED:
+                    (child.uri, child.name) in stripped:
                 continue
             reflected.addChild(child)
         sid = reflected.addElement((ns.NS_SID, "stanza-id"))
@@ -96,13 +210,22 @@ class MessageHandler(MIXHandler):
         mix = reflected.addElement((ns.NS_MIX, "mix"))
         mix.addElement("nick", content=reflection.nick)
         mix.addElement("jid", content=reflection.proxyJID)
+        return reflected
 
-        xml = serialize(reflected)
+    def _checkSize(self, xml):
         limit = self.channels.limits.maxMessageBytes
         # A character takes at most 4 bytes in UTF-8: encode only when the
         # message may be too large.
         if len(xml) * 4 > limit and len(xml.encode("utf-8")) > limit:
             raise PolicyViolation("Message larger than %d bytes" % (limit,))
+
+    @defer.inlineCallbacks
+    def _distribute(self, message, name, reflection, xml):
+        """
+        Archive a serialized reflection (MSG-4), then send one copy per
+        messages-node subscriber and the originator's own copy with
+        C{<submission-id/>} (MSG-6, AMB-53).
+        """
         yield self.channels.archive(name, ArchivedMessage(
             archiveId=reflection.archiveId, stamp=reflection.stamp,
             node=ns.NODE_MESSAGES, sender=reflection.proxyJID, xml=xml))
@@ -121,3 +244,22 @@ class MessageHandler(MIXHandler):
             own = Template(xml)
         self.send(own.to(originator))
 
+    @defer.inlineCallbacks
+    def relayPrivate(self, message, sender, channel, participant, resource):
+        """
+        Relay a private message to a proxy JID (PM-1..6): never groupchat,
+        never archived; C{from} becomes the sender's full proxy JID and
+        C{to} the recipient's real JID; payload, type and id unchanged.
+        """
+        if message.getAttribute("type") == "groupchat":
+            raise BadRequest("Private messages are not groupchat")
+        delivery = yield self.privateMessages.route(
+            sender, channel, participant, resource)
+        relayed = domish.Element((message.uri, "message"))
+        for key, value in message.attributes.items():
+            relayed[key] = value
+        relayed["from"] = delivery.sender
+        relayed["to"] = delivery.recipient
+        for child in message.children:
+            relayed.addChild(child)
+        self.send(relayed)

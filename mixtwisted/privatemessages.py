@@ -1,0 +1,93 @@
+"""
+Private messages through proxy JIDs (requirements.md 1.17 PM-1..6, PJID-6,
+PJID-9, VIS-6).
+
+Plain Python over the channel logic: who may send a private message to
+whom, where it goes, and under which full proxy JID the sender appears.
+The real full JID behind a full proxy JID is kept in the store
+(L{mixtwisted.interfaces.IClientStorage}) and never shown to anybody.
+"""
+
+from dataclasses import dataclass
+
+from twisted.internet import defer
+from twisted.words.protocols.jabber.jid import JID
+
+from mixtwisted.errors import NotAllowed, ServiceUnavailable
+from mixtwisted.proxy import generateResource, proxyJID
+
+
+@dataclass
+class PrivateDelivery:
+    """
+    Where one private message goes.
+
+    @ivar sender: the sender's full proxy JID, the C{from} of the relayed
+        message (PM-3 hops 2, 5, 7).
+    @ivar recipient: the recipient's real JID, the C{to}: its bare JID for
+        a message to its bare proxy JID (hop 2), the real full JID behind a
+        full proxy JID otherwise (hops 5, 7).
+    """
+    sender: str
+    recipient: str
+
+
+class PrivateMessages:
+    """
+    Private message routing over a L{mixtwisted.channels.ChannelService}.
+    """
+
+    def __init__(self, channels):
+        self.channels = channels
+        self.store = channels.store
+
+    @defer.inlineCallbacks
+    def route(self, sender, channel, target, resource):
+        """
+        Check a private message and tell where it goes (PM-1, PM-5).
+
+        @param sender: the real L{JID} it came from.
+        @param channel: the channel record of the proxy JID addressed.
+        @param target: the participant record of that proxy JID.
+        @param resource: the resource of the full proxy JID addressed, or
+            C{None} for the bare proxy JID.
+        @raise Forbidden: the sender is not a participant.
+        @raise NotAllowed: the channel or the recipient's preference
+            forbids private messages.
+        @raise ServiceUnavailable: the full proxy JID maps to no client.
+        @return: a L{PrivateDelivery}.
+        """
+        name = channel.name
+        channel, participant = yield self.channels.requireParticipant(
+            name, sender)
+        if not channel.config.get("Private Messages", True):
+            raise NotAllowed("This channel carries no private messages")
+        if target.prefs.get("Private Messages", "allow") == "block":
+            raise NotAllowed("The recipient does not take private messages")
+        if resource is None:
+            recipient = target.jid
+        else:
+            recipient = yield self.store.clientFor(
+                name, target.proxyId, resource)
+            if recipient is None or JID(recipient).userhost() != target.jid:
+                raise ServiceUnavailable()
+        own = yield self.resourceFor(name, participant, sender.full())
+        return PrivateDelivery(
+            sender="%s/%s" % (proxyJID(participant.proxyId, name,
+                                       self.channels.domain), own),
+            recipient=recipient)
+
+    @defer.inlineCallbacks
+    def resourceFor(self, name, participant, realFullJID):
+        """
+        Return the resource of the full proxy JID of a client: the one it
+        was given before (stable per real full JID, PJID-6, PM-6), or a
+        fresh random one reserved in the store.
+        """
+        resource = yield self.store.clientResource(name, realFullJID)
+        while resource is None:
+            candidate = generateResource()
+            if (yield self.store.reserveClientResource(
+                    name, realFullJID, participant.proxyId, candidate)):
+                resource = candidate
+        return resource

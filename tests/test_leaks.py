@@ -1,0 +1,323 @@
+"""
+The security bar (requirements.md VIS-6, XEP-0369 §11): in a JID-hidden
+channel, nothing a non-administrator receives names another user's real
+JID — not in reflected messages, private messages (PM-3, PJID-6),
+retraction notices and tombstones (RET-4, RET-5), MAM results, node reads,
+notifications, disco, nor error stanzas.
+
+One busy scenario runs through the real handlers; every stanza the service
+sends is collected, and the text of those addressed to each
+non-administrator is searched for the other users' localparts, domains and
+resources.  Presence comes with a later issue and is not covered here.
+"""
+
+import re
+
+from twisted.trial import unittest
+from twisted.words.protocols.jabber.jid import JID
+
+from tests.helpers import (
+    DOMAIN, MIXTestMixin, MemoryStoreMixin, NODE_JIDMAP, NODE_MESSAGES,
+    NODE_PARTICIPANTS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM2, NS_MIX,
+    NS_PUBSUB, parse, rsm, submitForm)
+
+CHANNEL = "darkhour@" + DOMAIN
+
+#: Distinctive parts: a localpart, a domain and a resource per user, none a
+#: substring of anything the service makes up (hex ids, base-36 proxy
+#: ids, date-times).
+USERS = {
+    "owner": ("grimalkinqx", "heathzone.example", "cauldronrvy"),
+    "alice": ("paddockzw", "fenland.example", "toadstoolkq"),
+    "bob": ("banquoyj", "forres.example", "lanternwuv"),
+    "carol": ("fleanceqm", "dunsinane.example", "torchvzk"),
+}
+
+
+def bare(user):
+    local, domain, _ = USERS[user]
+    return "%s@%s" % (local, domain)
+
+
+def full(user, second=False):
+    local, domain, resource = USERS[user]
+    return "%s@%s/%s%s" % (local, domain, resource, "two" if second else "")
+
+
+def markers(user):
+    """
+    What would betray C{user}'s real JID: its localpart (which catches the
+    bare JID and every full JID) and its domain and resource.
+    """
+    return USERS[user]
+
+
+class LeakTestsMixin(MIXTestMixin):
+
+    def setUp(self):
+        MIXTestMixin.setUp(self)
+        #: every stanza the service sent, serialized.
+        self.sent = []
+
+    def pump(self):
+        self.sent.extend(self.h.raw())
+
+    def feed(self, xml):
+        self.h.receive(xml)
+        self.pump()
+
+    def addressedTo(self, user):
+        """
+        The serialized stanzas addressed to C{user}'s bare or a full JID.
+        """
+        mine = []
+        for text in self.sent:
+            to = parse(text).getAttribute("to")
+            if to and JID(to).userhost() == bare(user):
+                mine.append(text)
+        return mine
+
+    def leaksIn(self, texts, user):
+        """
+        Return C{(other user, marker, excerpt)} for every marker of another
+        user found in C{texts}.
+        """
+        found = []
+        for text in texts:
+            lowered = text.lower()
+            for other in USERS:
+                if other == user:
+                    continue
+                for marker in markers(other):
+                    at = lowered.find(marker.lower())
+                    if at >= 0:
+                        found.append((other, marker,
+                                      text[max(0, at - 80):at + 80]))
+        return found
+
+    # Scenario steps
+
+    def join(self, user, nodes=(NODE_MESSAGES, NODE_PARTICIPANTS), extra=""):
+        subscribe = "".join("<subscribe node='%s'/>" % n for n in nodes)
+        response = self.h.iq(
+            "<iq type='set' id='join-%s' from='%s' to='%s'>"
+            "<join xmlns='%s'>%s%s</join></iq>"
+            % (user, bare(user), CHANNEL, NS_MIX, subscribe, extra))
+        self.sent.append(response.toXml())
+        self.pump()
+        return response.getAttribute("type") == "result" and \
+            response.firstChildElement()["jid"]
+
+    def setnick(self, user, nick):
+        self.feed("<iq type='set' id='nick-%s' from='%s' to='%s'>"
+                  "<setnick xmlns='%s'><nick>%s</nick></setnick></iq>"
+                  % (user, full(user), CHANNEL, NS_MIX, nick))
+
+    def say(self, user, body, mid):
+        """
+        Send a groupchat message; return its archive id (from the
+        sender's own copy).
+        """
+        self.h.receive("<message type='groupchat' id='%s' from='%s' to='%s'>"
+                       "<body>%s</body></message>"
+                       % (mid, full(user), CHANNEL, body))
+        out = self.h.raw()
+        self.sent.extend(out)
+        for text in out:
+            stanza = parse(text)
+            if stanza.getAttribute("to") == bare(user) and \
+                    stanza.getAttribute("type") == "groupchat":
+                return stanza["id"]
+        self.fail("no reflection of %s: %r" % (mid, out))
+
+    def pm(self, user, to, body, mid, second=False):
+        """
+        Send a private message; return the relayed stanza, if any.
+        """
+        self.h.receive("<message type='chat' id='%s' from='%s' to='%s'>"
+                       "<body>%s</body></message>"
+                       % (mid, full(user, second), to, body))
+        out = self.h.raw()
+        self.sent.extend(out)
+        return parse(out[0]) if out else None
+
+    def retract(self, user, archiveId, mid):
+        self.feed("<message id='%s' from='%s' to='%s'>"
+                  "<retract xmlns='%s' id='%s'/></message>"
+                  % (mid, full(user), CHANNEL, NS_MIX, archiveId))
+
+    def mam(self, user, body="", node=None, iqId="mam"):
+        nodeAttr = " node='%s'" % (node,) if node else ""
+        self.feed("<iq type='set' id='%s' from='%s' to='%s'>"
+                  "<query xmlns='%s' queryid='q-%s'%s>%s</query></iq>"
+                  % (iqId, full(user), CHANNEL, NS_MAM2, iqId, nodeAttr,
+                     body))
+
+    def items(self, user, node, iqId="items"):
+        self.feed("<iq type='get' id='%s' from='%s' to='%s'>"
+                  "<pubsub xmlns='%s'><items node='%s'/></pubsub></iq>"
+                  % (iqId, full(user), CHANNEL, NS_PUBSUB, node))
+
+    def disco(self, user, to, namespace, node=None):
+        nodeAttr = " node='%s'" % (node,) if node else ""
+        self.feed("<iq type='get' id='disco' from='%s' to='%s'>"
+                  "<query xmlns='%s'%s/></iq>"
+                  % (full(user), to, namespace, nodeAttr))
+
+    def scenario(self):
+        create = self.h.iq(
+            "<iq type='set' id='c1' from='%s' to='%s'>"
+            "<create xmlns='%s' channel='darkhour'>%s</create></iq>"
+            % (full("owner"), DOMAIN, NS_MIX, submitForm(
+                ("User Message Retraction", "true"),
+                ("Participants Node Subscription", "anyone"))))
+        self.assertResult(create)
+        self.sent.append(create.toXml())
+        self.pump()
+
+        proxies = {}
+        proxies["owner"] = self.join(
+            "owner", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP))
+        # alice also asks for jidmap, which only administrators may read.
+        proxies["alice"] = self.join(
+            "alice", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP))
+        proxies["bob"] = self.join("bob")
+        proxies["carol"] = self.join(
+            "carol", extra=submitForm(("JID Visibility", "never")))
+        for user, proxy in proxies.items():
+            self.assertTrue(proxy, user)
+
+        self.setnick("owner", "Graymalkin")
+        self.setnick("alice", "Paddock")
+        self.setnick("bob", "Banquo")
+        self.setnick("carol", "Fleance")
+        # Errors: a nick in use, a nick too odd, a join with a bad form.
+        self.setnick("alice", "Banquo")
+        self.setnick("carol", "x" * 200)
+        self.feed("<iq type='set' id='badjoin' from='%s' to='%s'>"
+                  "<join xmlns='%s'>%s</join></iq>"
+                  % (bare("alice"), CHANNEL, NS_MIX,
+                     submitForm(("Private Messages", "sometimes"))))
+
+        sent = {}
+        sent["owner"] = self.say("owner", "When shall we three meet", "g1")
+        sent["alice"] = self.say("alice", "In thunder, lightning", "g2")
+        sent["bob"] = self.say("bob", "or in rain", "g3")
+        sent["carol"] = self.say("carol", "When the hurlyburly", "g4")
+        sent["bob2"] = self.say("bob", "Fair is foul", "g5")
+
+        # Private messages, both ways, several clients.
+        first = self.pm("bob", proxies["alice"], "psst", "p1")
+        bobFull = first["from"]
+        reply = self.pm("alice", bobFull, "what?", "p2")
+        aliceFull = reply["from"]
+        self.pm("bob", aliceFull, "meet at the heath", "p3")
+        self.pm("bob", proxies["alice"], "from my other client", "p4",
+                second=True)
+        self.pm("carol", proxies["alice"], "hello", "p5")
+        carolFull = self.pm("alice", proxies["carol"], "hi", "p6")["from"]
+        self.pm("carol", aliceFull, "hi back", "p7")
+        self.pm("alice", carolFull, "bye", "p8")
+        self.pm("alice", proxies["owner"], "to the owner", "p9")
+        self.pm("owner", aliceFull, "from the owner", "p10")
+        # PM errors: unmapped full proxy, unknown proxy, groupchat.
+        self.pm("alice", proxies["bob"] + "/nosuchres", "x", "p11")
+        self.pm("alice", "nosuchid#darkhour@" + DOMAIN, "x", "p12")
+        self.feed("<message type='groupchat' id='p13' from='%s' to='%s'>"
+                  "<body>x</body></message>"
+                  % (full("alice"), proxies["bob"]))
+
+        # Retractions: by the sender, by the owner, a forbidden one.
+        self.retract("bob", sent["bob"], "r1")
+        self.retract("owner", sent["carol"], "r2")
+        self.retract("alice", sent["bob2"], "r3")
+        self.retract("alice", sent["bob"], "r4")
+
+        # Reads: MAM (all, by sender, of jidmap), node items, disco.
+        self.mam("alice", rsm(50), iqId="mam1")
+        self.mam("alice", submitForm(("with", proxies["bob"]),
+                                     formType=NS_MAM2), iqId="mam2")
+        self.mam("alice", node=NODE_JIDMAP, iqId="mam3")
+        self.mam("bob", rsm(50), iqId="mam4")
+        for user in ("alice", "bob", "carol"):
+            self.items(user, NODE_PARTICIPANTS, "ps-" + user)
+            self.items(user, NODE_JIDMAP, "jm-" + user)
+            self.items(user, "urn:xmpp:mix:nodes:config", "cf-" + user)
+            self.items(user, "urn:xmpp:mix:nodes:info", "in-" + user)
+            self.disco(user, CHANNEL, NS_DISCO_INFO)
+            self.disco(user, CHANNEL, NS_DISCO_ITEMS)
+            self.disco(user, CHANNEL, NS_DISCO_INFO, node="mix")
+            self.disco(user, DOMAIN, NS_DISCO_ITEMS)
+            self.disco(user, proxies["owner"], NS_DISCO_INFO)
+
+        # Leave and come back; more traffic.
+        self.feed("<iq type='set' id='leave-bob' from='%s' to='%s'>"
+                  "<leave xmlns='%s'/></iq>" % (bare("bob"), CHANNEL, NS_MIX))
+        self.pm("bob", proxies["alice"], "left", "p14")
+        self.join("bob")
+        self.say("bob", "I am back", "g6")
+        self.pm("bob", aliceFull, "back again", "p15")
+        self.feed("<iq type='set' id='leave-carol' from='%s' to='%s'>"
+                  "<leave xmlns='%s'/></iq>"
+                  % (bare("carol"), CHANNEL, NS_MIX))
+        self.mam("alice", rsm(50), iqId="mam5")
+        self.items("alice", NODE_PARTICIPANTS, "ps-again")
+
+        # The owner reads the jidmap (legitimately) and its archive.
+        self.items("owner", NODE_JIDMAP, "jm-owner")
+        self.mam("owner", node=NODE_JIDMAP, iqId="mam6")
+        return proxies
+
+    def test_noRealJIDsForNonAdministrators(self):
+        """
+        VIS-6, MSG-11, RET-4, RET-5, PM-3, PJID-6, PJID-9: in a JID-hidden
+        channel, no stanza addressed to a non-administrator names another
+        user's real JID (localpart, domain or resource), across messages,
+        private messages, retractions, MAM, node reads, notifications,
+        disco, errors, leave and re-join.
+        """
+        self.scenario()
+        for user in ("alice", "bob", "carol"):
+            mine = self.addressedTo(user)
+            text = "".join(mine)
+            # The search is over real traffic: messages, PMs, retractions,
+            # MAM results, notifications, errors all reached this user.
+            self.assertGreater(len(mine), 20, user)
+            for needle in ("<body>", "urn:xmpp:mam:2", "type='error'",
+                           "pubsub#event", "#darkhour@" + DOMAIN):
+                self.assertIn(needle, text, (user, needle))
+            self.assertEqual([], self.leaksIn(mine, user), user)
+        alice = "".join(self.addressedTo("alice"))
+        for needle in ("meet at the heath", "from the owner", "hi back",
+                       "back again", "<retract xmlns='%s'" % (NS_MIX,),
+                       "<retracted xmlns='%s'" % (NS_MIX,),
+                       "When shall we three meet", "forbidden"):
+            self.assertIn(needle, alice, needle)
+        # MAM after the retractions returns tombstones (RET-5).
+        mam5 = "".join(t for t in self.addressedTo("alice")
+                       if "queryid='q-mam5'" in t)
+        self.assertEqual(2, mam5.count("<retracted "))
+        for body in ("or in rain", "When the hurlyburly"):
+            self.assertNotIn(body, mam5)
+        self.assertIn("Fair is foul", mam5)
+
+    def test_searchFindsRealJIDs(self):
+        """
+        The search can fail: the owner, an administrator, legitimately
+        reads every real JID in the jidmap, and a stanza naming one is
+        flagged.
+        """
+        self.scenario()
+        found = {other for other, _, _ in
+                 self.leaksIn(self.addressedTo("owner"), "owner")}
+        self.assertEqual({"alice", "bob", "carol"}, found)
+        forged = "<message to='%s'><body>%s</body></message>" % (
+            bare("alice"), full("bob"))
+        self.assertEqual(["bob"] * 3,
+                         [o for o, _, _ in self.leaksIn([forged], "alice")])
+        self.assertTrue(re.search(USERS["carol"][0],
+                                  "x" + bare("carol") + "y"))
+
+
+class LeakMemoryTests(MemoryStoreMixin, LeakTestsMixin, unittest.TestCase):
+    pass

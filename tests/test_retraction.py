@@ -1,0 +1,475 @@
+"""
+Tests for message retraction (requirements.md 1.15 RET-1..5, MSG-11,
+AMB-38, VIS-6).
+"""
+
+from twisted.trial import unittest
+
+from mixtwisted.records import ArchivedMessage
+from tests.helpers import (
+    CAT, CAT_FULL, COVEN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
+    MIXTestMixin, MemoryStoreMixin, NS_MIX, NS_SID, archiveCount,
+    archivedMessages, child, errorCondition, groupchats, serviceSettings,
+    submitForm)
+
+OPERATOR = "duncan@shakespeare.example"
+OPERATOR_FULL = OPERATOR + "/castle"
+
+USER_RETRACTION = submitForm(("User Message Retraction", "true"))
+
+
+class RetractionTestsMixin(MIXTestMixin):
+    """
+    hag66 owns coven; hag66, hecate and cat have joined; hecate is an
+    administrator.  C{form} is the creation form.
+    """
+
+    form = USER_RETRACTION
+
+    def makeSettings(self):
+        return serviceSettings(admins=[OPERATOR])
+
+    def setUp(self):
+        MIXTestMixin.setUp(self)
+        self.assertResult(self.h.create(form=self.form))
+        self.hagProxy = self.proxyOf(HAG66)
+        self.hecateProxy = self.proxyOf(HECATE)
+        self.catProxy = self.proxyOf(CAT)
+        self.h.setnick(HAG66_FULL, "thirdwitch")
+        self.h.setnick(HECATE_FULL, "hecate")
+        self.h.setnick(CAT_FULL, "graymalkin")
+        self.h.take()
+
+    def say(self, sender, body, mid="m1"):
+        """
+        Send a groupchat message; return its archive id.
+        """
+        out = self.send(
+            "<message type='groupchat' id='%s' from='%s' to='%s'>"
+            "<body>%s</body><thread>t-1</thread></message>"
+            % (mid, sender, COVEN, body))
+        reflections = groupchats(out)
+        self.assertTrue(reflections, [s.toXml() for s in out])
+        return reflections[0]["id"]
+
+    def retract(self, sender, archiveId, attrs="", extra="", mid="r1"):
+        return self.send(
+            "<message id='%s' from='%s' to='%s'%s>"
+            "<retract xmlns='%s' id='%s'/>%s</message>"
+            % (mid, sender, COVEN, attrs, NS_MIX, archiveId, extra))
+
+    def archived(self, archiveId, requester=HAG66_FULL):
+        for message in archivedMessages(self.h, requester):
+            if message["id"] == archiveId:
+                return message
+        self.fail("%s not archived" % (archiveId,))
+
+    def assertOnlyError(self, out, errorType, condition, mid="r1"):
+        self.assertEqual(1, len(out), [s.toXml() for s in out])
+        self.assertEqual((errorType, condition), errorCondition(out[0]),
+                         out[0].toXml())
+        self.assertEqual(mid, out[0]["id"])
+
+    def assertNotRetracted(self, archiveId, body):
+        message = self.archived(archiveId)
+        self.assertEqual(body, str(child(message, message.uri, "body")))
+        self.assertIsNone(child(message, NS_MIX, "retracted"))
+
+
+class RetractionTests(RetractionTestsMixin):
+
+    def test_senderRetracts(self):
+        """
+        RET-2, RET-3, RET-5: the sender retracts its own message (no
+        type) when C{User Message Retraction} is on; the archive then holds
+        a tombstone: no body, the other children kept, and
+        C{<retracted by='RETRACTOR-PROXY' time='…Z'/>}.
+        """
+        original = self.say(CAT_FULL, "Thrice the brinded cat hath mew'd")
+        before = archiveCount(self.h)
+        out = self.retract(CAT_FULL, original)
+        self.assertEqual([], [s.toXml() for s in out
+                              if s.getAttribute("type") == "error"])
+        self.assertEqual(before + 1, archiveCount(self.h))
+        tomb = self.archived(original)
+        self.assertIsNone(child(tomb, tomb.uri, "body"))
+        self.assertNotIn("brinded", tomb.toXml())
+        self.assertEqual("t-1", str(child(tomb, tomb.uri, "thread")))
+        self.assertEqual(original, child(tomb, NS_SID, "stanza-id")["id"])
+        self.assertEqual(self.catProxy,
+                         str(child(child(tomb, NS_MIX, "mix"), NS_MIX,
+                                   "jid")))
+        retracted = child(tomb, NS_MIX, "retracted")
+        self.assertIsNotNone(retracted, tomb.toXml())
+        self.assertEqual(self.catProxy, retracted["by"])
+        self.assertRegex(retracted["time"],
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+    def test_formattedCopyRemoved(self):
+        """
+        RET-5: the tombstone keeps no copy of the retracted text: an
+        XHTML-IM rendering of the body goes with the body.
+        """
+        out = self.send(
+            "<message type='groupchat' id='m1' from='%s' to='%s'>"
+            "<body>secret spell</body><html xmlns="
+            "'http://jabber.org/protocol/xhtml-im'><body xmlns="
+            "'http://www.w3.org/1999/xhtml'><p>secret spell</p></body>"
+            "</html></message>" % (CAT_FULL, COVEN))
+        original = groupchats(out)[0]["id"]
+        self.retract(CAT_FULL, original)
+        tomb = self.archived(original)
+        self.assertNotIn("secret", tomb.toXml())
+        self.assertIsNotNone(child(tomb, NS_MIX, "retracted"))
+
+    def test_groupchatTypeAccepted(self):
+        """
+        RET-2 (DEC): a retraction with type groupchat is a retraction too,
+        not a message reflected with its C{<retract/>}.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(CAT_FULL, original, attrs=" type='groupchat'")
+        self.assertEqual(
+            [original] * len(groupchats(out)),
+            [child(s, NS_MIX, "retract")["id"] for s in groupchats(out)])
+        self.assertIsNotNone(child(self.archived(original), NS_MIX,
+                                   "retracted"))
+
+    def test_distributed(self):
+        """
+        RET-4, AMB-38: an accepted retraction is reflected like a message:
+        from the channel, type groupchat, a new archive id (also the id of
+        the C{<stanza-id/>}), C{<retract id='ORIGINAL'/>}, the retractor's
+        C{<mix/>}; C{<submission-id/>} only on the retractor's copy; no
+        body; the notice is archived under its new id.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(CAT_FULL, original, mid="92vax143g")
+        copies = {s["to"]: s for s in groupchats(out)}
+        self.assertEqual({HAG66, HECATE, CAT}, set(copies))
+        ids = {s["id"] for s in copies.values()}
+        self.assertEqual(1, len(ids))
+        newId = ids.pop()
+        self.assertNotEqual(original, newId)
+        self.assertGreater(newId, original)
+        for to, copy in copies.items():
+            self.assertEqual(COVEN, copy["from"])
+            self.assertEqual("groupchat", copy["type"])
+            self.assertEqual(original, child(copy, NS_MIX, "retract")["id"])
+            self.assertEqual(newId, child(copy, NS_SID, "stanza-id")["id"])
+            self.assertIsNone(child(copy, copy.uri, "body"))
+            mix = child(copy, NS_MIX, "mix")
+            self.assertEqual("graymalkin", str(child(mix, NS_MIX, "nick")))
+            self.assertEqual(self.catProxy, str(child(mix, NS_MIX, "jid")))
+            submission = child(mix, NS_MIX, "submission-id")
+            if to == CAT:
+                self.assertEqual("92vax143g", str(submission))
+            else:
+                self.assertIsNone(submission)
+        notice = self.archived(newId)
+        self.assertEqual(original, child(notice, NS_MIX, "retract")["id"])
+        self.assertIsNone(child(child(notice, NS_MIX, "mix"), NS_MIX,
+                                "submission-id"))
+
+    def test_onlyOneRetractChild(self):
+        """
+        RET-4: the notice carries the channel's own C{<retract/>} (with
+        the checked id), not a copy of the client's element.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.send(
+            "<message id='r1' from='%s' to='%s'>"
+            "<retract xmlns='%s' id='%s' by='%s'/></message>"
+            % (CAT_FULL, COVEN, NS_MIX, original, HAG66))
+        copy = [s for s in groupchats(out) if s["to"] == HECATE][0]
+        retracts = list(copy.elements(NS_MIX, "retract"))
+        self.assertEqual(1, len(retracts))
+        self.assertEqual({"id": original}, dict(retracts[0].attributes))
+        self.assertNotIn(HAG66, copy.toXml())
+
+    def test_forgedRetractedMarkStripped(self):
+        """
+        RET-5, D-2: a client cannot put its own C{<retracted/>} in a
+        message (it is stripped from the reflection), so the message can
+        still be retracted.
+        """
+        out = self.send(
+            "<message type='groupchat' id='m1' from='%s' to='%s'>"
+            "<body>spam</body><retracted xmlns='%s' by='%s' "
+            "time='2010-07-10T23:08:25Z'/></message>"
+            % (CAT_FULL, COVEN, NS_MIX, HAG66))
+        copies = groupchats(out)
+        self.assertEqual(3, len(copies))
+        for copy in copies:
+            self.assertIsNone(child(copy, NS_MIX, "retracted"))
+        original = copies[0]["id"]
+        out = self.retract(HAG66_FULL, original)
+        self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
+        self.assertEqual(self.hagProxy, child(self.archived(original),
+                                              NS_MIX, "retracted")["by"])
+
+    def test_ownerRetractsAnyMessage(self):
+        """
+        RET-3: the default C{Administrator Message Retraction Rights} is
+        owners: hag66 (owner) retracts cat's message; the tombstone names
+        hag66's proxy JID, never a real JID (VIS-6).
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(HAG66_FULL, original)
+        self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
+        retracted = child(self.archived(original), NS_MIX, "retracted")
+        self.assertEqual(self.hagProxy, retracted["by"])
+        self.assertNotIn(HAG66, self.archived(original).toXml())
+
+    def test_operatorRetracts(self):
+        """
+        RET-3, AMB-8: a service operator has owner rights, so it may
+        retract any message once it is a participant.
+        """
+        operatorProxy = self.proxyOf(OPERATOR)
+        self.h.take()
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(OPERATOR_FULL, original)
+        self.assertEqual(4, len(groupchats(out)), [s.toXml() for s in out])
+        self.assertEqual(operatorProxy, child(self.archived(original),
+                                              NS_MIX, "retracted")["by"])
+
+    def test_adminNotOwnerForbidden(self):
+        """
+        RET-3: with rights for owners, an administrator who is no owner may
+        not retract others' messages: C{forbidden}, nothing changes.
+        """
+        self.setAdministrator(HECATE)
+        original = self.say(CAT_FULL, "mew")
+        before = archiveCount(self.h)
+        out = self.retract(HECATE_FULL, original)
+        self.assertOnlyError(out, "auth", "forbidden")
+        self.assertEqual(before, archiveCount(self.h))
+        self.assertNotRetracted(original, "mew")
+
+    def setAdministrator(self, bare):
+        response = self.h.iq(
+            "<iq type='set' id='cfg1' from='%s' to='%s'>"
+            "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+            "<publish node='urn:xmpp:mix:nodes:config'><item>%s</item>"
+            "</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, submitForm(("Administrator", bare))))
+        self.h.take()
+        if response.getAttribute("type") != "result":
+            # Configuration updates come with another part of issue 3.
+            raise unittest.SkipTest("config node not writable here")
+
+    def test_otherParticipantForbidden(self):
+        """
+        RET-3: a participant may not retract another participant's
+        message: C{forbidden}; the archive keeps the body.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(HECATE_FULL, original)
+        self.assertOnlyError(out, "auth", "forbidden")
+        self.assertNotRetracted(original, "mew")
+
+    def test_nonParticipantForbidden(self):
+        """
+        RET-3: a non-participant may not retract (it is not even told
+        whether the id exists).
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract("macbeth@shakespeare.example/x", original)
+        self.assertOnlyError(out, "auth", "forbidden")
+        out = self.retract("macbeth@shakespeare.example/x",
+                           "0005543DF729C000-3F5FF542")
+        self.assertOnlyError(out, "auth", "forbidden")
+        self.assertNotRetracted(original, "mew")
+
+    def test_unknownId(self):
+        """
+        RET-3: an id that names no archived message → C{item-not-found};
+        nothing archived or reflected.
+        """
+        before = archiveCount(self.h)
+        for bad in ("0005543DF729C000-3F5FF542", "not-an-id"):
+            out = self.retract(CAT_FULL, bad)
+            self.assertOnlyError(out, "cancel", "item-not-found")
+        self.assertEqual(before, archiveCount(self.h))
+
+    def test_alreadyRetracted(self):
+        """
+        RET-3, D-RET-2: retracting a message again → C{item-not-found}; the
+        tombstone keeps the first retractor; nothing more distributed.
+        """
+        original = self.say(CAT_FULL, "mew")
+        self.retract(CAT_FULL, original)
+        before = archiveCount(self.h)
+        out = self.retract(HAG66_FULL, original, mid="r2")
+        self.assertOnlyError(out, "cancel", "item-not-found", mid="r2")
+        self.assertEqual(before, archiveCount(self.h))
+        self.assertEqual(self.catProxy, child(self.archived(original),
+                                              NS_MIX, "retracted")["by"])
+
+    def test_retractingANotice(self):
+        """
+        RET-3, D-RET-2: a retraction notice is no message to retract.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(CAT_FULL, original)
+        notice = groupchats(out)[0]["id"]
+        out = self.retract(HAG66_FULL, notice, mid="r2")
+        self.assertOnlyError(out, "cancel", "item-not-found", mid="r2")
+
+    def test_bodyBadRequest(self):
+        """
+        RET-2: a retraction MUST NOT have a body → C{bad-request}; the
+        original stays.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(CAT_FULL, original, extra="<body>oops</body>")
+        self.assertOnlyError(out, "modify", "bad-request")
+        self.assertNotRetracted(original, "mew")
+
+    def test_missingIdBadRequest(self):
+        """
+        RET-2: C{<retract/>} without C{id}, or with an empty one, or two
+        C{<retract/>} elements → C{bad-request}.
+        """
+        original = self.say(CAT_FULL, "mew")
+        for retract in ("<retract xmlns='%s'/>" % (NS_MIX,),
+                        "<retract xmlns='%s' id=''/>" % (NS_MIX,),
+                        "<retract xmlns='%s' id='%s'/>"
+                        "<retract xmlns='%s' id='%s'/>"
+                        % (NS_MIX, original, NS_MIX, original)):
+            out = self.send("<message id='r1' from='%s' to='%s'>%s</message>"
+                            % (CAT_FULL, COVEN, retract))
+            self.assertOnlyError(out, "modify", "bad-request")
+        self.assertNotRetracted(original, "mew")
+
+    def test_chatTypeRetract(self):
+        """
+        MSG-11: a non-groupchat message with C{<retract/>} to the channel
+        is a retraction, not a C{bad-request}.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(CAT_FULL, original, attrs=" type='chat'")
+        self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
+
+    def test_headlineIgnored(self):
+        """
+        MSG-11: a headline with C{<retract/>} is ignored: no answer, no
+        retraction.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(CAT_FULL, original, attrs=" type='headline'")
+        self.assertEqual([], out)
+        self.assertNotRetracted(original, "mew")
+
+    def test_jidmapArchiveEntryNotRetractable(self):
+        """
+        RET-2: only entries of the messages archive are messages: an id of
+        another node's archive entry → C{item-not-found}.
+        """
+        entryId = "0005543DF729C000-3F5FF542"
+        self.h.store.appendMessage("coven", ArchivedMessage(
+            archiveId=entryId, stamp=1500000000.0,
+            node="urn:xmpp:mix:nodes:jidmap", sender=None,
+            xml="<message from='%s'><body>x</body></message>" % (COVEN,)))
+        out = self.retract(HAG66_FULL, entryId)
+        self.assertOnlyError(out, "cancel", "item-not-found")
+
+
+class UserRetractionOffTests(RetractionTestsMixin):
+    """
+    The default configuration: C{User Message Retraction} off.
+    """
+
+    form = ""
+
+    def test_senderForbiddenByDefault(self):
+        """
+        RET-3: with C{User Message Retraction} false (the default) a
+        participant may not retract its own message: C{forbidden}.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(CAT_FULL, original)
+        self.assertOnlyError(out, "auth", "forbidden")
+        self.assertNotRetracted(original, "mew")
+
+    def test_ownerStillMay(self):
+        """
+        RET-3: owners retract regardless of C{User Message Retraction}.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(HAG66_FULL, original)
+        self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
+
+
+class NobodyRetractsTests(RetractionTestsMixin):
+    """
+    C{Administrator Message Retraction Rights} = nobody.
+    """
+
+    form = submitForm(("User Message Retraction", "true"),
+                      ("Administrator Message Retraction Rights", "nobody"))
+
+    def test_ownerForbidden(self):
+        """
+        RET-3: with rights C{nobody} not even the owner retracts others'
+        messages.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(HAG66_FULL, original)
+        self.assertOnlyError(out, "auth", "forbidden")
+
+    def test_senderStillMay(self):
+        """
+        RET-3: the sender's own right is separate from the admin right.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(CAT_FULL, original)
+        self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
+
+
+class AdminsRetractTests(RetractionTestsMixin):
+    """
+    C{Administrator Message Retraction Rights} = admins; hecate is
+    administrator.
+    """
+
+    form = submitForm(("Administrator Message Retraction Rights", "admins"),
+                      ("Administrator", HECATE))
+
+    def test_adminMay(self):
+        """
+        RET-3: with rights C{admins} an administrator retracts others'
+        messages; the owner too (hierarchical); a plain participant not.
+        """
+        original = self.say(CAT_FULL, "mew")
+        out = self.retract(HECATE_FULL, original)
+        self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
+        self.assertEqual(self.hecateProxy, child(self.archived(original),
+                                                 NS_MIX, "retracted")["by"])
+        second = self.say(HECATE_FULL, "hail", mid="m2")
+        out = self.retract(HAG66_FULL, second, mid="r2")
+        self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
+        third = self.say(HAG66_FULL, "all hail", mid="m3")
+        out = self.retract(CAT_FULL, third, mid="r3")
+        self.assertOnlyError(out, "auth", "forbidden", mid="r3")
+
+
+class RetractionMemoryTests(MemoryStoreMixin, RetractionTests,
+                            unittest.TestCase):
+    pass
+
+
+class UserRetractionOffMemoryTests(MemoryStoreMixin, UserRetractionOffTests,
+                                   unittest.TestCase):
+    pass
+
+
+class NobodyRetractsMemoryTests(MemoryStoreMixin, NobodyRetractsTests,
+                                unittest.TestCase):
+    pass
+
+
+class AdminsRetractMemoryTests(MemoryStoreMixin, AdminsRetractTests,
+                               unittest.TestCase):
+    pass
