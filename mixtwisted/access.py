@@ -76,7 +76,8 @@ def roleOf(channel, bareJID, domain, isParticipant, operators):
 
     Service operators have owner rights everywhere (AMB-8); owners and
     administrators are always Allowed (AMB-25); participants are Allowed by
-    definition (ACL-1).
+    definition (ACL-1).  A banned JID is not Allowed but is still in
+    Anyone (XEP-0369 §3.9.1), so it keeps what is open to anyone.
     """
     if bareJID in operators or bareJID in channel.config.get("Owner", ()):
         return OWNER
@@ -137,6 +138,40 @@ def readRole(channel, node):
 
 def mayRead(channel, node, role):
     return role >= readRole(channel, node)
+
+
+#: Fixed write rights (PS-6): the lists are written by administrators
+#: (ACL-5, §3.9.9, §3.9.10), the configuration by owners (ACL-4).
+_FIXED_WRITE = {
+    ns.NODE_ALLOWED: ADMIN,
+    ns.NODE_BANNED: ADMIN,
+    ns.NODE_CONFIG: OWNER,
+}
+
+_UPDATE_FIELD = {
+    ns.NODE_INFO: "Information Node Update Rights",
+    ns.NODE_AVATAR_DATA: "Avatar Nodes Update Rights",
+    ns.NODE_AVATAR_METADATA: "Avatar Nodes Update Rights",
+}
+
+
+def writeRole(channel, node):
+    """
+    Return the least role that may publish to and retract from C{node}
+    with PubSub (PS-6): info and avatar nodes per their update rights,
+    allowed and banned administrators, config owners; nodes the service
+    alone writes (PS-2, PS-3) are written by no role.
+    """
+    if node in _FIXED_WRITE:
+        return _FIXED_WRITE[node]
+    field = _UPDATE_FIELD.get(node)
+    if field is None:
+        return NOBODY
+    return min(_LEAST_ROLE[channel.config.get(field, cfg.ADMINS)], OWNER)
+
+
+def mayWrite(channel, node, role):
+    return role >= writeRole(channel, node)
 
 
 def mayCreate(bareJID, domain, creators, operators):

@@ -105,6 +105,8 @@ class ChannelService:
         self.startHooks = []
         #: Callables run with a channel name when a channel is removed.
         self.removalHooks = []
+        #: Callables run (and waited for) with the record of a new channel.
+        self.creationHooks = []
 
     @defer.inlineCallbacks
     def start(self):
@@ -287,6 +289,8 @@ class ChannelService:
         if (yield self.store.getChannel(name)) is not None:
             raise Conflict("Channel exists")
         yield self.store.createChannel(record)
+        for hook in self.creationHooks:
+            yield hook(record)
         return name
 
     @defer.inlineCallbacks

@@ -38,6 +38,15 @@ class FormPayload:
 
 
 @dataclass(frozen=True)
+class RawPayload:
+    """
+    A payload published by a client and kept serialized (the avatar nodes,
+    NODE-13): C{xml} is one element.
+    """
+    xml: str
+
+
+@dataclass(frozen=True)
 class NodeItem:
     """
     One item of a node: its id and payload (C{None}: no payload, as in the

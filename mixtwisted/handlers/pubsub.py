@@ -20,12 +20,40 @@ from mixtwisted import namespaces as ns
 from mixtwisted.errors import BadRequest, Forbidden, MIXError, \
     ServiceUnavailable
 from mixtwisted.handlers.base import SkipHandled, toStanzaError
-from mixtwisted.handlers.render import renderItem
+from mixtwisted.handlers.render import (
+    emptyPubSub, itemPayload, publishedForm, publishResult, readForm,
+    renderItem)
 
 #: Nodes the service alone writes (PS-2, PS-3).
 _SERVICE_WRITTEN = (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
                     ns.NODE_JIDMAP_VISIBLE, ns.NODE_PRESENCE,
                     ns.NODE_MESSAGES)
+
+
+_AVATAR = (ns.NODE_AVATAR_DATA, ns.NODE_AVATAR_METADATA)
+
+
+def _verbElement(request):
+    """
+    Return the verb element (C{<publish/>}, C{<retract/>}) of a parsed
+    PubSub request.
+    """
+    for child in request.element.elements(ns.NS_PUBSUB, "pubsub"):
+        for verb in child.elements(ns.NS_PUBSUB, request.verb):
+            return verb
+    raise BadRequest("Missing %s" % (request.verb,))
+
+
+def _oneItem(request):
+    """
+    Return the one C{<item/>} of a publish request (ADM-7: one item per
+    request).
+    """
+    if len(request.items) != 1:
+        raise BadRequest("Publish exactly one item",
+                         appCondition=(ns.NS_PUBSUB_ERRORS,
+                                       "item-required"))
+    return request.items[0]
 
 
 class ChannelResource(pubsub.PubSubResource):
@@ -52,6 +80,12 @@ class ChannelResource(pubsub.PubSubResource):
     @defer.inlineCallbacks
     def items(self, request):
         name = self._channel(request)
+        node = ns.canonicalNode(request.nodeIdentifier)
+        if node in _AVATAR and self.admin is not None:
+            items = yield self.admin.readAvatar(
+                request.sender, name, node, request.itemIdentifiers,
+                request.maxItems)
+            return [renderItem(item) for item in items]
         items = yield self.channels.readItems(
             request.sender, name, request.nodeIdentifier,
             request.itemIdentifiers, request.maxItems)
@@ -79,13 +113,57 @@ class ChannelResource(pubsub.PubSubResource):
             raise Forbidden("This node is written by the channel only")
         return name
 
+    @defer.inlineCallbacks
     def publish(self, request):
-        self._write(request)
-        return pubsub.PubSubResource.publish(self, request)
+        """
+        Publish to the info and config nodes (a data form, ADM-2, ADM-4),
+        the allowed and banned nodes (one JID or domain as item id, ADM-7)
+        and the avatar nodes (NODE-13).  The rights are checked before the
+        payload is looked at.
+        """
+        name = self._write(request)
+        if self.admin is None:
+            return (yield pubsub.PubSubResource.publish(self, request))
+        node = ns.canonicalNode(request.nodeIdentifier)
+        sender = request.sender
+        yield self.admin.writableNode(sender, name, node)
+        if node in (ns.NODE_INFO, ns.NODE_CONFIG):
+            submitted = readForm(publishedForm(_verbElement(request)))
+            if node == ns.NODE_INFO:
+                itemId = yield self.admin.publishInfo(sender, name, submitted)
+            else:
+                itemId = yield self.admin.publishConfig(
+                    sender, name, submitted)
+            return publishResult(node, itemId)
+        item = _oneItem(request)
+        if node in (ns.NODE_ALLOWED, ns.NODE_BANNED):
+            yield self.admin.addListItem(sender, name, node,
+                                         item.getAttribute("id"))
+            return emptyPubSub()
+        itemId = yield self.admin.publishAvatar(
+            sender, name, node, item.getAttribute("id"), itemPayload(item))
+        return publishResult(node, itemId)
 
+    @defer.inlineCallbacks
     def retract(self, request):
-        self._write(request)
-        return pubsub.PubSubResource.retract(self, request)
+        """
+        Retract from the allowed and banned nodes (ADM-8) and the avatar
+        nodes (NODE-13); the info and config nodes always hold their one
+        item (C{feature-not-implemented}, C{retract-items}).
+        """
+        name = self._write(request)
+        node = ns.canonicalNode(request.nodeIdentifier)
+        if self.admin is None or node in (ns.NODE_INFO, ns.NODE_CONFIG):
+            return (yield pubsub.PubSubResource.retract(self, request))
+        sender = request.sender
+        yield self.admin.writableNode(sender, name, node)
+        if node in (ns.NODE_ALLOWED, ns.NODE_BANNED):
+            yield self.admin.retractListItems(sender, name, node,
+                                              request.itemIdentifiers)
+            return emptyPubSub()
+        yield self.admin.retractAvatar(sender, name, node,
+                                       request.itemIdentifiers)
+        return None
 
     def purge(self, request):
         self._write(request)

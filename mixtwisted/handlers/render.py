@@ -10,10 +10,12 @@ import uuid
 
 from twisted.words.xish import domish
 from wokkel import data_form
+from wokkel.generic import parseXml
 
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import BadRequest
-from mixtwisted.nodes import FormPayload, JIDPayload, ParticipantPayload
+from mixtwisted.nodes import (
+    FormPayload, JIDPayload, ParticipantPayload, RawPayload)
 
 
 def renderForm(fields, formType="result", formNamespace=ns.NS_MIX):
@@ -57,6 +59,11 @@ def renderPayload(payload):
         return element
     if isinstance(payload, FormPayload):
         return renderForm(payload.fields)
+    if isinstance(payload, RawPayload):
+        # Wrapped: a top-level element parsed alone loses its text.
+        element = parseXml("<w>%s</w>" % (payload.xml,)).firstChildElement()
+        element.parent = None
+        return element
     return None
 
 
@@ -139,3 +146,61 @@ def findForm(element):
     for child in element.elements(ns.NS_DATA, "x"):
         return child
     return None
+
+
+def publishedForm(publish):
+    """
+    Return the data form of a PubSub C{<publish/>} to the info or config
+    node: directly in C{<publish/>} (as in XEP-0369 §6.5.7) or wrapped in
+    an C{<item/>} (XEP-0060) (ADM-2, AMB-9).
+
+    @raise BadRequest: when there is none.
+    """
+    form = findForm(publish)
+    if form is None:
+        for item in publish.elements(ns.NS_PUBSUB, "item"):
+            form = findForm(item)
+            if form is not None:
+                break
+    if form is None:
+        raise BadRequest("Publish a data form",
+                         appCondition=(ns.NS_PUBSUB_ERRORS,
+                                       "invalid-payload"))
+    return form
+
+
+def itemPayload(item):
+    """
+    Return C{(uri, name, serialized xml)} of the one payload element of a
+    published C{<item/>}, or C{None} when it has none.
+
+    @raise BadRequest: for more than one payload element.
+    """
+    children = list(item.elements())
+    if not children:
+        return None
+    if len(children) > 1:
+        raise BadRequest("One payload per item",
+                         appCondition=(ns.NS_PUBSUB_ERRORS,
+                                       "invalid-payload"))
+    payload = children[0]
+    return payload.uri, payload.name, payload.toXml()
+
+
+def publishResult(node, itemId):
+    """
+    The result of a publish: C{<pubsub><publish node='N'><item id='I'/>
+    </publish></pubsub>} (ADM-2, ADM-4).
+    """
+    response = domish.Element((ns.NS_PUBSUB, "pubsub"))
+    publish = response.addElement("publish")
+    publish["node"] = node
+    publish.addElement("item")["id"] = itemId
+    return response
+
+
+def emptyPubSub():
+    """
+    The empty C{<pubsub/>} result of allowed/banned changes (ADM-7, ADM-8).
+    """
+    return domish.Element((ns.NS_PUBSUB, "pubsub"))
