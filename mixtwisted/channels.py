@@ -27,7 +27,14 @@ from mixtwisted.ids import ArchiveIdGenerator, ItemIdClock
 from mixtwisted.invitations import Invitation, InvitationSigner
 from mixtwisted.nicks import enforceNick, generateNick, nickKey
 from mixtwisted.proxy import generateProxyId, proxyJID, splitProxyLocalpart
-from mixtwisted.records import ChannelRecord, ParticipantRecord
+from mixtwisted.records import (
+    ArchivedMessage, ChannelRecord, ParticipantRecord)
+
+#: Nodes whose changes are archived beside the messages (MAM-4): the
+#: jidmap, so that the real JID behind a proxy JID that is no longer current
+#: can be looked up (VIS-7), and the information and configuration history
+#: (MAM-8).
+ARCHIVED_NODES = frozenset((ns.NODE_JIDMAP, ns.NODE_INFO, ns.NODE_CONFIG))
 
 
 def _bareJID(text):
@@ -447,15 +454,24 @@ class ChannelService:
     @defer.inlineCallbacks
     def notify(self, channel, node, items):
         """
-        Send C{items} of C{node} to the node's subscribers, if the channel
-        has that node (PS-5).
+        Record and distribute items published to C{node}, if the channel
+        has that node: nodes in L{ARCHIVED_NODES} get one archive entry per
+        item (MAM-4, VIS-7), then the node's subscribers are notified
+        (PS-5).
         """
         if node not in access.presentNodes(channel):
             return
+        channelJID = self.channelJID(channel.name)
+        if node in ARCHIVED_NODES and self.notifier is not None:
+            for item in items:
+                archiveId, stamp = self.archiveIds.next()
+                yield self.store.appendMessage(channel.name, ArchivedMessage(
+                    archiveId=archiveId, stamp=stamp, node=node, sender=None,
+                    xml=self.notifier.serializeItems(channelJID, node, [item]),
+                    itemId=item.id))
         recipients = yield self.store.getSubscribers(channel.name, node)
         if recipients and self.notifier is not None:
-            self.notifier.itemsPublished(
-                self.channelJID(channel.name), node, items, recipients)
+            self.notifier.itemsPublished(channelJID, node, items, recipients)
 
     @defer.inlineCallbacks
     def notifyRetract(self, channel, node, itemIds):

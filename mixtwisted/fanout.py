@@ -86,8 +86,11 @@ class StanzaNotifier:
     def __init__(self, send):
         self.send = send
 
+    def serializeItems(self, channel, node, items):
+        return serialize(itemsEvent(channel, node, items))
+
     def itemsPublished(self, channel, node, items, recipients):
-        Template(serialize(itemsEvent(channel, node, items))).sendTo(
+        Template(self.serializeItems(channel, node, items)).sendTo(
             self.send, recipients)
 
     def itemsRetracted(self, channel, node, itemIds, recipients):

@@ -30,8 +30,7 @@ class ArchiveIdGenerator:
         self._last = parseArchiveId(last) if last else 0
 
     def _now(self):
-        seconds = self._clock.seconds() if self._clock else time.time()
-        return int(seconds * 1000000)
+        return self._clock.seconds() if self._clock else time.time()
 
     def observe(self, archiveId):
         """
@@ -43,12 +42,15 @@ class ArchiveIdGenerator:
         """
         Return a new id, greater than every id issued or observed before.
 
-        @return: the id and its time stamp in seconds since the epoch.
+        @return: the id and the time it was issued, in seconds since the
+            epoch (the clock's reading: the id alone is bumped to stay
+            unique).
         @rtype: C{(str, float)}
         """
-        micros = max(self._now(), self._last + 1)
+        now = self._now()
+        micros = max(int(now * 1000000), self._last + 1)
         self._last = micros
-        return "%016X-%s" % (micros, os.urandom(4).hex().upper()), micros / 1e6
+        return "%016X-%s" % (micros, os.urandom(4).hex().upper()), now
 
 
 _ARCHIVE_ID = re.compile(r"\A([0-9A-F]{16})(?:-[0-9A-F]+)?\Z")

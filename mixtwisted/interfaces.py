@@ -304,3 +304,9 @@ class INotifier(Interface):
         """
         Send a PubSub retract event for C{itemIds} to C{recipients}.
         """
+
+    def serializeItems(channel, node, items):
+        """
+        Return the PubSub event announcing C{items}, serialized without
+        C{to}: what a node's archive keeps (MAM-4).
+        """

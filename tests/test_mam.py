@@ -13,9 +13,10 @@ from mixtwisted.ids import (
     ArchiveIdGenerator, formatDateTime, parseArchiveId, parseDateTime)
 from tests.helpers import (
     CAT_FULL, COVEN, DOMAIN, HAG66_FULL, HECATE, HECATE_FULL, MemoryStoreMixin,
-    NODE_PARTICIPANTS, NS_CLIENT, NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_FORWARD,
-    NS_MAM1, NS_MAM2, NS_MIX, NS_RSM, SmallChannelMixin, child, mamQuery, rsm,
-    submitForm)
+    NODE_CONFIG, NODE_JIDMAP, NODE_PARTICIPANTS, NS_CLIENT, NS_DATA, NS_DELAY,
+    NS_DISCO_INFO, NS_FORWARD, NS_MAM1, NS_MAM2, NS_MIX, NS_PUBSUB,
+    NS_PUBSUB_EVENT, NS_RSM, SmallChannelMixin, archiveCount, child,
+    errorCondition, mamQuery, rsm, submitForm)
 
 T0 = 1500000000
 STAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -501,3 +502,73 @@ class ArchiveIdTests(unittest.TestCase):
         self.assertEqual(T0, parseDateTime("2017-07-14T04:40:00+02:00"))
         self.assertRaises(ValueError, parseDateTime, "2017-07-14T02:40:00")
         self.assertRaises(ValueError, parseDateTime, "garbage")
+
+
+class NodeArchiveTestsMixin(SmallChannelMixin):
+    """
+    Archives of other nodes: the jidmap (VIS-7) and the configuration and
+    information history (MAM-4, MAM-8).
+    """
+
+    def nodeResults(self, requester, node, body=""):
+        response, results = mamQuery(self.h, requester, body, node=node)
+        items = []
+        for message in results:
+            forwarded = child(child(message, NS_MAM2, "result"),
+                              NS_FORWARD, "forwarded")
+            inner = child(forwarded, NS_CLIENT, "message")
+            event = child(inner, NS_PUBSUB_EVENT, "event")
+            items.append(child(child(event, NS_PUBSUB_EVENT, "items"),
+                               NS_PUBSUB_EVENT, "item"))
+        return response, items
+
+    def test_jidmapOfDepartedParticipant(self):
+        """
+        VIS-7, MAM-4: the real JID behind a proxy JID that is no longer
+        current is found in the jidmap node's archive, by item id (the
+        non-standard C{id} field, AMB-37), by an owner.
+        """
+        proxy = self.h.join(HECATE).firstChildElement()["jid"]
+        self.h.leave(HECATE)
+        self.h.take()
+        response, items = self.nodeResults(
+            HAG66_FULL, NODE_JIDMAP,
+            submitForm(("id", proxy), formType=NS_MAM2))
+        self.assertEqual("result", response["type"], response.toXml())
+        self.assertEqual([(proxy, HECATE)], [
+            (i["id"], str(child(child(i, NS_MIX, "participant"),
+                                NS_MIX, "jid"))) for i in items])
+
+    def test_jidmapArchiveHiddenFromParticipants(self):
+        """
+        VIS-5, VIS-6, MAM-5: in a jid-hidden channel a participant may not
+        read the jidmap archive.
+        """
+        self.h.join(HECATE)
+        self.h.take()
+        response, items = self.nodeResults(HECATE_FULL, NODE_JIDMAP)
+        self.assertEqual(("auth", "forbidden"), errorCondition(response))
+        self.assertEqual([], items)
+
+    def test_configHistory(self):
+        """
+        MAM-8: configuration changes are archived in the config node's
+        archive, readable by those who may read the node; they do not
+        appear in the messages archive.
+        """
+        before = archiveCount(self.h)
+        self.assertResult(self.h.iq(
+            "<iq type='set' id='p' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='%s'>%s</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_CONFIG, submitForm(
+                ("Private Messages", "false")))))
+        self.h.take()
+        response, items = self.nodeResults(HAG66_FULL, NODE_CONFIG)
+        self.assertEqual(1, len(items), response.toXml())
+        self.assertIn("Private Messages", items[0].toXml())
+        self.assertEqual(before, archiveCount(self.h))
+
+
+class NodeArchiveMemoryTests(MemoryStoreMixin, NodeArchiveTestsMixin,
+                             unittest.TestCase):
+    pass
