@@ -323,6 +323,26 @@ class AdminTestsMixin(MIXTestMixin):
         self.publishedId(self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
             ("Nodes Present", ["presence", "information"]), *fields)))
 
+    def test_threeVisibilityModes(self):
+        """
+        VIS-1, NODE-9: the info node holds the mode, C{jid-hidden} by
+        default; the three modes are accepted and anything else is
+        C{not-acceptable}, changing nothing.
+        """
+        self.assertEqual(["jid-hidden"],
+                         self.form(HAG66_FULL, NODE_INFO)[1]["JID Visibility"])
+        for mode in ("jid-visible", "jid-maybe-visible", "jid-hidden"):
+            self.publishedId(self.publishForm(HAG66_FULL, NODE_INFO,
+                                              submitForm(("JID Visibility",
+                                                          mode))))
+            self.assertEqual(
+                [mode], self.form(HAG66_FULL, NODE_INFO)[1]["JID Visibility"])
+        response = self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
+            ("JID Visibility", "jid-sometimes")))
+        self.assertError(response, "modify", "not-acceptable")
+        self.assertEqual(["jid-hidden"],
+                         self.form(HAG66_FULL, NODE_INFO)[1]["JID Visibility"])
+
     def test_jidVisibilityInConfigGoesToInfo(self):
         """
         AMB-6, ADM-4: JID Visibility in a config form (legacy spelling
