@@ -28,6 +28,12 @@ LIST_NODES = {
 
 AVATAR_NODES = (ns.NODE_AVATAR_DATA, ns.NODE_AVATAR_METADATA)
 
+#: Most items an allowed or banned list holds.
+MAX_LIST_ITEMS = 10000
+#: Most items kept in an avatar node (the newest), and the longest item id.
+MAX_AVATAR_ITEMS = 8
+MAX_ITEM_ID = 256
+
 #: Payload element expected in each avatar node (XEP-0084).
 AVATAR_PAYLOADS = {
     ns.NODE_AVATAR_DATA: (ns.NODE_AVATAR_DATA, "data"),
@@ -52,6 +58,8 @@ def normaliseListItem(itemId):
         jid = JID(itemId.strip())
     except (InvalidFormat, UnicodeError, ValueError):
         raise BadRequest("Not a JID or domain: %r" % (itemId,))
+    if cfg.tooLong(jid):
+        raise BadRequest("JID too long")
     return jid.userhost()
 
 
@@ -138,6 +146,11 @@ class Administration:
                   if cfg.fieldKey(var) in cfg.INFO_BY_KEY]
         newConfig, newInfo = cfg.applyForm(channel.config, channel.info,
                                            fields)
+        if newInfo.get("JID Visibility") != \
+                channel.info.get("JID Visibility") and role < access.OWNER:
+            # The visibility mode decides whose real JIDs others see: it
+            # is the owners' decision, as the configuration is (ACL-4).
+            raise Forbidden("Only owners may change JID Visibility")
         updated = yield self._update(channel, requester, newConfig, newInfo,
                                      info=True)
         return updated.infoId
@@ -180,6 +193,10 @@ class Administration:
         if infoChanged:
             updated.infoId = self.channels.itemIds.next(old.infoId)
         self._dropRemovedNodeItems(old, updated)
+        # Participants the new mode excludes leave before the mode is
+        # stored: at no moment does the channel show a JID its owner chose
+        # never to show (VIS-4).
+        yield self._evictExcluded(old, updated)
         yield self.store.updateChannel(updated)
         yield self._afterChange(old, updated)
         if configChanged:
@@ -203,24 +220,31 @@ class Administration:
                 setattr(updated, attribute, ())
 
     @defer.inlineCallbacks
+    def _evictExcluded(self, old, updated):
+        """
+        Remove the participants whose preference the new JID Visibility
+        excludes (VIS-4): C{never} in a jid-visible channel, C{always} in a
+        jid-hidden one.  Removal notifications follow the old
+        configuration, which their subscribers were entitled to.
+        """
+        oldMode = old.info.get("JID Visibility", cfg.JID_HIDDEN)
+        mode = updated.info.get("JID Visibility", cfg.JID_HIDDEN)
+        excluded = {cfg.JID_VISIBLE: "never",
+                    cfg.JID_HIDDEN: "always"}.get(mode)
+        if mode == oldMode or excluded is None:
+            return
+        for participant in (yield self.store.listParticipants(old.name)):
+            if participant.prefs.get("JID Visibility") == excluded:
+                yield self.channels.removeParticipant(old, participant.jid)
+
+    @defer.inlineCallbacks
     def _afterChange(self, old, updated):
         """
         What follows from any change of configuration, information or
-        lists: removals of participants whose preference the new JID
-        Visibility excludes (VIS-4), removal of avatar items of a dropped
-        avatar node, and pruning of the subscriptions nobody may keep.
+        lists: removal of avatar items of a dropped avatar node, and
+        pruning of the subscriptions nobody may keep.
         """
         name = updated.name
-        oldMode = old.info.get("JID Visibility", cfg.JID_HIDDEN)
-        mode = updated.info.get("JID Visibility", cfg.JID_HIDDEN)
-        if mode != oldMode:
-            excluded = {cfg.JID_VISIBLE: "never",
-                        cfg.JID_HIDDEN: "always"}.get(mode)
-            if excluded is not None:
-                for participant in (yield self.store.listParticipants(name)):
-                    if participant.prefs.get("JID Visibility") == excluded:
-                        yield self.channels.removeParticipant(
-                            updated, participant.jid)
         if "avatar" in old.config.get("Nodes Present", ()) and \
                 "avatar" not in updated.config.get("Nodes Present", ()):
             for node in AVATAR_NODES:
@@ -262,6 +286,9 @@ class Administration:
         channel, node, role = yield self.writableNode(requester, name, node)
         item = normaliseListItem(itemId)
         option, attribute = LIST_NODES[node]
+        if len(getattr(channel, attribute)) >= MAX_LIST_ITEMS:
+            raise NotAcceptable("The list holds %d items already"
+                                % (MAX_LIST_ITEMS,))
         if node == ns.NODE_BANNED:
             protected = set(channel.config.get("Owner", ())) | set(
                 channel.config.get("Administrator", ())) | set(
@@ -356,11 +383,24 @@ class Administration:
                              (AVATAR_PAYLOADS[node][1],),
                              appCondition=(ns.NS_PUBSUB_ERRORS,
                                            "invalid-payload"))
+        limit = self.channels.limits.maxItemBytes
+        if len(payload[2]) * 4 > limit and \
+                len(payload[2].encode("utf-8")) > limit:
+            raise NotAcceptable("Item larger than %d bytes" % (limit,),
+                                appCondition=(ns.NS_PUBSUB_ERRORS,
+                                              "payload-too-big"))
+        if itemId and len(itemId) > MAX_ITEM_ID:
+            raise BadRequest("Item id too long")
         if not itemId:
             existing = yield self.store.getItems(name, node)
             itemId = self.channels.itemIds.next(
                 existing[-1][0] if existing else None)
         yield self.store.setItem(name, node, itemId, payload[2])
+        existing = yield self.store.getItems(name, node)
+        if len(existing) > MAX_AVATAR_ITEMS:
+            # Keep the newest avatars only.
+            yield self.store.removeItems(name, node, [
+                i for i, _ in existing[:len(existing) - MAX_AVATAR_ITEMS]])
         yield self.channels.notify(channel, node, [
             views.NodeItem(itemId, views.RawPayload(payload[2]))])
         return itemId

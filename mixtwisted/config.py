@@ -168,11 +168,25 @@ def parseBoolean(values):
     raise BadRequest("Not a boolean: %r" % (values[0],))
 
 
-def _bareJID(text):
+def tooLong(jid):
+    """
+    Tell whether a JID breaks the RFC 7622 length limits (1023 octets per
+    part), which stringprep does not check.
+    """
+    return any(part is not None and len(part.encode("utf-8")) > 1023
+               for part in (jid.user, jid.host, jid.resource))
+
+
+def _bareJID(text, requireUser=False):
     try:
         jid = JID(text.strip())
     except (InvalidFormat, UnicodeError, ValueError):
         raise NotAcceptable("Not a JID: %r" % (text,))
+    if tooLong(jid):
+        raise NotAcceptable("JID too long")
+    if requireUser and jid.user is None:
+        # Owners and administrators are users, not servers (ACL-2).
+        raise NotAcceptable("Not a user's JID: %r" % (text,))
     return jid.userhost()
 
 
@@ -189,7 +203,7 @@ def parseValue(spec, values):
         jids = []
         for value in values:
             if value.strip():
-                bare = _bareJID(value)
+                bare = _bareJID(value, spec.var in ("Owner", "Administrator"))
                 if bare not in jids:
                     jids.append(bare)
         return tuple(jids)

@@ -36,6 +36,9 @@ class ChannelRecord:
     allowed: Tuple[str, ...] = ()
     #: items of the banned node: bare JIDs and domains (NODE-11).
     banned: Tuple[str, ...] = ()
+    #: invitations already used: (token digest, expiry) pairs, so that a
+    #: token admits once (INV-4).
+    usedInvitations: Tuple[Tuple[str, float], ...] = ()
 
     def copy(self):
         return replace(self, config=dict(self.config), info=dict(self.info))

@@ -28,6 +28,8 @@ class Limits:
     maxQueuedStanzas: int = 10000
     #: Largest RSM page a MAM query may ask for.
     maxMAMPage: int = 250
+    #: Largest item payload users may publish (avatar nodes), in bytes.
+    maxItemBytes: int = 256 * 1024
 
 
 @dataclass

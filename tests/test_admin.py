@@ -717,5 +717,70 @@ class AdminTestsMixin(MIXTestMixin):
                              "cancel", "feature-not-implemented")
 
 
+    # Found in review
+
+    def test_visibilityIsTheOwnersDecision(self):
+        """
+        ACL-4, VIS-1, VIS-6: even where participants may update the
+        information, only owners change JID Visibility; other fields they
+        may change.
+        """
+        self.publishedId(self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
+            ("Information Node Update Rights", "participants"))))
+        for sender in (CAT_FULL, HECATE_FULL):
+            response = self.publishForm(sender, NODE_INFO, submitForm(
+                ("JID Visibility", "jid-visible")))
+            self.assertError(response, "auth", "forbidden")
+        self.publishedId(self.publishForm(CAT_FULL, NODE_INFO, submitForm(
+            ("Name", "Coven"))))
+        self.assertEqual(["jid-hidden"],
+                         self.form(HAG66_FULL, NODE_INFO)[1]["JID Visibility"])
+        self.publishedId(self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
+            ("JID Visibility", "jid-visible"))))
+
+    def test_excludedLeaveBeforeModeIsStored(self):
+        """
+        VIS-4: the participants a new mode excludes are gone before the
+        mode is stored.
+        """
+        self.assertResult(self.h.join(WITCH, extra=submitForm(
+            ("JID Visibility", "never"))))
+        seen = []
+        store = self.h.store
+        update = store.updateChannel
+
+        def recording(record):
+            if record.info.get("JID Visibility") == "jid-visible":
+                seen.append(self.successResultOf(
+                    store.getParticipant("coven", WITCH)))
+            return update(record)
+        self.patch(store, "updateChannel", recording)
+        self.publishedId(self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
+            ("JID Visibility", "jid-visible"))))
+        self.assertEqual([None], seen)
+
+    def test_ownersAreUsers(self):
+        """
+        ACL-2: owners and administrators are users' JIDs; a domain is
+        C{not-acceptable} and changes nothing (a contact may be one).
+        """
+        for var in ("Owner", "Administrator"):
+            response = self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
+                (var, "shakespeare.example")))
+            self.assertError(response, "modify", "not-acceptable")
+        self.assertEqual([HAG66],
+                         self.form(HAG66_FULL, NODE_CONFIG)[1]["Owner"])
+        self.publishedId(self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
+            ("Contact", "shakespeare.example"))))
+
+    def test_listItemTooLong(self):
+        """
+        ADM-7: an item id beyond the RFC 7622 limits is a C{bad-request}.
+        """
+        response = self.publishItem(HAG66_FULL, NODE_BANNED,
+                                    "x" * 1100 + "@heath.example")
+        self.assertError(response, "modify", "bad-request")
+
+
 class AdminMemoryTests(MemoryStoreMixin, AdminTestsMixin, unittest.TestCase):
     pass

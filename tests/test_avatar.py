@@ -7,7 +7,7 @@ from twisted.trial import unittest
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, HAG66_FULL, HECATE, HECATE_FULL, MIXTestMixin,
     MemoryStoreMixin, NODE_CONFIG, NS_PUBSUB, NS_PUBSUB_EVENT, child,
-    notifications, submitForm)
+    errorCondition, notifications, submitForm)
 
 DATA = "urn:xmpp:avatar:data"
 METADATA = "urn:xmpp:avatar:metadata"
@@ -177,6 +177,26 @@ class AvatarTestsMixin(MIXTestMixin):
         self.assertError(self.pubsub(
             HAG66_FULL, "<retract node='%s'><item id='nope'/></retract>"
             % (DATA,)), "cancel", "item-not-found")
+
+    def test_payloadLimit(self):
+        """
+        NODE-13: an avatar larger than the item limit is refused with
+        C{not-acceptable}; nothing is stored.
+        """
+        self.patch(self.h.channels.limits, "maxItemBytes", 1000)
+        response = self.publishData(HAG66_FULL, content="A" * 2000)
+        self.assertEqual(("modify", "not-acceptable"),
+                         errorCondition(response))
+        self.assertEqual([], self.items(HAG66_FULL, DATA))
+
+    def test_newestAvatarsKept(self):
+        """
+        NODE-13: an avatar node keeps its newest items only.
+        """
+        for n in range(12):
+            self.assertResult(self.publishData(HAG66_FULL, itemId="h%02d" % n))
+        ids = [i for i, _ in self.items(HAG66_FULL, DATA)]
+        self.assertEqual(["h%02d" % n for n in range(4, 12)], ids)
 
 
 class AvatarMemoryTests(MemoryStoreMixin, AvatarTestsMixin,

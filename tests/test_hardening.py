@@ -150,11 +150,13 @@ class HardeningTestsMixin(MIXTestMixin):
         """
         CHAN-1, XEP-0030: disco#info to a participant's proxy JID or to a
         channel JID with a resource is an error, not an empty result with
-        no identity.
+        no identity; an unknown proxy JID of the channel answers the same,
+        so disco does not tell which proxy JIDs exist.
         """
         self.h.create()
         proxy = self.h.join().join["jid"]
-        for target in (proxy, COVEN + "/res", proxy + "/res"):
+        unknown = "zzzzzzzzzzzz#" + COVEN
+        for target in (proxy, COVEN + "/res", proxy + "/res", unknown):
             response = self.h.iq(
                 "<iq type='get' id='d' from='%s' to='%s'><query "
                 "xmlns='%s'/></iq>" % (HAG66_FULL, target, NS_DISCO_INFO))

@@ -13,8 +13,9 @@ from wokkel.subprotocols import XMPPHandler
 from zope.interface import implementer
 
 from mixtwisted import namespaces as ns
-from mixtwisted.errors import MIXError, ServiceUnavailable
+from mixtwisted.errors import MIXError, NotFound, ServiceUnavailable
 from mixtwisted.handlers.base import SkipHandled, toStanzaError
+from mixtwisted.proxy import splitProxyLocalpart
 
 
 def _stanzaErrors(failure):
@@ -87,7 +88,17 @@ class MIXDisco(XMPPHandler):
     def _channelInfo(self, requestor, target, nodeIdentifier):
         if nodeIdentifier not in ("", ns.MIX_DISCO_NODE):
             return []
-        channel, participant = yield self.channels.resolveProxy(target.user)
+        try:
+            channel, participant = yield self.channels.resolveProxy(
+                target.user)
+        except NotFound:
+            parts = splitProxyLocalpart(target.user)
+            if parts is None or \
+                    (yield self.channels.store.getChannel(parts[1])) is None:
+                raise
+            # An unknown proxy JID of an existing channel answers as a known
+            # one does, so that disco cannot tell which proxy JIDs exist.
+            participant = True
         if participant is not None:
             raise ServiceUnavailable("Participants are not disco entities")
         yield self.channels.discoverChannel(channel.name, requestor)
