@@ -38,15 +38,29 @@ class Retraction:
     @ivar original: the archived entry being retracted.
     @ivar reflection: the distribution of the retraction notice: a new
         archive id, the retractor's nick and bare proxy JID, the
-        messages-node subscribers (RET-4).
-    @ivar by: the retractor's bare proxy JID, for the tombstone (RET-5,
-        VIS-6: never the real JID).
+        messages-node subscribers (RET-4).  For an owner or administrator
+        who is no participant (ADM-11) C{nick} and C{proxyJID} are C{None}:
+        the notice then comes from the channel alone, without C{<mix/>}.
+    @ivar by: for the tombstone (RET-5): the retractor's bare proxy JID,
+        or the channel's bare JID for a non-participant; never a real JID
+        (VIS-6).
     @ivar time: when, as an XEP-0082 UTC date-time (RET-5).
     """
     original: ArchivedMessage
     reflection: Reflection
     by: str
     time: str
+
+
+def mayRetractAny(channel, role):
+    """
+    Tell whether C{role} reaches C{Administrator Message Retraction Rights}
+    (hierarchical), which lets it retract any message (RET-3), participant
+    or not (ADM-11).
+    """
+    rights = channel.config.get("Administrator Message Retraction Rights",
+                                cfg.OWNERS)
+    return role >= _RIGHTS.get(rights, access.NOBODY)
 
 
 def mayRetract(channel, role, isSender):
@@ -58,9 +72,7 @@ def mayRetract(channel, role, isSender):
     """
     if isSender and channel.config.get("User Message Retraction", False):
         return True
-    rights = channel.config.get("Administrator Message Retraction Rights",
-                                cfg.OWNERS)
-    return role >= _RIGHTS.get(rights, access.NOBODY)
+    return mayRetractAny(channel, role)
 
 
 class Retractions:
@@ -77,33 +89,60 @@ class Retractions:
         """
         Check a retraction request and prepare its distribution.
 
-        @param requester: the L{JID} asking; must be a participant, since
-            the retraction is distributed with its C{<mix/>}.
+        @param requester: the L{JID} asking: a participant (the notice then
+            carries its C{<mix/>}), or an owner or administrator whose role
+            reaches C{Administrator Message Retraction Rights}, who need
+            not participate (ADM-11; the notice then has no C{<mix/>}).
         @param archiveId: the MAM id of the message to retract (RET-2).
         @param retractable: callable taking the archived stanza (a string)
             and telling whether it is a message that may still be
             retracted (not a tombstone, not a retraction notice).
-        @raise Forbidden: not a participant, or no right to retract it.
+        @raise Forbidden: a non-participant without the administrator
+            right (checked before the id, so it learns nothing about the
+            archive), or no right to retract this message.
         @raise NotFound: no such message in the messages archive, or
             already retracted (D-RET-2).
         @return: a L{Retraction}.
         """
-        channel, participant = yield self.channels.requireParticipant(
-            name, requester)
+        channel = yield self.channels.getChannel(name)
+        bare = requester.userhost()
+        participant = yield self.store.getParticipant(name, bare)
+        role = yield self.channels.roleOf(channel, requester)
+        if participant is None and not mayRetractAny(channel, role):
+            raise Forbidden("You are not a participant of this channel")
         entry = None
         if archiveId and isArchiveId(archiveId):
             entry = yield self.store.getArchived(name, archiveId)
         if entry is None or entry.node != ns.NODE_MESSAGES or \
                 not retractable(entry.xml):
             raise NotFound("No such message")
-        own = proxyJID(participant.proxyId, name, self.channels.domain)
-        role = yield self.channels.roleOf(channel, requester)
-        if not mayRetract(channel, role, entry.sender == own):
-            raise Forbidden("You may not retract this message")
-        reflection = yield self.channels.prepareMessage(requester, name)
-        return Retraction(original=entry, reflection=reflection,
-                          by=reflection.proxyJID,
+        if participant is None:
+            reflection = yield self._channelReflection(name, bare)
+            by = reflection.channelJID
+        else:
+            own = proxyJID(participant.proxyId, name, self.channels.domain)
+            if not mayRetract(channel, role, entry.sender == own):
+                raise Forbidden("You may not retract this message")
+            reflection = yield self.channels.prepareMessage(requester, name)
+            by = reflection.proxyJID
+        return Retraction(original=entry, reflection=reflection, by=by,
                           time=formatDateTime(reflection.stamp))
+
+    @defer.inlineCallbacks
+    def _channelReflection(self, name, originator):
+        """
+        Prepare the distribution of a notice the channel sends on behalf of
+        an owner or administrator who is no participant (ADM-11): no nick
+        and no proxy JID (it has none), a new archive id, the messages-node
+        subscribers, and C{originator} (its real bare JID) for its own
+        copy only.
+        """
+        recipients = yield self.store.getSubscribers(name, ns.NODE_MESSAGES)
+        archiveId, stamp = self.channels.archiveIds.next()
+        return Reflection(
+            channel=name, channelJID=self.channels.channelJID(name),
+            archiveId=archiveId, stamp=stamp, nick=None, proxyJID=None,
+            recipients=recipients, originator=originator)
 
     def tombstone(self, name, retraction, xml):
         """

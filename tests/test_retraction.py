@@ -122,6 +122,43 @@ class RetractionTests(RetractionTestsMixin):
         self.assertNotIn("secret", tomb.toXml())
         self.assertIsNotNone(child(tomb, NS_MIX, "retracted"))
 
+    def test_tombstoneKeepsOnlyIdentifyingChildren(self):
+        """
+        RET-5 (D-26): the tombstone is built from a whitelist: of a message
+        with body, subject, XHTML-IM, an out-of-band URL, a custom
+        extension and a thread it keeps only the channel's C{<mix/>},
+        C{<stanza-id/>} and C{<thread/>}, plus C{<retracted/>}; of the
+        stanza's attributes only C{from}, C{id} and C{type}.
+        """
+        out = self.send(
+            "<message type='groupchat' id='m1' from='%s' to='%s' "
+            "xml:lang='en'>"
+            "<subject>secret subject</subject>"
+            "<body>secret body</body>"
+            "<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns="
+            "'http://www.w3.org/1999/xhtml'><p>secret html</p></body></html>"
+            "<x xmlns='jabber:x:oob'><url>https://secret.example/f.png</url>"
+            "</x>"
+            "<reference xmlns='urn:xmpp:reference:0' type='mention' "
+            "uri='xmpp:secretref@example'/>"
+            "<custom xmlns='urn:example:custom'>secret custom</custom>"
+            "<thread>t-9</thread></message>" % (CAT_FULL, COVEN))
+        original = groupchats(out)[0]["id"]
+        self.retract(CAT_FULL, original)
+        tomb = self.archived(original)
+        self.assertEqual(
+            [(tomb.uri, "thread"), (NS_SID, "stanza-id"), (NS_MIX, "mix"),
+             (NS_MIX, "retracted")],
+            [(c.uri, c.name) for c in tomb.elements()], tomb.toXml())
+        self.assertEqual("t-9", str(child(tomb, tomb.uri, "thread")))
+        self.assertEqual(self.catProxy,
+                         str(child(child(tomb, NS_MIX, "mix"), NS_MIX,
+                                   "jid")))
+        self.assertEqual({"from", "id", "type"}, set(tomb.attributes))
+        self.assertEqual(original, tomb["id"])
+        self.assertEqual(COVEN, tomb["from"])
+        self.assertNotIn("secret", tomb.toXml())
+
     def test_groupchatTypeAccepted(self):
         """
         RET-2 (DEC): a retraction with type groupchat is a retraction too,
@@ -282,6 +319,95 @@ class RetractionTests(RetractionTestsMixin):
         self.assertOnlyError(out, "auth", "forbidden")
         self.assertNotRetracted(original, "mew")
 
+    def assertRetractedByChannel(self, out, original, retractor, mid="r1"):
+        """
+        Check a retraction by an owner or administrator who is no
+        participant (ADM-11, RET-4, RET-5, VIS-6): every subscriber gets a
+        notice from the channel with C{<retract/>} and C{<stanza-id/>} but
+        no C{<mix/>}; the retractor (bare JID, not a subscriber) gets its
+        own copy with a C{<mix/>} holding only C{<submission-id/>}; the
+        tombstone's C{by} is the channel; the retractor's real JID appears
+        nowhere but in the address of its own copy; it is still no
+        participant.
+        """
+        self.assertEqual([], [s.toXml() for s in out
+                              if s.getAttribute("type") == "error"])
+        copies = {s["to"]: s for s in groupchats(out)}
+        self.assertEqual({HAG66, HECATE, CAT, retractor}, set(copies))
+        newId = copies[retractor]["id"]
+        for to, copy in copies.items():
+            self.assertEqual(COVEN, copy["from"])
+            self.assertEqual("groupchat", copy["type"])
+            self.assertEqual(newId, copy["id"])
+            self.assertEqual(original, child(copy, NS_MIX, "retract")["id"])
+            self.assertEqual(newId, child(copy, NS_SID, "stanza-id")["id"])
+            self.assertEqual(COVEN, child(copy, NS_SID, "stanza-id")["by"])
+            self.assertIsNone(child(copy, copy.uri, "body"))
+            mix = child(copy, NS_MIX, "mix")
+            if to == retractor:
+                self.assertEqual(
+                    [(NS_MIX, "submission-id")],
+                    [(c.uri, c.name) for c in mix.elements()])
+                self.assertEqual(mid, str(child(mix, NS_MIX,
+                                                "submission-id")))
+            else:
+                self.assertIsNone(mix, copy.toXml())
+                self.assertNotIn(retractor.split("@")[0], copy.toXml())
+        tomb = self.archived(original)
+        self.assertEqual(COVEN, child(tomb, NS_MIX, "retracted")["by"])
+        self.assertIsNone(child(tomb, tomb.uri, "body"))
+        notice = self.archived(newId)
+        self.assertEqual(original, child(notice, NS_MIX, "retract")["id"])
+        self.assertIsNone(child(notice, NS_MIX, "mix"))
+        for stanza in (tomb, notice):
+            self.assertNotIn(retractor.split("@")[0], stanza.toXml())
+        self.assertIsNone(self.successResultOf(
+            self.h.store.getParticipant("coven", retractor)))
+
+    def test_operatorRetractsWithoutJoining(self):
+        """
+        ADM-11, RET-3, RET-4, RET-5, VIS-6: an operator (owner rights,
+        AMB-8) who never joined retracts a message: the notice comes from
+        the channel without a retractor C{<mix/>}, the tombstone's C{by} is
+        the channel's JID, never the operator's real JID.
+        """
+        original = self.say(CAT_FULL, "mew")
+        before = archiveCount(self.h)
+        out = self.retract(OPERATOR_FULL, original, mid="op-r1")
+        self.assertRetractedByChannel(out, original, OPERATOR, mid="op-r1")
+        self.assertEqual(before + 1, archiveCount(self.h))
+
+    def test_ownerRetractsAfterLeaving(self):
+        """
+        ADM-11, RET-3, VIS-6: an owner need not participate to retract:
+        hag66 leaves, then retracts cat's message; nothing sent to others
+        names hag66.
+        """
+        original = self.say(CAT_FULL, "mew")
+        self.assertResult(self.h.leave(HAG66))
+        self.h.take()
+        out = self.retract(HAG66_FULL, original)
+        copies = {s["to"] for s in groupchats(out)}
+        self.assertEqual({HECATE, CAT, HAG66}, copies)
+        self.assertEqual(COVEN, child(self.archived(original, CAT_FULL),
+                                      NS_MIX, "retracted")["by"])
+        for stanza in out:
+            if stanza["to"] != HAG66:
+                self.assertNotIn("hag66", stanza.toXml())
+                self.assertIsNone(child(stanza, NS_MIX, "mix"))
+
+    def test_nonParticipantOwnerStillChecksId(self):
+        """
+        ADM-11, RET-3: a non-participant owner is told about unknown ids
+        and tombstones (C{item-not-found}) like a participant.
+        """
+        out = self.retract(OPERATOR_FULL, "0005543DF729C000-3F5FF542")
+        self.assertOnlyError(out, "cancel", "item-not-found")
+        original = self.say(CAT_FULL, "mew")
+        self.retract(CAT_FULL, original)
+        out = self.retract(OPERATOR_FULL, original, mid="r2")
+        self.assertOnlyError(out, "cancel", "item-not-found", mid="r2")
+
     def test_unknownId(self):
         """
         RET-3: an id that names no archived message → C{item-not-found};
@@ -419,6 +545,17 @@ class NobodyRetractsTests(RetractionTestsMixin):
         out = self.retract(HAG66_FULL, original)
         self.assertOnlyError(out, "auth", "forbidden")
 
+    def test_nonParticipantOwnerForbidden(self):
+        """
+        RET-3, ADM-11: with rights C{nobody} an operator who is no
+        participant gets C{forbidden}, before the id is looked at.
+        """
+        original = self.say(CAT_FULL, "mew")
+        for archiveId in (original, "0005543DF729C000-3F5FF542"):
+            out = self.retract(OPERATOR_FULL, archiveId)
+            self.assertOnlyError(out, "auth", "forbidden")
+        self.assertNotRetracted(original, "mew")
+
     def test_senderStillMay(self):
         """
         RET-3: the sender's own right is separate from the admin right.
@@ -455,6 +592,55 @@ class AdminsRetractTests(RetractionTestsMixin):
         self.assertOnlyError(out, "auth", "forbidden", mid="r3")
 
 
+    def test_adminRetractsAfterLeaving(self):
+        """
+        ADM-11, RET-3, RET-4, RET-5, VIS-6: with rights C{admins} an
+        administrator who left the channel still retracts; the notice has
+        no C{<mix/>}, the tombstone names the channel, not hecate.
+        """
+        original = self.say(CAT_FULL, "mew")
+        self.assertResult(self.h.leave(HECATE))
+        self.h.take()
+        out = self.retract(HECATE_FULL, original, mid="h-r1")
+        copies = {s["to"]: s for s in groupchats(out)}
+        self.assertEqual({HAG66, CAT, HECATE}, set(copies))
+        for to, copy in copies.items():
+            mix = child(copy, NS_MIX, "mix")
+            if to == HECATE:
+                self.assertEqual("h-r1",
+                                 str(child(mix, NS_MIX, "submission-id")))
+                self.assertIsNone(child(mix, NS_MIX, "jid"))
+            else:
+                self.assertIsNone(mix)
+                self.assertNotIn("hecate", copy.toXml())
+        retracted = child(self.archived(original), NS_MIX, "retracted")
+        self.assertEqual(COVEN, retracted["by"])
+
+
+class AdministratorOwnerRightsTests(RetractionTestsMixin):
+    """
+    The default rights (owners); hecate is administrator, not owner.
+    """
+
+    form = submitForm(("Administrator", HECATE))
+
+    def test_nonParticipantAdminForbidden(self):
+        """
+        RET-3, ADM-11: an administrator whose role does not reach the
+        rights (owners) and who is no participant gets C{forbidden},
+        before the id is looked at; nothing changes.
+        """
+        original = self.say(CAT_FULL, "mew")
+        self.assertResult(self.h.leave(HECATE))
+        self.h.take()
+        before = archiveCount(self.h)
+        for archiveId in (original, "0005543DF729C000-3F5FF542"):
+            out = self.retract(HECATE_FULL, archiveId)
+            self.assertOnlyError(out, "auth", "forbidden")
+        self.assertEqual(before, archiveCount(self.h))
+        self.assertNotRetracted(original, "mew")
+
+
 class RetractionMemoryTests(MemoryStoreMixin, RetractionTests,
                             unittest.TestCase):
     pass
@@ -472,4 +658,9 @@ class NobodyRetractsMemoryTests(MemoryStoreMixin, NobodyRetractsTests,
 
 class AdminsRetractMemoryTests(MemoryStoreMixin, AdminsRetractTests,
                                unittest.TestCase):
+    pass
+
+
+class AdministratorOwnerRightsMemoryTests(
+        MemoryStoreMixin, AdministratorOwnerRightsTests, unittest.TestCase):
     pass

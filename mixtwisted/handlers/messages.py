@@ -44,6 +44,10 @@ _STRIPPED_RETRACT = _STRIPPED | {(ns.NS_MIX, "retract")}
 #: How a serialized reflection ends: its last child is the channel's <mix/>.
 _MIX_END = "</mix></message>"
 
+#: How a serialized reflection without C{<mix/>} ends (a retraction notice
+#: by an owner or administrator who is no participant, ADM-11).
+_MESSAGE_END = "</message>"
+
 
 def _parseArchived(xml, uri):
     """
@@ -65,23 +69,35 @@ def _retractable(element):
     return True
 
 
-#: Children that carry the text of a message: a tombstone keeps none of
-#: them (the body, and its XHTML-IM rendering, which would otherwise keep
-#: the retracted text in the archive).
-_TEXT = {"body", ("http://jabber.org/protocol/xhtml-im", "html")}
+#: What a tombstone keeps of the original (RET-5): only what identifies
+#: the entry and its thread -- the channel's C{<mix/>} (the sender's nick
+#: and proxy JID), the C{<stanza-id/>} and C{<thread/>} (in the stanza's
+#: namespace, C{None} below).  Everything else goes: bodies, subject,
+#: XHTML-IM, out-of-band URLs, references, file-sharing payloads, any other
+#: extension, since any of them may hold the retracted content.
+_TOMBSTONE_KEPT = {(ns.NS_MIX, "mix"), (ns.NS_SID, "stanza-id"),
+                   (None, "thread")}
+
+#: The stanza attributes a tombstone keeps.
+_TOMBSTONE_ATTRIBUTES = ("from", "id", "type")
 
 
 def _tombstone(element, by, time):
     """
-    Turn an archived stanza into its tombstone (RET-5): every C{<body/>}
-    (and XHTML-IM copy of it) removed, every other child kept, and
-    C{<retracted xmlns='urn:xmpp:mix:1' by='…' time='…'/>} added.
+    Turn an archived stanza into its tombstone (RET-5): only the children
+    of L{_TOMBSTONE_KEPT} and the attributes C{from}, C{id} and C{type} are
+    kept (a whitelist), and C{<retracted xmlns='urn:xmpp:mix:1' by='…'
+    time='…'/>} is added.
     """
-    element.children = [
-        c for c in element.children
-        if not (isinstance(c, domish.Element) and (
-            (c.name == "body" and c.uri == element.uri) or
-            (c.uri, c.name) in _TEXT))]
+    def kept(c):
+        if not isinstance(c, domish.Element):
+            return False
+        uri = None if c.uri == element.uri else c.uri
+        return (uri, c.name) in _TOMBSTONE_KEPT
+    element.children = [c for c in element.children if kept(c)]
+    element.attributes = {
+        key: value for key, value in element.attributes.items()
+        if key in _TOMBSTONE_ATTRIBUTES}
     retracted = element.addElement((ns.NS_MIX, "retracted"))
     retracted["by"] = by
     retracted["time"] = time
@@ -188,7 +204,9 @@ class MessageHandler(MIXHandler):
         """
         Build a reflected stanza: C{from} the channel, C{id} the archive id,
         C{<retract/>} first for a retraction notice, the client's payload
-        minus C{stripped}, then C{<stanza-id/>} and C{<mix/>} last.
+        minus C{stripped}, then C{<stanza-id/>} and C{<mix/>} last.  A
+        reflection without a proxy JID (a retraction by a non-participant,
+        ADM-11) has no C{<mix/>}: the channel alone sends it.
         """
         reflected = domish.Element((message.uri, "message"))
         reflected["from"] = reflection.channelJID
@@ -207,9 +225,10 @@ class MessageHandler(MIXHandler):
         sid = reflected.addElement((ns.NS_SID, "stanza-id"))
         sid["id"] = reflection.archiveId
         sid["by"] = reflection.channelJID
-        mix = reflected.addElement((ns.NS_MIX, "mix"))
-        mix.addElement("nick", content=reflection.nick)
-        mix.addElement("jid", content=reflection.proxyJID)
+        if reflection.proxyJID is not None:
+            mix = reflected.addElement((ns.NS_MIX, "mix"))
+            mix.addElement("nick", content=reflection.nick)
+            mix.addElement("jid", content=reflection.proxyJID)
         return reflected
 
     def _checkSize(self, xml):
@@ -224,7 +243,10 @@ class MessageHandler(MIXHandler):
         """
         Archive a serialized reflection (MSG-4), then send one copy per
         messages-node subscriber and the originator's own copy with
-        C{<submission-id/>} (MSG-6, AMB-53).
+        C{<submission-id/>} (MSG-6, AMB-53).  Without a C{<mix/>} (a
+        retraction by a non-participant, ADM-11) the originator's copy gets
+        a C{<mix/>} holding only C{<submission-id/>}; the archived entry
+        then has no sender (C{None}, as for the service's own entries).
         """
         yield self.channels.archive(name, ArchivedMessage(
             archiveId=reflection.archiveId, stamp=reflection.stamp,
@@ -237,9 +259,14 @@ class MessageHandler(MIXHandler):
         if submissionId:
             # <mix/> is the last child: put <submission-id/> at its end in
             # the string rather than serializing the stanza again (MSG-6).
-            own = Template(xml[:-len(_MIX_END)] + "<submission-id>" +
-                           escapeToXml(submissionId) + "</submission-id>" +
-                           _MIX_END)
+            submission = ("<submission-id>" + escapeToXml(submissionId) +
+                          "</submission-id>")
+            if reflection.proxyJID is not None:
+                own = Template(xml[:-len(_MIX_END)] + submission + _MIX_END)
+            else:
+                own = Template(xml[:-len(_MESSAGE_END)] +
+                               "<mix xmlns='%s'>" % (ns.NS_MIX,) +
+                               submission + "</mix>" + _MESSAGE_END)
         else:
             own = Template(xml)
         self.send(own.to(originator))
