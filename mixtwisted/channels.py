@@ -379,14 +379,18 @@ class ChannelService:
         if requester.host == self.domain or not requester.user:
             raise Forbidden("Only user accounts may join")
         role = yield self.roleOf(channel, requester)
-        invited = invitation is not None and \
-            (yield self.validInvitation(channel, bare, invitation))
+        # The (digest, expiry) of a valid, unused invitation, else None.
+        invited = None
+        if invitation is not None:
+            invited = yield self.validInvitation(channel, bare, invitation)
         if role < access.ALLOWED or (
                 channel.adhoc and role < access.PARTICIPANT and
                 not access.listedAllowed(channel, bare, requester.host)):
             # An invitation lets in who is not Allowed (INV-4, AMB-52), but
-            # never a banned JID (INV-6); an invalid one is refused.
-            if not invited or self._isBanned(channel, bare, requester.host):
+            # never a banned JID (INV-6); an invalid (or already used)
+            # one is refused.
+            if invited is None or \
+                    self._isBanned(channel, bare, requester.host):
                 raise Forbidden("You are not allowed to join this channel")
 
         subscribed = self._subscribable(
@@ -398,11 +402,6 @@ class ChannelService:
             prefs = userprefs.applyPrefs(prefs, submittedPrefs)
         prefs = userprefs.checkPrefs(channel, prefs)
 
-        if invited and "allowed" in channel.config.get("Nodes Present", ()) \
-                and not access.matchesList(bare, requester.host,
-                                           channel.allowed):
-            yield self._addAllowed(channel, bare)
-
         if participant is None:
             proxyId = yield self._proxyIdFor(name, bare)
             participant = ParticipantRecord(
@@ -410,10 +409,19 @@ class ChannelService:
                 joined=self.clock.seconds())
             yield self.store.saveParticipant(participant)
             yield self.store.setSubscriptions(name, bare, subscribed)
-            yield self._notifyJoined(channel, participant)
+            joined = True
         else:
             yield self._savePrefs(channel, participant, prefs)
             yield self.store.setSubscriptions(name, bare, subscribed)
+            joined = False
+
+        if invited is not None:
+            # Only once the participant is saved: consume the invitation
+            # and add the invitee to the allowed node (INV-3, INV-5).
+            channel = yield self._consumeInvitation(
+                channel, bare, requester.host, invited)
+        if joined:
+            yield self._notifyJoined(channel, participant)
 
         return JoinResult(
             proxyJID(participant.proxyId, name, self.domain), subscribed,
@@ -425,14 +433,36 @@ class ChannelService:
             access.matchesList(bare, domain, channel.banned)
 
     @defer.inlineCallbacks
-    def _addAllowed(self, channel, bare):
+    def _consumeInvitation(self, channel, bare, domain, used):
         """
-        Add a bare JID to the allowed node as part of an invited join, and
+        Record an invitation as used by a join, so that replaying it is
+        refused (INV-3, INV-4), pruning the entries of expired tokens; add
+        the invitee to the allowed node unless it matches already, and
         notify the node's subscribers (INV-5).
+
+        The channel record is read again just before the update so that
+        changes made while the join was under way are kept.
+
+        @param used: C{(digest, expiry)} of the invitation.
+        @return: the channel record as updated.
         """
-        channel.allowed = tuple(channel.allowed) + (bare,)
-        yield self.store.updateChannel(channel)
-        yield self.notify(channel, ns.NODE_ALLOWED, [views.NodeItem(bare)])
+        fresh = yield self.store.getChannel(channel.name)
+        if fresh is None or fresh.created != channel.created:
+            # Destroyed (and maybe re-created) meanwhile: nothing to record.
+            return channel
+        now = self.clock.seconds()
+        fresh.usedInvitations = tuple(
+            entry for entry in fresh.usedInvitations
+            if entry[1] > now and entry[0] != used[0]) + (tuple(used),)
+        added = "allowed" in fresh.config.get("Nodes Present", ()) and \
+            not access.matchesList(bare, domain, fresh.allowed)
+        if added:
+            fresh.allowed = tuple(fresh.allowed) + (bare,)
+        yield self.store.updateChannel(fresh)
+        if added:
+            yield self.notify(fresh, ns.NODE_ALLOWED,
+                              [views.NodeItem(bare)])
+        return fresh
 
     @defer.inlineCallbacks
     def _proxyIdFor(self, name, bare):
@@ -602,14 +632,20 @@ class ChannelService:
         channelJID = self.channelJID(name)
         return Invitation(
             inviter=inviter, invitee=inviteeBare, channel=channelJID,
-            token=self.invitations.issue(channelJID, inviter, inviteeBare))
+            token=self.invitations.issue(channelJID, inviter, inviteeBare,
+                                         channel.created))
 
     @defer.inlineCallbacks
     def validInvitation(self, channel, bare, invitation):
         """
         Tell whether an invitation lets C{bare} into C{channel} now (INV-4):
-        the token is authentic and not expired, names this channel and
-        this invitee, and the inviter may still invite (AMB-32).
+        the token is authentic and not expired, names this channel (this
+        incarnation of it: its creation time is signed) and this invitee,
+        was not used by an earlier join (INV-3), and the inviter may still
+        invite (AMB-32).
+
+        @return: C{(digest, expiry)} of the token for the used-token record
+            when valid, else C{None}.
         """
         channelJID = _bareJID(invitation.channel)
         inviter = _bareJID(invitation.inviter)
@@ -617,12 +653,14 @@ class ChannelService:
         if None in (channelJID, inviter, invitee) or \
                 channelJID != self.channelJID(channel.name) or \
                 invitee != bare:
-            return False
-        if not self.invitations.verify(channelJID, inviter, invitee,
-                                       invitation.token):
-            return False
+            return None
+        checked = self.invitations.check(channelJID, inviter, invitee,
+                                         invitation.token, channel.created)
+        if checked is None or checked[0] in {
+                digest for digest, _ in channel.usedInvitations}:
+            return None
         role = yield self.roleOf(channel, JID(inviter))
-        return self._mayInvite(channel, role)
+        return checked if self._mayInvite(channel, role) else None
 
     @defer.inlineCallbacks
     def updateSubscription(self, requester, name, subscribe, unsubscribe):
@@ -708,9 +746,14 @@ class ChannelService:
         Give a participant C{nick} (already PRECIS-enforced) and notify the
         participants node (NICK-6).
 
+        Setting the nick the participant already has, spelled the same,
+        is a successful no-op, whoever registered it meanwhile.
+
         @raise Conflict: when another participant uses it, or another user
             registered it with the service (NICK-3, NICK-8).
         """
+        if participant.nick == nick:
+            return
         key = nickKey(nick)
         holder = yield self.store.getParticipantByNick(channel.name, key)
         if holder is not None and holder.jid != participant.jid:
@@ -718,8 +761,6 @@ class ChannelService:
         registrant = yield self.store.nickHolder(key)
         if registrant is not None and registrant != participant.jid:
             raise Conflict("Nick registered by another user")
-        if participant.nick == nick:
-            return
         previous = participant.nick, participant.nickKey
         participant.nick, participant.nickKey = nick, key
         try:

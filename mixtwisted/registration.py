@@ -3,7 +3,8 @@ Nick registration with the service (NICK-8..14).
 
 A registered nick belongs to one bare JID service-wide: no channel gives it
 to anybody else (NICK-8, enforced in
-L{mixtwisted.channels.ChannelService.assignNick}).  Registering also
+L{mixtwisted.channels.ChannelService.assignNick}), and a nick another JID
+uses in some channel cannot be registered (NICK-10).  Registering also
 updates the registrant's nick in every channel it participates in where
 the nick is free (NICK-13, AMB-22).
 """
@@ -31,7 +32,9 @@ class NickRegistration:
         @param nick: the requested nick; C{None} or blank asks the service
             to assign one, a UUID (NICK-11).
         @return: the nick registered, after PRECIS enforcement (NICK-12).
-        @raise Conflict: another JID registered it (NICK-10, NICK-14).
+        @raise Conflict: another JID registered it (NICK-10, NICK-14), or
+            another JID uses it as a participant of some channel (NICK-8,
+            NICK-10).
         @raise NotAcceptable: not a valid nick or too long.
         """
         if requester.host == self.channels.domain or not requester.user:
@@ -41,15 +44,33 @@ class NickRegistration:
             while True:
                 nick = generateNick()
                 key = nickKey(nick)
-                if (yield self.store.nickHolder(key)) is None:
+                if (yield self.store.nickHolder(key)) is None and \
+                        not (yield self._usedByOther(bare, key)):
                     break
         else:
             nick = enforceNick(nick, self.channels.limits.maxNickLength)
             key = nickKey(nick)
+            if (yield self._usedByOther(bare, key)):
+                raise Conflict("Nick in use by another participant")
         # Replaces an earlier registration of the same JID (NICK-14).
         yield self.store.registerNick(bare, nick, key)
         yield self._updateChannels(bare, nick)
         return nick
+
+    @defer.inlineCallbacks
+    def _usedByOther(self, bare, key):
+        """
+        Tell whether a JID other than C{bare} uses a nick with comparison
+        key C{key} as a participant of some channel: registering it would
+        take from that participant the nick it holds (NICK-8, NICK-10).
+
+        Walks every channel; fine for the channel counts of this service.
+        """
+        for channel in (yield self.store.listChannels()):
+            holder = yield self.store.getParticipantByNick(channel.name, key)
+            if holder is not None and holder.jid != bare:
+                return True
+        return False
 
     @defer.inlineCallbacks
     def _updateChannels(self, bare, nick):

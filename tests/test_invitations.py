@@ -342,9 +342,166 @@ class InvitationTestsMixin(MIXTestMixin):
         invitation = self.invitation()
         from mixtwisted.invitations import InvitationSigner
         signer = InvitationSigner("other secret", self.h.clock)
-        forged = dict(invitation, token=signer.issue(COVEN, HAG66, CAT))
+        forged = dict(invitation, token=signer.issue(
+            COVEN, HAG66, CAT, self.channel().created))
         self.assertError(self.joinWith(forged), "auth", "forbidden")
         self.assertResult(self.joinWith(invitation))
+
+    # Single use and channel incarnation (INV-3)
+
+    def retract(self, bare=CAT):
+        """
+        An administrator takes C{bare} off the allowed list.
+        """
+        self.setLists(allowed=tuple(
+            j for j in self.channel().allowed if j != bare))
+
+    def test_replayAfterLeaveAndRetract(self):
+        """
+        INV-3, INV-4: an invitation is single-use: after cat joined with
+        it, left and was taken off the allowed list, replaying the same
+        invitation is refused (C{forbidden}) and does not put cat back on
+        the allowed list.
+        """
+        invitation = self.invitation()
+        self.assertResult(self.joinWith(invitation))
+        self.assertResult(self.h.leave(CAT))
+        self.retract()
+        self.h.take()
+        self.assertError(self.joinWith(invitation), "auth", "forbidden")
+        self.assertIs(None, self.participant(CAT))
+        self.assertNotIn(CAT, self.channel().allowed)
+        self.assertEqual([], notifications(self.h.take(), NODE_ALLOWED))
+
+    def test_replayRespeltRefused(self):
+        """
+        INV-3, INV-4: respelling the used token's last character (bits
+        base64 decoding ignores) does not make it new again.
+        """
+        invitation = self.invitation()
+        self.assertResult(self.joinWith(invitation))
+        self.assertResult(self.h.leave(CAT))
+        self.retract()
+        alphabet = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-_")
+        token = invitation["token"]
+        invitation["token"] = token[:-1] + alphabet[
+            alphabet.index(token[-1]) ^ 1]
+        self.assertError(self.joinWith(invitation), "auth", "forbidden")
+
+    def test_usedRecordedInChannel(self):
+        """
+        INV-3: the join that consumes an invitation records it in the
+        channel record (so the record survives restarts with any store),
+        with the token's expiry; a fresh invitation still works.
+        """
+        self.assertEqual((), self.channel().usedInvitations)
+        now = self.h.clock.seconds()
+        first = self.invitation()
+        self.assertResult(self.joinWith(first))
+        used = self.channel().usedInvitations
+        self.assertEqual(1, len(used))
+        self.assertEqual(float(int(now) + WEEK), used[0][1])
+        self.assertResult(self.h.leave(CAT))
+        self.retract()
+        self.h.clock.advance(1)
+        second = self.invitation()
+        self.assertNotEqual(first["token"], second["token"])
+        self.assertResult(self.joinWith(second))
+        self.assertIn(CAT, self.channel().allowed)
+        self.assertEqual(2, len(self.channel().usedInvitations))
+
+    def test_refusedJoinDoesNotConsume(self):
+        """
+        INV-3, INV-6: a join that fails (here: cat is banned) does not use
+        up the invitation: nothing is recorded and, once unbanned, cat can
+        still join with it.
+        """
+        invitation = self.invitation()
+        self.setLists(banned=(CAT,))
+        self.assertError(self.joinWith(invitation), "auth", "forbidden")
+        self.assertEqual((), self.channel().usedInvitations)
+        self.setLists(banned=())
+        self.assertResult(self.joinWith(invitation))
+
+    def test_allowedOnlyAfterParticipantSaved(self):
+        """
+        INV-5: the invitee is added to the allowed node only once it is
+        saved as participant: a join whose participant cannot be saved
+        leaves the allowed node and the used-token record alone.
+        """
+        from mixtwisted.errors import Conflict
+        from twisted.internet import defer
+        invitation = self.invitation()
+        self.h.take()
+        self.patch(self.h.store, "saveParticipant",
+                   lambda record: defer.fail(Conflict("no")))
+        self.joinWith(invitation)
+        self.assertNotIn(CAT, self.channel().allowed)
+        self.assertEqual((), self.channel().usedInvitations)
+        self.assertEqual([], notifications(self.h.take(), NODE_ALLOWED))
+
+    def test_usedTokenOfAllowedUserIgnored(self):
+        """
+        INV-6, INV-3: a used invitation from a user who is Allowed anyway
+        is ignored: cat, still on the allowed list after leaving, joins
+        again; the allowed node is neither changed nor notified.
+        """
+        invitation = self.invitation()
+        self.assertResult(self.joinWith(invitation))
+        used = self.channel().usedInvitations
+        self.assertResult(self.h.leave(CAT))
+        self.h.take()
+        self.assertResult(self.joinWith(invitation))
+        self.assertIsNot(None, self.participant(CAT))
+        self.assertEqual((HAG66, HECATE, CAT), self.channel().allowed)
+        self.assertEqual(used, self.channel().usedInvitations)
+        self.assertEqual([], notifications(self.h.take(), NODE_ALLOWED))
+
+    def test_usedEntriesPruned(self):
+        """
+        INV-3: entries of used tokens are dropped once the tokens have
+        expired (they would be refused anyway), at the next use.
+        """
+        start = int(self.h.clock.seconds())
+        first = self.invitation()
+        self.assertResult(self.joinWith(first))
+        firstUsed = self.channel().usedInvitations
+        self.assertEqual(1, len(firstUsed))
+        self.assertResult(self.h.leave(CAT))
+        self.retract()
+        self.h.clock.advance(WEEK)
+        # Expired: refused whether recorded or not, and still recorded.
+        self.assertError(self.joinWith(first), "auth", "forbidden")
+        self.assertEqual(firstUsed, self.channel().usedInvitations)
+        second = self.invitation()
+        self.assertResult(self.joinWith(second))
+        used = self.channel().usedInvitations
+        self.assertEqual(1, len(used))
+        self.assertNotIn(firstUsed[0], used)
+        self.assertEqual(float(start + 2 * WEEK), used[0][1])
+
+    def test_recreatedChannelRefusesOldToken(self):
+        """
+        INV-3, INV-4: a token is bound to the channel's incarnation: after
+        coven is destroyed and created again under the same name, an
+        unused invitation issued for the old coven is refused, and a new
+        one works.
+        """
+        invitation = self.invitation()
+        self.assertResult(self.h.iq(
+            "<iq type='set' id='d1' from='%s' to='%s'>"
+            "<destroy xmlns='urn:xmpp:mix:1' channel='coven'/></iq>"
+            % (HAG66_FULL, DOMAIN)))
+        self.assertIs(None, self.successResultOf(
+            self.h.store.getChannel("coven")))
+        self.h.clock.advance(1)
+        self.assertResult(self.h.create(form=RESTRICTED))
+        self.setLists(allowed=(HAG66,))
+        self.assertError(self.joinWith(invitation), "auth", "forbidden")
+        self.assertIs(None, self.participant(CAT))
+        self.assertNotIn(CAT, self.channel().allowed)
+        self.assertResult(self.joinWith(self.invitation()))
 
 
 class SignerTests(unittest.TestCase):
@@ -361,9 +518,9 @@ class SignerTests(unittest.TestCase):
         from mixtwisted.invitations import InvitationSigner
         clock = Clock()
         one, two = InvitationSigner("", clock), InvitationSigner("", clock)
-        token = one.issue(COVEN, HAG66, CAT)
-        self.assertTrue(one.verify(COVEN, HAG66, CAT, token))
-        self.assertFalse(two.verify(COVEN, HAG66, CAT, token))
+        token = one.issue(COVEN, HAG66, CAT, 0.0)
+        self.assertTrue(one.verify(COVEN, HAG66, CAT, token, 0.0))
+        self.assertFalse(two.verify(COVEN, HAG66, CAT, token, 0.0))
 
     def test_sameSecretSharedKey(self):
         """
@@ -372,11 +529,46 @@ class SignerTests(unittest.TestCase):
         from twisted.internet.task import Clock
         from mixtwisted.invitations import InvitationSigner
         clock = Clock()
-        token = InvitationSigner("s", clock).issue(COVEN, HAG66, CAT)
+        token = InvitationSigner("s", clock).issue(COVEN, HAG66, CAT, 5.25)
         self.assertTrue(InvitationSigner("s", clock).verify(
-            COVEN, HAG66, CAT, token))
+            COVEN, HAG66, CAT, token, 5.25))
         self.assertFalse(InvitationSigner("s", clock).verify(
-            COVEN, HAG66, CAT, token + "A"))
+            COVEN, HAG66, CAT, token + "A", 5.25))
+
+    def test_boundToChannelIncarnation(self):
+        """
+        INV-3: the channel's creation time is signed: a token checked
+        against another creation time, even one a microsecond apart, is
+        refused.
+        """
+        from twisted.internet.task import Clock
+        from mixtwisted.invitations import InvitationSigner
+        signer = InvitationSigner("s", Clock())
+        created = 1700000000.123456
+        token = signer.issue(COVEN, HAG66, CAT, created)
+        self.assertTrue(signer.verify(COVEN, HAG66, CAT, token, created))
+        for other in (0.0, created + 1e-6, 1700000001.123456):
+            self.assertFalse(signer.verify(COVEN, HAG66, CAT, token, other))
+
+    def test_digestIgnoresSpelling(self):
+        """
+        INV-3: the used-token digest is of the decoded token: spellings of
+        one token that decode alike (base64 ignores the last character's
+        low bits) have the same digest, so a replay cannot dodge the
+        used-token record by respelling.
+        """
+        from twisted.internet.task import Clock
+        from mixtwisted.invitations import InvitationSigner
+        signer = InvitationSigner("s", Clock())
+        token = signer.issue(COVEN, HAG66, CAT, 0.0)
+        alphabet = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-_")
+        last = alphabet.index(token[-1])
+        respelt = token[:-1] + alphabet[last ^ 1]
+        self.assertNotEqual(token, respelt)
+        first = signer.check(COVEN, HAG66, CAT, token, 0.0)
+        self.assertIsNot(None, first)
+        self.assertEqual(first, signer.check(COVEN, HAG66, CAT, respelt, 0.0))
 
 
 class InvitationMemoryTests(MemoryStoreMixin, InvitationTestsMixin,

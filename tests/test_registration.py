@@ -10,8 +10,8 @@ from twisted.trial import unittest
 from mixtwisted.settings import Limits
 
 from tests.helpers import (
-    CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE_FULL, MIXTestMixin,
-    MemoryStoreMixin, NODE_PARTICIPANTS, NS_DISCO_INFO,
+    CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
+    MIXTestMixin, MemoryStoreMixin, NODE_PARTICIPANTS, NS_DISCO_INFO,
     NS_MIX, NS_PUBSUB_EVENT, child, notifications, serviceSettings)
 
 
@@ -188,12 +188,22 @@ class RegistrationTestsMixin(MIXTestMixin):
 
     def test_registerSkipsChannelsWhereTaken(self):
         """
-        NICK-13, AMB-22: a channel where another participant already uses
-        the nick keeps the registrant's nick; the registration succeeds.
+        NICK-13, AMB-22: a channel where another participant took the nick
+        meanwhile (between the registration's check and the channel
+        update, a race) keeps the registrant's nick; the registration
+        succeeds and the other channels are updated.
         """
-        self.h.setnick(CAT_FULL, "thirdwitch")
         self.h.setnick(HAG66_FULL, "hag")
         self.h.take()
+        store = self.h.store
+        register = store.registerNick
+
+        def racingRegister(bare, nick, key):
+            cat = self.successResultOf(store.getParticipant("coven", CAT))
+            cat.nick, cat.nickKey = "thirdwitch", "thirdwitch"
+            self.successResultOf(store.saveParticipant(cat))
+            return register(bare, nick, key)
+        self.patch(store, "registerNick", racingRegister)
         self.assertEqual("thirdwitch", self.registered(
             self.register(HAG66_FULL, "<nick>thirdwitch</nick>")))
         self.assertEqual("hag", self.nickOf(HAG66))
@@ -201,6 +211,84 @@ class RegistrationTestsMixin(MIXTestMixin):
         self.assertEqual("thirdwitch", self.nickOf(HAG66, "witches"))
         self.assertEqual([(HAG66, self.proxies[HAG66, "witches"],
                            "thirdwitch")], self.participantEvents())
+
+    def test_registerNickUsedByOtherParticipant(self):
+        """
+        NICK-10, NICK-8: a nick another JID uses as a participant of some
+        channel (compared case-insensitively) cannot be registered
+        (C{conflict}, cancel); nothing is registered or renamed, and the
+        holder keeps its nick and may set it again.
+        """
+        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.h.setnick(HAG66_FULL, "hag")
+        self.h.take()
+        for nick in ("thirdwitch", "ThirdWitch"):
+            self.assertError(
+                self.register(HAG66_FULL, "<nick>%s</nick>" % (nick,)),
+                "cancel", "conflict")
+        self.assertIs(None, self.successResultOf(
+            self.h.store.getRegisteredNick(HAG66)))
+        self.assertEqual("hag", self.nickOf(HAG66))
+        self.assertIs(None, self.nickOf(HAG66, "witches"))
+        self.assertEqual([], self.participantEvents())
+        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.assertEqual("thirdwitch", self.nickOf(CAT))
+
+    def test_registerNickUsedInOtherChannel(self):
+        """
+        NICK-10: the check covers every channel, not only those the
+        registrant is in: hecate, in no channel, cannot register a nick cat
+        uses in coven.
+        """
+        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.assertError(
+            self.register(HECATE_FULL, "<nick>thirdwitch</nick>"),
+            "cancel", "conflict")
+        self.assertIs(None, self.successResultOf(
+            self.h.store.getRegisteredNick(HECATE)))
+
+    def test_registerOwnChannelNick(self):
+        """
+        NICK-10, NICK-13: a user may register the nick it uses itself, in
+        another spelling too; the nick is then given, as registered, in
+        every channel it participates in where it is free.
+        """
+        self.assertResult(self.h.join(CAT, "witches@" + DOMAIN))
+        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.h.take()
+        self.assertEqual("ThirdWitch", self.registered(
+            self.register(CAT_FULL, "<nick>ThirdWitch</nick>")))
+        self.assertEqual("ThirdWitch", self.nickOf(CAT))
+        self.assertEqual("ThirdWitch", self.nickOf(CAT, "witches"))
+
+    def test_setnickCurrentNickRegisteredByOther(self):
+        """
+        NICK-8: a participant setting the nick it already has, spelled the
+        same, succeeds without change or notification even if another
+        user holds the registration (a state a race or older data can
+        leave); another spelling is a change and is refused.
+        """
+        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.successResultOf(self.h.store.registerNick(
+            HAG66, "thirdwitch", "thirdwitch"))
+        self.h.take()
+        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.assertEqual("thirdwitch", self.nickOf(CAT))
+        self.assertEqual([], self.participantEvents())
+        self.assertError(self.h.setnick(CAT_FULL, "ThirdWitch"),
+                         "cancel", "conflict")
+        self.assertEqual("thirdwitch", self.nickOf(CAT))
+
+    def test_setnickOwnRegisteredNickNoop(self):
+        """
+        NICK-8, NICK-13: the registrant setting the registered nick it
+        already has is a success without notification.
+        """
+        self.registered(self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.h.take()
+        self.assertResult(self.h.setnick(HAG66_FULL, "thirdwitch"))
+        self.assertEqual("thirdwitch", self.nickOf(HAG66))
+        self.assertEqual([], self.participantEvents())
 
     def test_setnickRegisteredByOther(self):
         """
