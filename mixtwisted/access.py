@@ -140,6 +140,18 @@ def mayRead(channel, node, role):
     return role >= readRole(channel, node)
 
 
+def mayReadArchive(channel, node, role):
+    """
+    Tell whether C{role} may query the archive of C{node} (MAM-5, AMB-48):
+    as for reading the node, except the jidmap archive, which holds the
+    real JIDs of every participant there ever was, whatever the channel's
+    mode was then: administrators only (VIS-6, VIS-7).
+    """
+    if node == ns.NODE_JIDMAP:
+        return role >= ADMIN
+    return mayRead(channel, node, role)
+
+
 #: Fixed write rights (PS-6): the lists are written by administrators
 #: (ACL-5, §3.9.9, §3.9.10), the configuration by owners (ACL-4).
 _FIXED_WRITE = {

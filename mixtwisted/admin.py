@@ -168,6 +168,8 @@ class Administration:
             requester, name, ns.NODE_CONFIG)
         newConfig, newInfo = cfg.applyForm(channel.config, channel.info,
                                            submitted)
+        if newConfig.get("End of Life") != channel.config.get("End of Life"):
+            cfg.checkEndOfLife(newConfig, self.clock.seconds())
         updated = yield self._update(channel, requester, newConfig, newInfo,
                                      config=True)
         return updated.configId

@@ -288,6 +288,7 @@ class ChannelService:
         config, info = cfg.defaultConfig(creator), cfg.defaultInfo()
         if submitted:
             config, info = cfg.applyForm(config, info, submitted)
+            cfg.checkEndOfLife(config, self.clock.seconds())
         itemId = self.itemIds.next()
         config["Last Change Made By"] = creator
         record = ChannelRecord(name=name, config=config, info=info,
@@ -827,6 +828,21 @@ class ChannelService:
         if not access.mayRead(channel, node, role):
             raise Forbidden("You may not read this node")
         return channel, node
+
+    @defer.inlineCallbacks
+    def readableArchive(self, requester, name, node):
+        """
+        Return the channel when the requester may query the archive of
+        C{node} (MAM-5, VIS-7; L{access.mayReadArchive}).
+
+        @raise NotFound: no such channel or node.
+        @raise Forbidden: the requester's role is too low.
+        """
+        channel, node = yield self.readableNode(requester, name, node)
+        role = yield self.roleOf(channel, requester)
+        if not access.mayReadArchive(channel, node, role):
+            raise Forbidden("You may not read this archive")
+        return channel
 
     @defer.inlineCallbacks
     def readItems(self, requester, name, node, itemIds=None, maxItems=None):

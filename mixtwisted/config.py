@@ -234,6 +234,18 @@ def parseValue(spec, values):
     return text or None
 
 
+def checkEndOfLife(config, now):
+    """
+    Refuse an C{End of Life} that has already passed (D-29): a channel
+    would be created, or configured, only to be destroyed at once.
+
+    @raise NotAcceptable: when it is not after C{now}.
+    """
+    value = config.get("End of Life")
+    if value and parseDateTime(value) <= now:
+        raise NotAcceptable("End of Life has passed")
+
+
 def applyForm(config, info, submitted):
     """
     Merge submitted fields into copies of C{config} and C{info}.

@@ -91,12 +91,29 @@ class EndOfLifeTestsMixin(MIXTestMixin):
 
     def test_pastAtConfigChange(self):
         """
-        CRE-11: an End of Life already passed removes the channel right
-        after the change is answered.
+        CRE-11, D-29: an End of Life already passed is C{not-acceptable}:
+        nothing changes and nothing is scheduled.
         """
-        self.setEndOfLife(stamp(START - 10))
+        response = self.h.iq(
+            "<iq type='set' id='e' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='%s'>%s</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_CONFIG,
+               submitForm(("End of Life", stamp(START - 10)))))
+        self.assertError(response, "modify", "not-acceptable")
         self.h.clock.advance(0)
-        self.assertFalse(self.exists())
+        self.assertTrue(self.exists())
+        self.assertEqual([], self.expiryCalls())
+
+    def test_pastAtCreation(self):
+        """
+        CRE-11, D-29: creating a channel whose End of Life has passed is
+        C{not-acceptable}; no channel is made.
+        """
+        response = self.h.create("cave", form=submitForm(
+            ("End of Life", stamp(START - 10))))
+        self.assertError(response, "modify", "not-acceptable")
+        self.assertIdentical(
+            None, self.successResultOf(self.h.store.getChannel("cave")))
 
     def test_invalidEndOfLife(self):
         """

@@ -12,7 +12,8 @@ from twisted.trial import unittest
 from mixtwisted.ids import (
     ArchiveIdGenerator, formatDateTime, parseArchiveId, parseDateTime)
 from tests.helpers import (
-    CAT_FULL, COVEN, DOMAIN, HAG66_FULL, HECATE, HECATE_FULL, MemoryStoreMixin,
+    CAT, CAT_FULL, COVEN, DOMAIN, HAG66_FULL, HECATE, HECATE_FULL,
+    MemoryStoreMixin,
     NODE_CONFIG, NODE_JIDMAP, NODE_PARTICIPANTS, NS_CLIENT, NS_DATA, NS_DELAY,
     NS_DISCO_INFO, NS_FORWARD, NS_MAM1, NS_MAM2, NS_MIX, NS_PUBSUB,
     NS_PUBSUB_EVENT, NS_RSM, SmallChannelMixin, archiveCount, child,
@@ -549,6 +550,32 @@ class NodeArchiveTestsMixin(SmallChannelMixin):
         response, items = self.nodeResults(HECATE_FULL, NODE_JIDMAP)
         self.assertEqual(("auth", "forbidden"), errorCondition(response))
         self.assertEqual([], items)
+
+    def test_jidmapArchiveAdminsOnlyInVisibleChannel(self):
+        """
+        VIS-6, VIS-7, D-22: the jidmap archive holds the JIDs of everyone
+        who ever took part, also while the channel hid them: when the
+        channel turns jid-visible its participants read the live jidmap
+        but not its archive.
+        """
+        self.assertResult(self.h.join(CAT, extra=submitForm(
+            ("JID Visibility", "never"))))
+        self.h.join(HECATE)
+        self.assertResult(self.h.iq(
+            "<iq type='set' id='p' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='%s'>%s</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_CONFIG, submitForm(
+                ("JID Visibility", "jid-visible")))))
+        self.h.take()
+        response, items = self.nodeResults(HECATE_FULL, NODE_JIDMAP)
+        self.assertEqual(("auth", "forbidden"), errorCondition(response))
+        self.assertNotIn(CAT, response.toXml())
+        live = self.h.iq(
+            "<iq type='get' id='l' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<items node='%s'/></pubsub></iq>"
+            % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_JIDMAP))
+        self.assertEqual("result", live["type"])
+        self.assertNotIn(CAT, live.toXml())
 
     def test_configHistory(self):
         """

@@ -147,7 +147,7 @@ class MAMHandler(MIXIQHandler):
         element = self._query(iq)
         namespace = element.uri
         query = self.parseQuery(element)
-        yield self.channels.readableNode(sender, name, query.node)
+        yield self.channels.readableArchive(sender, name, query.node)
         store = self.channels.store
         for bound in (query.after, query.before):
             if bound and not (yield store.hasArchived(name, bound)):
