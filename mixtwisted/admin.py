@@ -432,12 +432,7 @@ class Administration:
         stored = yield self.store.getItems(name, node)
         items = [views.NodeItem(i, views.RawPayload(xml))
                  for i, xml in stored]
-        if itemIds:
-            wanted = set(itemIds)
-            items = [item for item in items if item.id in wanted]
-        if maxItems is not None:
-            items = items[-maxItems:] if maxItems > 0 else []
-        return items
+        return views.selectItems(items, itemIds, maxItems)
 
     # End of Life (CRE-11)
 

@@ -858,12 +858,7 @@ class ChannelService:
                     ns.NODE_JIDMAP_VISIBLE):
             participants = yield self.store.listParticipants(name)
         items = views.nodeItems(channel, node, participants, self.domain)
-        if itemIds:
-            wanted = set(itemIds)
-            items = [item for item in items if item.id in wanted]
-        if maxItems is not None:
-            items = items[-maxItems:] if maxItems > 0 else []
-        return items
+        return views.selectItems(items, itemIds, maxItems)
 
     @staticmethod
     def _checkSubscriber(requester, subscriber):

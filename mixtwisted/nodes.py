@@ -135,3 +135,16 @@ def nodeItems(channel, node, participants, domain):
     if node == ns.NODE_BANNED:
         return [NodeItem(i) for i in channel.banned]
     return []
+
+
+def selectItems(items, itemIds=None, maxItems=None):
+    """
+    Apply an items request's selection: only the items named (XEP-0060
+    §6.5.8), then only the last C{maxItems} (§6.5.7).
+    """
+    if itemIds:
+        wanted = set(itemIds)
+        items = [item for item in items if item.id in wanted]
+    if maxItems is not None:
+        items = items[-maxItems:] if maxItems > 0 else []
+    return items
