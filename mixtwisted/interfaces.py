@@ -276,9 +276,47 @@ class IClientStorage(Interface):
         """
 
 
+class IPresenceStorage(Interface):
+    """
+    The presence node: one item per online client (NODE-8, PRES-*).
+    """
+
+    def setPresence(record):
+        """
+        Store (or replace) the item of a client.
+
+        @type record: L{mixtwisted.records.PresenceRecord}
+        @return: Deferred firing with C{None}; fails with
+            L{mixtwisted.errors.NotFound} for an unknown channel.
+        """
+
+    def getPresence(channel, proxyId, resource):
+        """
+        @return: Deferred firing with the record, or C{None}.
+        """
+
+    def removePresence(channel, proxyId, resource):
+        """
+        @return: Deferred firing with the removed record, or C{None}.
+        """
+
+    def listPresence(channel):
+        """
+        @return: Deferred firing with the channel's records, oldest first.
+        """
+
+    def markPresenceUnconfirmed():
+        """
+        Mark every stored item of every channel unconfirmed (at start-up,
+        AMB-47).
+
+        @return: Deferred firing with C{None}.
+        """
+
+
 class IMIXStorage(IChannelStorage, IParticipantStorage,
                   ISubscriptionStorage, IArchiveStorage, INickStorage,
-                  IItemStorage, IClientStorage):
+                  IItemStorage, IClientStorage, IPresenceStorage):
     """
     Everything a MIX service keeps.
     """

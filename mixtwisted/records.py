@@ -128,3 +128,28 @@ class ArchivePage:
     messages: List[ArchivedMessage]
     complete: bool
     count: int
+
+
+@dataclass
+class PresenceRecord:
+    """
+    One item of a channel's presence node: an online client (NODE-8).
+
+    @ivar proxyId, resource: the full proxy JID is
+        C{<proxyId>#<channel>@<domain>/<resource>}.
+    @ivar jid: the client's real full JID.
+    @ivar xml: the item payload, a serialized C{<presence
+        xmlns='jabber:client'/>} as distributed (X403-2).
+    @ivar updated: when the client last sent presence.
+    @ivar confirmed: C{False} for items kept from before a restart that
+        the client has not refreshed yet (PRES-8, AMB-47).
+    """
+
+    channel: str
+    proxyId: str
+    resource: str
+    jid: str
+    xml: str
+    updated: float = 0.0
+    confirmed: bool = True
+

@@ -12,7 +12,8 @@ from zope.interface.verify import verifyObject
 from mixtwisted.errors import Conflict, NotFound
 from mixtwisted.interfaces import (
     IArchiveStorage, IChannelStorage, IClientStorage, IItemStorage,
-    IMIXStorage, INickStorage, IParticipantStorage, ISubscriptionStorage)
+    IMIXStorage, INickStorage, IParticipantStorage, IPresenceStorage,
+    ISubscriptionStorage)
 from mixtwisted.records import (
     ArchivedMessage, ArchiveQuery, ChannelRecord, ParticipantRecord)
 
@@ -474,3 +475,59 @@ class ClientStorageTests(StoreTestBase):
             "coven", "a@example.org/laptop", "p1", "r1")))
         self.assertTrue((yield self.store.reserveClientResource(
             "coven", "a@example.org/laptop", "p1", "r2")))
+
+
+class PresenceStorageTests(StoreTestBase):
+    """
+    L{IPresenceStorage}: the presence node's items.
+    """
+
+    def record(self, proxyId="p1", resource="r1", xml="<presence/>",
+               channel="coven"):
+        from mixtwisted.records import PresenceRecord
+        return PresenceRecord(channel, proxyId, resource,
+                              "a@example.org/" + resource, xml, 5.0)
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(IPresenceStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_setGetList(self):
+        yield self.store.setPresence(self.record())
+        yield self.store.setPresence(self.record(resource="r2"))
+        yield self.store.setPresence(self.record(xml="<presence><show/>"
+                                                     "</presence>"))
+        found = yield self.store.getPresence("coven", "p1", "r1")
+        self.assertEqual(("<presence><show/></presence>",
+                          "a@example.org/r1", 5.0, True),
+                         (found.xml, found.jid, found.updated,
+                          found.confirmed))
+        listed = yield self.store.listPresence("coven")
+        self.assertEqual(["r2", "r1"], [r.resource for r in listed])
+        self.assertEqual([], (yield self.store.listPresence("cave")))
+
+    @defer.inlineCallbacks
+    def test_remove(self):
+        yield self.store.setPresence(self.record())
+        removed = yield self.store.removePresence("coven", "p1", "r1")
+        self.assertEqual("r1", removed.resource)
+        self.assertIdentical(None, (yield self.store.removePresence(
+            "coven", "p1", "r1")))
+        self.assertIdentical(None, (yield self.store.getPresence(
+            "coven", "p1", "r1")))
+
+    @defer.inlineCallbacks
+    def test_unconfirmed(self):
+        yield self.store.setPresence(self.record())
+        yield self.store.markPresenceUnconfirmed()
+        found = yield self.store.getPresence("coven", "p1", "r1")
+        self.assertFalse(found.confirmed)
+
+    @defer.inlineCallbacks
+    def test_unknownChannelAndDeletion(self):
+        yield self.assertFailure(self.store.setPresence(
+            self.record(channel="nope")), NotFound)
+        yield self.store.setPresence(self.record())
+        yield self.store.deleteChannel("coven")
+        yield self.store.createChannel(ChannelRecord(name="coven"))
+        self.assertEqual([], (yield self.store.listPresence("coven")))

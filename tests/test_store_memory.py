@@ -46,3 +46,10 @@ class MemoryClientStorageTests(MemoryStoreMixin,
                                storetests.ClientStorageTests,
                                unittest.TestCase):
     pass
+
+
+class MemoryPresenceStorageTests(MemoryStoreMixin,
+                                 storetests.PresenceStorageTests,
+                                 unittest.TestCase):
+    pass
+

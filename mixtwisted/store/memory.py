@@ -46,6 +46,8 @@ class MemoryStore:
         # channel -> real full JID -> (proxyId, resource), and back
         self._clients = {}
         self._clientsBack = {}
+        # channel -> (proxyId, resource) -> PresenceRecord, insertion ordered
+        self._presence = {}
         self._lastArchiveId = None
 
     # IChannelStorage
@@ -79,6 +81,7 @@ class MemoryStore:
         self._archives.pop(name, None)
         self._archiveIds.pop(name, None)
         self._items.pop(name, None)
+        self._presence.pop(name, None)
         return defer.succeed(existed)
 
     def listChannels(self):
@@ -269,3 +272,33 @@ class MemoryStore:
     def clientFor(self, channel, proxyId, resource):
         return defer.succeed(
             self._clientsBack.get(channel, {}).get((proxyId, resource)))
+
+    # IPresenceStorage
+
+    def setPresence(self, record):
+        if record.channel not in self._channels:
+            return defer.fail(NotFound("No such channel"))
+        items = self._presence.setdefault(record.channel, {})
+        key = (record.proxyId, record.resource)
+        items.pop(key, None)
+        items[key] = replace(record)
+        return defer.succeed(None)
+
+    def getPresence(self, channel, proxyId, resource):
+        record = self._presence.get(channel, {}).get((proxyId, resource))
+        return defer.succeed(replace(record) if record else None)
+
+    def removePresence(self, channel, proxyId, resource):
+        return defer.succeed(
+            self._presence.get(channel, {}).pop((proxyId, resource), None))
+
+    def listPresence(self, channel):
+        return defer.succeed(
+            [replace(r) for r in self._presence.get(channel, {}).values()])
+
+    def markPresenceUnconfirmed(self):
+        for items in self._presence.values():
+            for record in items.values():
+                record.confirmed = False
+        return defer.succeed(None)
+
