@@ -26,8 +26,12 @@ from mixtwisted.handlers.mam import MAMHandler
 from mixtwisted.handlers.messages import MessageHandler
 from mixtwisted.handlers.participation import ParticipationHandler
 from mixtwisted.handlers.preferences import PreferencesHandler
+from mixtwisted.handlers.presence import PresenceHandler
 from mixtwisted.handlers.pubsub import ChannelPubSubService
 from mixtwisted.handlers.registration import RegistrationHandler
+from mixtwisted.handlers.relay import RelayHandler
+from mixtwisted.presence import Presence
+from mixtwisted.relay import Relay
 from mixtwisted.store.memory import MemoryStore
 
 BACKENDS = ("memory",)
@@ -56,8 +60,11 @@ def makeHandlers(settings, store, clock, send):
     """
     channels = ChannelService(store, settings, clock, StanzaNotifier(send))
     admin = Administration(channels, clock)
+    presence = Presence(channels, clock)
+    relay = Relay(channels, clock)
     handlers = [
         AddressGuard(),
+        RelayHandler(channels, relay),
         DiscoHandler(),
         MIXDisco(channels),
         ManagementHandler(channels),
@@ -68,6 +75,7 @@ def makeHandlers(settings, store, clock, send):
         MessageHandler(channels),
         MAMHandler(channels),
         ChannelPubSubService(channels, admin),
+        PresenceHandler(channels, presence),
         FallbackHandler(),
     ]
     return channels, handlers
