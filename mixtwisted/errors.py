@@ -90,3 +90,16 @@ class PolicyViolation(MIXError):
     """A size limit was exceeded."""
     condition = "policy-violation"
     errorType = "modify"
+
+
+class ResourceConstraint(MIXError):
+    """The requester has too much under way, or sends too fast."""
+    condition = "resource-constraint"
+    errorType = "wait"
+
+
+class RemoteServerTimeout(MIXError):
+    """No answer from the other side in time (RELAY-8)."""
+    condition = "remote-server-timeout"
+    errorType = "wait"
+

@@ -32,6 +32,13 @@ NS_NICK = "http://jabber.org/protocol/nick"
 NS_SID = "urn:xmpp:sid:0"
 NS_XML = "http://www.w3.org/XML/1998/namespace"
 
+# Protocols relayed to participants through proxy JIDs (RELAY-7, DISCO-6).
+NS_VCARD_TEMP = "vcard-temp"
+NS_VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0"
+NS_PING = "urn:xmpp:ping"
+NS_VERSION = "jabber:iq:version"
+NS_TIME = "urn:xmpp:time"
+
 #: The disco node every channel query and answer carries (CHAN-2).
 MIX_DISCO_NODE = "mix"
 

@@ -130,9 +130,10 @@ class AccessTestsMixin(MIXTestMixin):
             "http://jabber.org/protocol/disco#info", "feature")]
         self.assertIn("urn:xmpp:mix:1", features)
         self.assertIn("urn:xmpp:mix:1#nick-register", features)
-        # DISCO-6: no vCard protocol is relayed, so none is advertised.
-        self.assertNotIn("vcard-temp", features)
-        self.assertNotIn("urn:ietf:params:xml:ns:vcard-4.0", features)
+        # DISCO-6: both vCard protocols are relayed (RELAY-3), so both are
+        # advertised.
+        self.assertIn("vcard-temp", features)
+        self.assertIn("urn:ietf:params:xml:ns:vcard-4.0", features)
 
 
 class MaybeVisibleTestsMixin(MIXTestMixin):

@@ -148,19 +148,30 @@ class HardeningTestsMixin(MIXTestMixin):
 
     def test_discoOnProxyJID(self):
         """
-        CHAN-1, XEP-0030: disco#info to a participant's proxy JID or to a
-        channel JID with a resource is an error, not an empty result with
-        no identity; an unknown proxy JID of the channel answers the same,
-        so disco does not tell which proxy JIDs exist.
+        CHAN-1, XEP-0030, RELAY-6, RELAY-7: disco#info to a participant's
+        proxy JID is relayed for a participant (XEP-0369 §3.6); to a channel
+        JID with a resource, to a full proxy JID that is no client or to an
+        unknown proxy JID of the channel it is C{service-unavailable},
+        never an empty result with no identity; a non-participant gets
+        C{forbidden} whether the proxy JID exists or not, so disco does not
+        tell outsiders which proxy JIDs exist.
         """
         self.h.create()
         proxy = self.h.join().join["jid"]
+        self.h.take()
         unknown = "zzzzzzzzzzzz#" + COVEN
-        for target in (proxy, COVEN + "/res", proxy + "/res", unknown):
-            response = self.h.iq(
-                "<iq type='get' id='d' from='%s' to='%s'><query "
-                "xmlns='%s'/></iq>" % (HAG66_FULL, target, NS_DISCO_INFO))
+        query = ("<iq type='get' id='d' from='%s' to='%s'><query "
+                 "xmlns='%s'/></iq>")
+        self.h.receive(query % (HAG66_FULL, proxy, NS_DISCO_INFO))
+        [relayed] = self.h.take()
+        self.assertEqual(("get", HAG66), (relayed["type"], relayed["to"]))
+        self.assertNotEqual("d", relayed["id"])
+        for target in (COVEN + "/res", proxy + "/res", unknown):
+            response = self.h.iq(query % (HAG66_FULL, target, NS_DISCO_INFO))
             self.assertError(response, "cancel", "service-unavailable")
+        for target in (proxy, proxy + "/res", unknown):
+            response = self.h.iq(query % (CAT_FULL, target, NS_DISCO_INFO))
+            self.assertError(response, "auth", "forbidden")
 
     def test_adhocOpenedByAllowedItem(self):
         """

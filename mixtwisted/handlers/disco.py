@@ -3,6 +3,10 @@ Service discovery of the service and its channels (DISCO-*, CHAN-1..4).
 
 This is an L{IDisco} provider consulted by wokkel's C{DiscoHandler}; it is
 the only one, so the service never advertises generic PubSub (DISCO-4).
+
+Disco addressed to a participant's proxy JID (bare or full) never gets
+here: L{mixtwisted.handlers.relay} relays it to the participant (XEP-0369
+§3.6, RELAY-6) or refuses it, before wokkel's handler runs.
 """
 
 from twisted.internet import defer
@@ -59,8 +63,9 @@ class MIXDisco(XMPPHandler):
         if target.host != self.channels.domain:
             return defer.succeed([])
         if target.resource:
-            # Full JIDs on the MIX domain are clients behind proxy JIDs;
-            # disco relay to them comes with IQ relay.
+            # Full proxy JIDs of clients are relayed before they get here
+            # (handlers/relay.py); a channel with a resource, or a full JID
+            # naming no channel, is no disco entity.
             return defer.fail(StanzaError("service-unavailable"))
         if target.user is None:
             return defer.succeed(
@@ -75,7 +80,11 @@ class MIXDisco(XMPPHandler):
                 disco.DiscoFeature(ns.NS_DISCO_INFO),
                 disco.DiscoFeature(ns.NS_DISCO_ITEMS),
                 # Nick registration (DISCO-5, NICK-9).
-                disco.DiscoFeature(ns.NS_MIX + "#nick-register")]
+                disco.DiscoFeature(ns.NS_MIX + "#nick-register"),
+                # The vCard protocols relayed to participants (DISCO-6,
+                # RELAY-3); see mixtwisted.relay.RELAYED.
+                disco.DiscoFeature(ns.NS_VCARD_TEMP),
+                disco.DiscoFeature(ns.NS_VCARD4)]
         if self.settings.searchable:
             info.append(disco.DiscoFeature(ns.NS_MIX_SEARCHABLE))
         if self.channels.mayCreate(requestor):
@@ -96,8 +105,10 @@ class MIXDisco(XMPPHandler):
             if parts is None or \
                     (yield self.channels.store.getChannel(parts[1])) is None:
                 raise
-            # An unknown proxy JID of an existing channel answers as a known
-            # one does, so that disco cannot tell which proxy JIDs exist.
+            # Proxy JIDs of existing channels are taken by the relay before
+            # they get here; should one arrive all the same, an unknown one
+            # answers as a known one does, so that disco cannot tell which
+            # proxy JIDs exist.
             participant = True
         if participant is not None:
             raise ServiceUnavailable("Participants are not disco entities")

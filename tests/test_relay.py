@@ -1,0 +1,701 @@
+"""
+Tests for IQ relay through proxy JIDs (requirements.md 1.18 RELAY-1..8,
+X403-7, X403-9, DISCO-6, PREF-7, PJID-5..7, PJID-9, AMB-24, AMB-30,
+AMB-35, VIS-6; XEP-0369 §6.1.18 Listings 61-64, XEP-0403 §4.5-4.6).
+"""
+
+from twisted.trial import unittest
+from twisted.words.protocols.jabber.jid import JID
+from wokkel.generic import Request, parseXml
+
+from mixtwisted.handlers.relay import RelayHandler
+from mixtwisted.privatemessages import PrivateMessages
+from mixtwisted.records import PresenceRecord
+from tests.helpers import (
+    CAT, CAT_FULL, COVEN, DOMAIN, HECATE, HECATE_FULL, NS_DISCO_INFO,
+    NS_DISCO_ITEMS, NS_MIX, MIXTestMixin, MemoryStoreMixin, child, parse,
+    submitForm)
+
+HAG66_C8Y = "hag66@shakespeare.example/UUID-c8y/1573"
+HAG66_OTHER = "hag66@shakespeare.example/UUID-b2k/1111"
+PETER = "peter@shakespeare.example"
+PETER_FULL = "peter@shakespeare.example/UUID-p3t/4242"
+PETER_OTHER = "peter@shakespeare.example/UUID-q9q/0001"
+
+NS_VCARD = "vcard-temp"
+NS_VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0"
+
+#: The payload of Listing 63 (XEP-0369 §6.1.18), without the stray
+#: unclosed disco#info element the listing ends with.
+VCARD = ("<vCard xmlns='vcard-temp'><FN>Peter Saint-Andre</FN><N>"
+         "<FAMILY>Saint-Andre</FAMILY><GIVEN>Peter</GIVEN><MIDDLE/></N>"
+         "<NICKNAME>stpeter</NICKNAME>"
+         "<URL>http://www.xmpp.org/xsf/people/stpeter.shtml</URL>"
+         "</vCard>")
+
+
+class RelayTestsMixin(MIXTestMixin):
+    """
+    hecate created coven (jid-hidden, the default) and owns it; hag66 and
+    peter have joined as plain participants (the listings' requester and
+    target).
+    """
+
+    form = ""
+
+    def setUp(self):
+        MIXTestMixin.setUp(self)
+        self.assertResult(self.h.create(sender=HECATE_FULL, form=self.form))
+        self.hecateProxy = self.proxyOf(HECATE)
+        self.hagProxy = self.proxyOf("hag66@shakespeare.example")
+        self.peterProxy = self.proxyOf(PETER)
+        self.h.take()
+        [self.handler] = [h for h in self.h.handlers
+                          if isinstance(h, RelayHandler)]
+        self.relay = self.handler.relay
+
+    def allowVCard(self, full=PETER_FULL):
+        """
+        Set the C{vCard} preference of C{full}'s user to C{allow} with a
+        literal C{<user-preference/>} set (PREF-7).
+        """
+        self.assertResult(self.h.iq(
+            "<iq type='set' id='p2' from='%s' to='%s'>"
+            "<user-preference xmlns='%s'>%s</user-preference></iq>"
+            % (full, COVEN, NS_MIX, submitForm(("vCard", "allow")))))
+        self.h.take()
+
+    def request(self, sender, to, payload, iqId="r1", kind="get"):
+        """
+        Send an IQ request; return everything the service sent.
+        """
+        return self.send("<iq type='%s' id='%s' from='%s' to='%s'>%s</iq>"
+                         % (kind, iqId, sender, to, payload))
+
+    def forwarded(self, sender, to, payload, iqId="r1"):
+        """
+        Send an IQ request that must be relayed; return the one stanza
+        forwarded.
+        """
+        out = self.request(sender, to, payload, iqId)
+        self.assertEqual(1, len(out), [o.toXml() for o in out])
+        self.assertNotEqual(iqId, out[0].getAttribute("id"), out[0].toXml())
+        return out[0]
+
+    def respond(self, forwarded, sender=None, to=None, relayId=None,
+                kind="result", payload=""):
+        """
+        Answer a forwarded request; by default exactly as its recipient
+        would. Return everything the service sent.
+        """
+        return self.send(
+            "<iq type='%s' id='%s' from='%s' to='%s'>%s</iq>"
+            % (kind, relayId or forwarded["id"], sender or forwarded["to"],
+               to or forwarded["from"], payload))
+
+    def online(self, full, name="coven"):
+        """
+        Bring a client online in the channel and return its full proxy JID.
+
+        Presence is sent as literal XML; if no presence item results (the
+        channel has no presence node, or the presence engine does not keep
+        one), the item is stored directly, with the resource from the same
+        client mapping private messages use (PJID-6), so that these tests
+        pin the relay, not presence.
+        """
+        self.h.receive("<presence from='%s' to='%s@%s'/>"
+                       % (full, name, DOMAIN))
+        self.h.take()
+        store = self.h.store
+        bare = JID(full).userhost()
+        participant = self.successResultOf(store.getParticipant(name, bare))
+        resource = self.successResultOf(store.clientResource(name, full))
+        item = None
+        if resource is not None:
+            item = self.successResultOf(store.getPresence(
+                name, participant.proxyId, resource))
+        if item is None:
+            resource = self.successResultOf(PrivateMessages(
+                self.h.channels).resourceFor(name, participant, full))
+            self.successResultOf(store.setPresence(PresenceRecord(
+                channel=name, proxyId=participant.proxyId,
+                resource=resource, jid=full,
+                xml="<presence xmlns='jabber:client'/>",
+                updated=self.h.clock.seconds())))
+        return "%s#%s@%s/%s" % (participant.proxyId, name, DOMAIN, resource)
+
+    def ownProxy(self, full, name="coven"):
+        """
+        The full proxy JID the store maps to a requesting client.
+        """
+        participant = self.successResultOf(self.h.store.getParticipant(
+            name, JID(full).userhost()))
+        resource = self.successResultOf(
+            self.h.store.clientResource(name, full))
+        self.assertIsNot(None, resource)
+        return "%s#%s@%s/%s" % (participant.proxyId, name, DOMAIN, resource)
+
+    # vCard (XEP-0369 §6.1.18, XEP-0403 §4.6)
+
+    def test_vCardBlockedByDefault(self):
+        """
+        PREF-7, AMB-24, RELAY-7: the C{vCard} preference defaults to
+        C{block}: a vCard request (vcard-temp or vCard4) to a user who has
+        not allowed it is C{service-unavailable} and nothing is forwarded.
+        """
+        for payload in ("<vCard xmlns='%s'/>" % (NS_VCARD,),
+                        "<vcard xmlns='%s'/>" % (NS_VCARD4,)):
+            out = self.request(HAG66_C8Y, self.peterProxy, payload)
+            self.assertEqual(1, len(out), [o.toXml() for o in out])
+            self.assertError(out[0], "cancel", "service-unavailable")
+            self.assertEqual((self.peterProxy, HAG66_C8Y, "r1"), (
+                out[0]["from"], out[0]["to"], out[0]["id"]))
+        self.assertEqual(0, self.relay.pendingCount())
+
+    def test_vCardRelayListings(self):
+        """
+        RELAY-1, RELAY-2, RELAY-4, RELAY-5, X403-7, PJID-7, AMB-35:
+        Listings 61-64 with our proxy JIDs.  Once peter allows vCard
+        retrieval, hag66's request to peter's bare proxy JID goes to
+        peter's real bare JID from hag66's full proxy JID (with a fresh id,
+        RELAY-8), the payload unchanged; peter's server's answer comes back
+        to hag66's client with the original id, from peter's proxy JID.
+        """
+        self.allowVCard()
+        # Listing 61
+        forwarded = self.forwarded(
+            HAG66_C8Y, self.peterProxy, "<vCard xmlns='vcard-temp' />",
+            iqId="lx09df27")
+        # Listing 62
+        requester = self.ownProxy(HAG66_C8Y)
+        self.assertTrue(requester.startswith(self.hagProxy + "/"))
+        self.assertEqual(
+            ("get", requester, PETER),
+            (forwarded["type"], forwarded["from"], forwarded["to"]))
+        self.assertGreaterEqual(len(forwarded["id"]), 16)
+        self.assertEqual(["<vCard xmlns='vcard-temp'/>"],
+                         [c.toXml() for c in forwarded.elements()])
+        # Listing 63
+        out = self.respond(forwarded, sender=PETER, to=requester,
+                           payload=VCARD)
+        # Listing 64
+        self.assertEqual(1, len(out), [o.toXml() for o in out])
+        response = out[0]
+        self.assertEqual(
+            ("result", "lx09df27", self.peterProxy, HAG66_C8Y),
+            (response["type"], response["id"], response["from"],
+             response["to"]))
+        vcard = child(response, NS_VCARD, "vCard")
+        self.assertEqual(parseXml(VCARD).toXml(), vcard.toXml())
+        self.assertEqual("stpeter", str(child(vcard, NS_VCARD, "NICKNAME")))
+        self.assertEqual(0, self.relay.pendingCount())
+
+    def test_vCard4Relay(self):
+        """
+        RELAY-2, PREF-7: vCard4 over XMPP (XEP-0292) is relayed the same
+        way once allowed.
+        """
+        self.allowVCard()
+        forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
+                                   "<vcard xmlns='%s'/>" % (NS_VCARD4,))
+        self.assertEqual(PETER, forwarded["to"])
+        self.assertIsNot(None, child(forwarded, NS_VCARD4, "vcard"))
+        out = self.respond(forwarded, payload="<vcard xmlns='%s'><fn><text>"
+                           "Peter</text></fn></vcard>" % (NS_VCARD4,))
+        self.assertEqual(["r1"], [o["id"] for o in out])
+        self.assertIsNot(None, child(out[0], NS_VCARD4, "vcard"))
+
+    def test_vCardBlockedAgain(self):
+        """
+        PREF-7: setting C{vCard} back to C{block} stops the relay.
+        """
+        self.allowVCard()
+        self.assertResult(self.h.iq(
+            "<iq type='set' id='p3' from='%s' to='%s'>"
+            "<user-preference xmlns='%s'>%s</user-preference></iq>"
+            % (PETER_FULL, COVEN, NS_MIX, submitForm(("vCard", "block")))))
+        self.h.take()
+        [out] = self.request(HAG66_C8Y, self.peterProxy,
+                             "<vCard xmlns='vcard-temp'/>")
+        self.assertError(out, "cancel", "service-unavailable")
+
+    def test_errorRelayed(self):
+        """
+        RELAY-5: an error response is routed back like a result, with its
+        error, the original id and the proxy JID as C{from}.
+        """
+        self.allowVCard()
+        forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
+                                   "<vCard xmlns='vcard-temp'/>")
+        out = self.respond(
+            forwarded, kind="error",
+            payload="<vCard xmlns='vcard-temp'/><error type='cancel'>"
+            "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+            "</error>")
+        self.assertEqual(1, len(out))
+        self.assertError(out[0], "cancel", "item-not-found")
+        self.assertEqual(("r1", self.peterProxy, HAG66_C8Y), (
+            out[0]["id"], out[0]["from"], out[0]["to"]))
+
+    def test_discoOfService(self):
+        """
+        DISCO-6, RELAY-3: both vCard protocols are service features.
+        """
+        response = self.h.iq(
+            "<iq type='get' id='d' from='%s' to='%s'><query xmlns='%s'/>"
+            "</iq>" % (HAG66_C8Y, DOMAIN, NS_DISCO_INFO))
+        features = [f["var"] for f in response.query.elements(
+            NS_DISCO_INFO, "feature")]
+        self.assertIn(NS_VCARD, features)
+        self.assertIn(NS_VCARD4, features)
+
+    # Other protocols (RELAY-6, RELAY-7)
+
+    def test_allowlist(self):
+        """
+        RELAY-6, RELAY-7, XEP-0369 §3.6: disco#info, disco#items, ping,
+        version and time requests are relayed without any preference.
+        """
+        for n, payload in enumerate((
+                "<query xmlns='%s'/>" % (NS_DISCO_INFO,),
+                "<query xmlns='%s' node='x'/>" % (NS_DISCO_ITEMS,),
+                "<ping xmlns='urn:xmpp:ping'/>",
+                "<query xmlns='jabber:iq:version'/>",
+                "<time xmlns='urn:xmpp:time'/>")):
+            forwarded = self.forwarded(HAG66_C8Y, self.peterProxy, payload,
+                                       iqId="a%d" % (n,))
+            self.assertEqual(PETER, forwarded["to"])
+            self.assertEqual([payload],
+                             [c.toXml() for c in forwarded.elements()])
+        self.assertEqual(5, self.relay.pendingCount())
+
+    def test_notRelayed(self):
+        """
+        RELAY-7, ERR-6: a payload outside the allowlist, or an IQ set (none
+        of the relayed protocols sets anything at another user), is
+        C{service-unavailable}; nothing is forwarded.
+        """
+        for kind, payload in (
+                ("get", "<query xmlns='jabber:iq:roster'/>"),
+                ("get", "<query xmlns='jabber:iq:last'/>"),
+                ("set", "<query xmlns='%s'/>" % (NS_DISCO_INFO,)),
+                ("set", "<vCard xmlns='vcard-temp'/>")):
+            out = self.request(HAG66_C8Y, self.peterProxy, payload,
+                               kind=kind)
+            self.assertEqual(1, len(out), [o.toXml() for o in out])
+            self.assertError(out[0], "cancel", "service-unavailable")
+        self.assertEqual(0, self.relay.pendingCount())
+
+    def test_malformedRequest(self):
+        """
+        RFC 6120 §8.2.3: a request to a proxy JID without exactly one
+        payload is C{bad-request}.
+        """
+        [out] = self.request(HAG66_C8Y, self.peterProxy, "")
+        self.assertError(out, "modify", "bad-request")
+        [out] = self.request(HAG66_C8Y, self.peterProxy,
+                             "<ping xmlns='urn:xmpp:ping'/>"
+                             "<ping xmlns='urn:xmpp:ping'/>")
+        self.assertError(out, "modify", "bad-request")
+
+    def test_requesterMustParticipate(self):
+        """
+        RELAY-7: a requester who is not a participant is C{forbidden},
+        for a known and an unknown proxy JID alike; nothing is forwarded.
+        """
+        for target in (self.peterProxy, "zzzzzzzzzzzz#" + COVEN,
+                       self.peterProxy + "/nosuchclient"):
+            [out] = self.request(CAT_FULL, target,
+                                 "<ping xmlns='urn:xmpp:ping'/>")
+            self.assertError(out, "auth", "forbidden")
+        self.assertEqual(0, self.relay.pendingCount())
+
+    def test_unknownProxy(self):
+        """
+        PJID-5, RELAY-7: an unknown proxy JID of an existing channel
+        answers a relayed protocol as a known one that refuses does
+        (C{service-unavailable}, RFC 6121 §8.5.1), so a participant cannot
+        tell it from a user blocking vCards; other payloads keep
+        C{item-not-found} (PJID-5).
+        """
+        unknown = "zzzzzzzzzzzz#" + COVEN
+        [blocked] = self.request(HAG66_C8Y, self.peterProxy,
+                                 "<vCard xmlns='vcard-temp'/>")
+        [missing] = self.request(HAG66_C8Y, unknown,
+                                 "<vCard xmlns='vcard-temp'/>")
+        self.assertEqual(blocked.error.toXml(), missing.error.toXml())
+        [missing] = self.request(HAG66_C8Y, unknown,
+                                 "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
+        self.assertError(missing, "cancel", "service-unavailable")
+        [other] = self.request(HAG66_C8Y, unknown,
+                               "<query xmlns='jabber:iq:roster'/>")
+        self.assertError(other, "cancel", "item-not-found")
+
+    def test_proxyOfNoChannel(self):
+        """
+        PJID-5, AMB-30: C{<id>#<channel>} where no such channel exists is
+        left to the channel handlers (C{item-not-found}).
+        """
+        [out] = self.request(HAG66_C8Y, "abc#nowhere@" + DOMAIN,
+                             "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
+        self.assertError(out, "cancel", "item-not-found")
+
+    def test_channelNameWithHash(self):
+        """
+        AMB-30, PJID-5: a channel may be called C{x#y}; requests to it are
+        the channel's, not relayed (disco answers with the channel's
+        identity, join works), and a full JID of it stays
+        C{service-unavailable}.
+        """
+        self.assertResult(self.h.create(name="x#nowhere",
+                                        sender=HECATE_FULL))
+        channel = "x#nowhere@" + DOMAIN
+        response = self.h.iq(
+            "<iq type='get' id='d1' from='%s' to='%s'><query xmlns='%s'/>"
+            "</iq>" % (HAG66_C8Y, channel, NS_DISCO_INFO))
+        self.assertResult(response)
+        identity = child(response.query, NS_DISCO_INFO, "identity")
+        self.assertEqual(("conference", "mix"),
+                         (identity["category"], identity["type"]))
+        self.assertResult(self.h.join(CAT, channel))
+        self.h.take()
+        response = self.h.iq(
+            "<iq type='get' id='d2' from='%s' to='%s/res'><query "
+            "xmlns='%s'/></iq>" % (HAG66_C8Y, channel, NS_DISCO_INFO))
+        self.assertError(response, "cancel", "service-unavailable")
+        self.assertEqual(0, self.relay.pendingCount())
+
+    def test_selfRelay(self):
+        """
+        RELAY-6: a participant may address its own proxy JID (one of its
+        other clients, through the channel).
+        """
+        forwarded = self.forwarded(HAG66_C8Y, self.hagProxy,
+                                   "<ping xmlns='urn:xmpp:ping'/>")
+        self.assertEqual("hag66@shakespeare.example", forwarded["to"])
+        self.assertEqual(self.ownProxy(HAG66_C8Y), forwarded["from"])
+
+    # Full proxy JIDs (RELAY-6, AMB-35, PJID-6)
+
+    def test_fullProxyRelay(self):
+        """
+        RELAY-6, X403-7, AMB-35, PJID-6: a request to a full proxy JID in
+        the presence node goes to the real full JID behind it; the answer,
+        from that full JID, comes back from the full proxy JID.
+        """
+        peerClient = self.online(PETER_FULL)
+        forwarded = self.forwarded(HAG66_C8Y, peerClient,
+                                   "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
+        self.assertEqual((PETER_FULL, self.ownProxy(HAG66_C8Y)),
+                         (forwarded["to"], forwarded["from"]))
+        # RELAY-8: the answer must come from the full JID asked.
+        for sender in (PETER, PETER_OTHER):
+            self.assertEqual([], self.respond(forwarded, sender=sender))
+        out = self.respond(forwarded, payload="<query xmlns='%s'><feature "
+                           "var='urn:xmpp:ping'/></query>" % (NS_DISCO_INFO,))
+        self.assertEqual(1, len(out))
+        self.assertEqual(("result", "r1", peerClient, HAG66_C8Y), (
+            out[0]["type"], out[0]["id"], out[0]["from"], out[0]["to"]))
+
+    def test_fullProxyOffline(self):
+        """
+        RELAY-6: once the client's item leaves the presence node, its full
+        proxy JID is C{service-unavailable}, though the mapping remains
+        (PJID-6).
+        """
+        peerClient = self.online(PETER_FULL)
+        proxyId, resource = peerClient.split("#")[0], peerClient.split("/")[1]
+        self.successResultOf(
+            self.h.store.removePresence("coven", proxyId, resource))
+        [out] = self.request(HAG66_C8Y, peerClient,
+                             "<ping xmlns='urn:xmpp:ping'/>")
+        self.assertError(out, "cancel", "service-unavailable")
+
+    def test_fullProxyVCard(self):
+        """
+        PREF-7: the preference holds for full proxy JIDs too.
+        """
+        peerClient = self.online(PETER_FULL)
+        [out] = self.request(HAG66_C8Y, peerClient,
+                             "<vCard xmlns='vcard-temp'/>")
+        self.assertError(out, "cancel", "service-unavailable")
+
+    def test_fullProxyNotOnline(self):
+        """
+        RELAY-6, PJID-6: a full proxy JID mapping to no client, or to a
+        client that is not in the presence node (here one known only from
+        a private message), is C{service-unavailable}.
+        """
+        self.send("<message type='chat' id='pm' from='%s' to='%s'><body>hi"
+                  "</body></message>" % (PETER_OTHER, self.hagProxy))
+        mapped = self.ownProxy(PETER_OTHER)
+        for target in (self.peterProxy + "/nosuchclient", mapped):
+            [out] = self.request(HAG66_C8Y, target,
+                                 "<ping xmlns='urn:xmpp:ping'/>")
+            self.assertError(out, "cancel", "service-unavailable")
+        self.assertEqual(0, self.relay.pendingCount())
+
+    def test_requesterResource(self):
+        """
+        PJID-6, PJID-9, PM-6: the requester's full proxy JID is stable per
+        real full JID, shared with private messages, and another client of
+        the same user gets another one.
+        """
+        [pm] = self.send("<message type='chat' id='pm' from='%s' to='%s'>"
+                         "<body>hi</body></message>"
+                         % (HAG66_C8Y, self.peterProxy))
+        first = self.forwarded(HAG66_C8Y, self.peterProxy,
+                               "<ping xmlns='urn:xmpp:ping'/>", iqId="a")
+        second = self.forwarded(HAG66_C8Y, self.peterProxy,
+                                "<ping xmlns='urn:xmpp:ping'/>", iqId="b")
+        other = self.forwarded(HAG66_OTHER, self.peterProxy,
+                               "<ping xmlns='urn:xmpp:ping'/>", iqId="c")
+        self.assertEqual(pm["from"], first["from"])
+        self.assertEqual(first["from"], second["from"])
+        self.assertNotEqual(first["from"], other["from"])
+        self.assertNotEqual(first["id"], second["id"])
+
+    # Timeouts (RELAY-8, X403-9)
+
+    def test_timeout(self):
+        """
+        RELAY-8, X403-9: without an answer within the timeout the requester
+        gets C{remote-server-timeout} (wait), with its id, from the proxy
+        JID it addressed; the relay is forgotten and a late answer is
+        dropped.
+        """
+        forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
+                                   "<ping xmlns='urn:xmpp:ping'/>")
+        self.h.clock.advance(self.relay.timeout - 1)
+        self.assertEqual([], self.h.take())
+        self.h.clock.advance(1)
+        out = self.h.take()
+        self.assertEqual(1, len(out), [o.toXml() for o in out])
+        self.assertError(out[0], "wait", "remote-server-timeout")
+        self.assertEqual(("r1", self.peterProxy, HAG66_C8Y), (
+            out[0]["id"], out[0]["from"], out[0]["to"]))
+        self.assertEqual(0, self.relay.pendingCount())
+        self.assertEqual([], self.respond(forwarded))
+        self.h.clock.advance(self.relay.timeout * 2)
+        self.assertEqual([], self.h.take())
+
+    def test_answeredRelayDoesNotTimeOut(self):
+        """
+        RELAY-8: once answered, no timeout error follows.
+        """
+        forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
+                                   "<ping xmlns='urn:xmpp:ping'/>")
+        self.assertEqual(1, len(self.respond(forwarded)))
+        self.h.clock.advance(self.relay.timeout * 2)
+        self.assertEqual([], self.h.take())
+        self.assertEqual([], self.respond(forwarded))
+
+    # Spoofed and unexpected responses (RELAY-8)
+
+    def test_spoofedResponsesDropped(self):
+        """
+        RELAY-8: only a response with the relay's id, from exactly the JID
+        the request went to, to exactly the requester's full proxy JID is
+        routed.  A wrong sender (another user, a full JID of the target
+        when the request went to its bare JID, the service's own domain), a
+        wrong recipient (another resource, the bare proxy JID, another
+        participant's proxy JID), an unknown id or the requester's own id
+        produce no output at all and leave the relay waiting; the genuine
+        answer still gets through afterwards.
+        """
+        forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
+                                   "<ping xmlns='urn:xmpp:ping'/>")
+        requester = forwarded["from"]
+        spoofs = [
+            dict(sender=CAT),
+            dict(sender=CAT_FULL),
+            dict(sender=PETER_FULL),
+            dict(sender=HECATE),
+            dict(sender=DOMAIN),
+            dict(sender="hag66@shakespeare.example"),
+            dict(to=requester + "x"),
+            dict(to=self.hagProxy),
+            dict(to=self.peterProxy),
+            dict(to=self.hecateProxy + "/" + requester.split("/")[1]),
+            dict(to=HAG66_C8Y),
+            dict(relayId="r1"),
+            dict(relayId=forwarded["id"] + "x"),
+            dict(relayId="H_1"),
+        ]
+        for kind in ("result", "error"):
+            for spoof in spoofs:
+                out = self.respond(forwarded, kind=kind, **spoof)
+                self.assertEqual([], out, (spoof, [o.toXml() for o in out]))
+        self.assertEqual(1, self.relay.pendingCount())
+        out = self.respond(forwarded)
+        self.assertEqual([("r1", HAG66_C8Y)],
+                         [(o["id"], o["to"]) for o in out])
+
+    def test_unsolicitedResponsesDropped(self):
+        """
+        RELAY-8, ERR-6: results and errors to proxy JIDs that match no
+        relay are neither routed nor answered.
+        """
+        for to in (self.peterProxy, self.peterProxy + "/abc",
+                   self.hagProxy + "/zzz"):
+            for kind in ("result", "error"):
+                self.assertEqual([], self.send(
+                    "<iq type='%s' id='x' from='%s' to='%s'>"
+                    "<vCard xmlns='vcard-temp'/></iq>"
+                    % (kind, PETER, to)))
+
+    def test_streamManagerRequestsUntouched(self):
+        """
+        The relay consumes only its own responses: a response to a request
+        the service itself sent through wokkel's StreamManager still
+        reaches it.
+        """
+        request = Request(recipient=JID(PETER_FULL),
+                          sender=JID(self.peterProxy + "/probe"))
+        request.stanzaID = "own1"
+        d = self.h.manager.request(request)
+        self.h.take()
+        self.send("<iq type='result' id='own1' from='%s' to='%s/probe'/>"
+                  % (PETER_FULL, self.peterProxy))
+        self.assertEqual("own1", self.successResultOf(d)["id"])
+
+    # Limits
+
+    def test_throttled(self):
+        """
+        Issue 4 limits: a requester flooding relayed IQs gets
+        C{resource-constraint} (wait) past its burst; another client is
+        not affected, and the flooder recovers with time.
+        """
+        self.relay.maxPending = 1000
+        burst = int(self.relay.throttle.burst)
+        for n in range(burst):
+            self.forwarded(HAG66_C8Y, self.peterProxy,
+                           "<ping xmlns='urn:xmpp:ping'/>", iqId="t%d" % n)
+        [out] = self.request(HAG66_C8Y, self.peterProxy,
+                             "<ping xmlns='urn:xmpp:ping'/>")
+        self.assertError(out, "wait", "resource-constraint")
+        self.forwarded(HAG66_OTHER, self.peterProxy,
+                       "<ping xmlns='urn:xmpp:ping'/>")
+        self.h.clock.advance(1)
+        self.h.take()
+        self.forwarded(HAG66_C8Y, self.peterProxy,
+                       "<ping xmlns='urn:xmpp:ping'/>")
+
+    def test_pendingCapped(self):
+        """
+        Issue 4 limits: a requester may have only C{maxPending} relays
+        under way; past it, C{resource-constraint} (wait) until one is
+        answered.
+        """
+        self.relay.maxPending = 2
+        first = self.forwarded(HAG66_C8Y, self.peterProxy,
+                               "<ping xmlns='urn:xmpp:ping'/>", iqId="a")
+        self.forwarded(HAG66_C8Y, self.peterProxy,
+                       "<ping xmlns='urn:xmpp:ping'/>", iqId="b")
+        [out] = self.request(HAG66_C8Y, self.peterProxy,
+                             "<ping xmlns='urn:xmpp:ping'/>", iqId="c")
+        self.assertError(out, "wait", "resource-constraint")
+        self.forwarded(HAG66_OTHER, self.peterProxy,
+                       "<ping xmlns='urn:xmpp:ping'/>", iqId="d")
+        self.assertEqual(1, len(self.respond(first)))
+        self.forwarded(HAG66_C8Y, self.peterProxy,
+                       "<ping xmlns='urn:xmpp:ping'/>", iqId="e")
+
+    # Real JIDs (VIS-6)
+
+    def test_noRealJIDsCross(self):
+        """
+        VIS-6, RELAY-4, RELAY-5: in a jid-hidden channel the target side
+        sees nothing of hag66's real JID and hag66 sees nothing of peter's,
+        for the bare and the full proxy JID, results and timeouts.
+        """
+        self.allowVCard()
+        peerClient = self.online(PETER_FULL)
+        for n, target in enumerate((self.peterProxy, peerClient)):
+            self.h.receive("<iq type='get' id='v%d' from='%s' to='%s'>"
+                           "<vCard xmlns='vcard-temp'/></iq>"
+                           % (n, HAG66_C8Y, target))
+            sent = self.h.raw()
+            self.assertEqual(1, len(sent))
+            self.assertNotIn("hag66", sent[0])
+            forwarded = parse(sent[0])
+            self.h.receive(
+                "<iq type='result' id='%s' from='%s' to='%s'>%s</iq>" % (
+                    forwarded["id"], forwarded["to"], forwarded["from"],
+                    VCARD))
+            back = self.h.raw()
+            self.assertEqual(1, len(back))
+            self.assertNotIn("peter@", back[0])
+            self.assertNotIn("UUID-p3t", back[0])
+        self.h.receive("<iq type='get' id='t' from='%s' to='%s'>"
+                       "<ping xmlns='urn:xmpp:ping'/></iq>"
+                       % (HAG66_C8Y, self.peterProxy))
+        self.assertNotIn("hag66", self.h.raw()[0])
+        self.h.clock.advance(self.relay.timeout)
+        timeout = self.h.raw()
+        self.assertEqual(1, len(timeout))
+        self.assertNotIn("peter@", timeout[0])
+
+    def test_responseNamingTargetWithheld(self):
+        """
+        VIS-6: a response whose payload names the target's real JID (a
+        server listing the user's PEP nodes under its bare JID) is not
+        passed to a requester from whom the channel hides that JID: the
+        requester gets C{service-unavailable} instead.
+        """
+        forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
+                                   "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
+        out = self.respond(forwarded, payload=(
+            "<query xmlns='%s'><item jid='%s' node='urn:xmpp:avatar:data'/>"
+            "</query>" % (NS_DISCO_ITEMS, PETER)))
+        self.assertEqual(1, len(out))
+        self.assertError(out[0], "cancel", "service-unavailable")
+        self.assertEqual(("r1", self.peterProxy, HAG66_C8Y),
+                         (out[0]["id"], out[0]["from"], out[0]["to"]))
+        self.assertNotIn("peter@", out[0].toXml())
+
+    def test_responseNamingTargetToAdmin(self):
+        """
+        VIS-6: administrators see real JIDs, so the owner gets such a
+        response unchanged.
+        """
+        forwarded = self.forwarded(HECATE_FULL, self.peterProxy,
+                                   "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
+        out = self.respond(forwarded, payload=(
+            "<query xmlns='%s'><item jid='%s' node='urn:xmpp:avatar:data'/>"
+            "</query>" % (NS_DISCO_ITEMS, PETER)))
+        self.assertEqual(1, len(out))
+        self.assertResult(out[0])
+        item = child(out[0].query, NS_DISCO_ITEMS, "item")
+        self.assertEqual(PETER, item["jid"])
+
+
+class VisibleRelayTestsMixin(RelayTestsMixin):
+    """
+    The same in a jid-visible channel, where participants see real JIDs.
+    """
+
+    form = submitForm(("JID Visibility", "jid-visible"))
+
+    def test_responseNamingTargetWithheld(self):
+        """
+        VIS-6: in a jid-visible channel a response naming the target's real
+        JID is passed on unchanged.
+        """
+        forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
+                                   "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
+        out = self.respond(forwarded, payload=(
+            "<query xmlns='%s'><item jid='%s'/></query>"
+            % (NS_DISCO_ITEMS, PETER)))
+        self.assertEqual(1, len(out))
+        self.assertResult(out[0])
+
+
+class RelayMemoryTests(MemoryStoreMixin, RelayTestsMixin, unittest.TestCase):
+    pass
+
+
+class VisibleRelayMemoryTests(MemoryStoreMixin, VisibleRelayTestsMixin,
+                              unittest.TestCase):
+    pass
