@@ -114,6 +114,24 @@ class ChannelService:
         self.removalHooks = []
         #: Callables run (and waited for) with the record of a new channel.
         self.creationHooks = []
+        #: Callables run (and waited for) with a channel name before the
+        #: channel is removed, while its state is still there (CRE-10).
+        self.destructionHooks = []
+        #: Callables run (and waited for) with C{(channel, bare JID,
+        #: participant or None)} after a bare JID was taken out of a
+        #: channel: leave, ban, visibility eviction (JOIN-20).
+        self.leaveHooks = []
+        #: Callables run (and waited for) with C{(channel, participant)}
+        #: after a participant's nick or preferences changed (NICK-6).
+        self.participantHooks = []
+        #: Callables run (and waited for) with C{(channel, bare JID,
+        #: nodes)} after a join, update-subscription or PubSub subscribe
+        #: subscribed C{nodes} (JOIN-10).
+        self.subscriptionHooks = []
+        #: Node name -> callable taking the channel record and returning
+        #: (a Deferred firing with) the node's current items, for nodes
+        #: another area keeps (the presence node, CHAN-7).
+        self.nodeReaders = {}
 
     @defer.inlineCallbacks
     def start(self):
@@ -329,6 +347,8 @@ class ChannelService:
 
         @return: C{True} if the channel existed.
         """
+        for hook in self.destructionHooks:
+            yield hook(name)
         existed = yield self.store.deleteChannel(name)
         for hook in self.removalHooks:
             hook(name)
@@ -423,6 +443,7 @@ class ChannelService:
                 channel, bare, requester.host, invited)
         if joined:
             yield self._notifyJoined(channel, participant)
+        yield self._subscribed(channel, bare, subscribed)
 
         return JoinResult(
             proxyJID(participant.proxyId, name, self.domain), subscribed,
@@ -464,6 +485,27 @@ class ChannelService:
             yield self.notify(fresh, ns.NODE_ALLOWED,
                               [views.NodeItem(bare)])
         return fresh
+
+    @defer.inlineCallbacks
+    def _subscribed(self, channel, bare, nodes):
+        if nodes:
+            for hook in self.subscriptionHooks:
+                yield hook(channel, bare, nodes)
+
+    @defer.inlineCallbacks
+    def _participantChanged(self, channel, participant):
+        for hook in self.participantHooks:
+            yield hook(channel, participant)
+
+    def proxyIdFor(self, name, bare):
+        """
+        Return (a Deferred firing with) the proxy identifier of C{bare} in
+        channel C{name}, reserving a fresh one if it never had one.  Also
+        used for non-participants registering presence under C{Open
+        Presence} (PJID-9, AMB-43): reserving binds the identifier to the
+        bare JID for good but makes nobody a participant.
+        """
+        return self._proxyIdFor(name, bare)
 
     @defer.inlineCallbacks
     def _proxyIdFor(self, name, bare):
@@ -555,11 +597,14 @@ class ChannelService:
         jidmap-visible item follows with a notification (JOIN-9, VIS-8).
         """
         shared = views.sharesJID(participant)
+        changed = participant.prefs != prefs
         participant.prefs = prefs
         yield self.store.saveParticipant(participant)
         if views.sharesJID(participant) != shared:
             yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
                 views.jidmapVisibleItem(participant, self.domain)])
+        if changed:
+            yield self._participantChanged(channel, participant)
 
     @defer.inlineCallbacks
     def getPrefs(self, requester, name):
@@ -676,6 +721,8 @@ class ChannelService:
         removed = [ns.canonicalNode(n) for n in unsubscribe]
         yield self.store.addSubscriptions(name, participant.jid, added)
         yield self.store.removeSubscriptions(name, participant.jid, removed)
+        yield self._subscribed(channel, participant.jid,
+                               [n for n in added if n not in removed])
         return added, removed
 
     @defer.inlineCallbacks
@@ -702,14 +749,15 @@ class ChannelService:
         name = channel.name
         participant = yield self.store.getParticipant(name, bare)
         yield self.store.removeSubscriptions(name, bare)
-        if participant is None:
-            return False
-        yield self.store.removeParticipant(name, bare)
-        itemId = proxyJID(participant.proxyId, name, self.domain)
-        for node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
-                     ns.NODE_JIDMAP_VISIBLE):
-            yield self.notifyRetract(channel, node, [itemId])
-        return True
+        if participant is not None:
+            yield self.store.removeParticipant(name, bare)
+            itemId = proxyJID(participant.proxyId, name, self.domain)
+            for node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
+                         ns.NODE_JIDMAP_VISIBLE):
+                yield self.notifyRetract(channel, node, [itemId])
+        for hook in self.leaveHooks:
+            yield hook(channel, bare, participant)
+        return participant is not None
 
     # Nicks
 
@@ -771,6 +819,7 @@ class ChannelService:
             raise
         yield self.notify(channel, ns.NODE_PARTICIPANTS, [
             views.participantItem(participant, self.domain)])
+        yield self._participantChanged(channel, participant)
 
     @defer.inlineCallbacks
     def ensureNick(self, channel, participant):
@@ -792,6 +841,8 @@ class ChannelService:
         has none; the archive id becomes the id of every copy.
         """
         channel, participant = yield self.requireParticipant(name, requester)
+        if channel.config.get("Participants Must Provide Presence"):
+            yield self._requirePresence(name, participant, requester)
         nick = yield self.ensureNick(channel, participant)
         recipients = yield self.store.getSubscribers(name, ns.NODE_MESSAGES)
         archiveId, stamp = self.archiveIds.next()
@@ -800,6 +851,24 @@ class ChannelService:
             archiveId=archiveId, stamp=stamp, nick=nick,
             proxyJID=proxyJID(participant.proxyId, name, self.domain),
             recipients=recipients, originator=participant.jid)
+
+    @defer.inlineCallbacks
+    def _requirePresence(self, name, participant, requester):
+        """
+        With C{Participants Must Provide Presence}, refuse what a client
+        sends while it has no item in the presence node (MSG-8, AMB-44).
+        Two store reads, only in channels with that option.
+
+        @raise NotAcceptable: the sending client has no presence item.
+        """
+        resource = None
+        if requester.resource is not None:
+            resource = yield self.store.clientResource(
+                name, requester.full())
+        if resource is None or (yield self.store.getPresence(
+                name, participant.proxyId, resource)) is None:
+            raise NotAcceptable("This channel requires your presence "
+                                "before you send")
 
     def archive(self, name, message):
         """
@@ -853,6 +922,10 @@ class ChannelService:
         @param maxItems: only the last C{maxItems} items.
         """
         channel, node = yield self.readableNode(requester, name, node)
+        reader = self.nodeReaders.get(node)
+        if reader is not None:
+            items = yield reader(channel)
+            return views.selectItems(items, itemIds, maxItems)
         participants = []
         if node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
                     ns.NODE_JIDMAP_VISIBLE):
@@ -879,6 +952,7 @@ class ChannelService:
         self._checkSubscriber(requester, subscriber)
         channel, node = yield self.readableNode(requester, name, node)
         yield self.store.addSubscriptions(name, requester.userhost(), [node])
+        yield self._subscribed(channel, requester.userhost(), [node])
         return node
 
     @defer.inlineCallbacks

@@ -93,6 +93,25 @@ def jidmapVisibleItem(participant, domain):
         participant.jid if sharesJID(participant) else jid))
 
 
+def fullProxyJID(record, domain):
+    """
+    The full proxy JID of the client behind a presence record (PJID-6):
+    the item id of its presence node item (NODE-8, X403-2).
+    """
+    return "%s/%s" % (proxyJID(record.proxyId, record.channel, domain),
+                      record.resource)
+
+
+def presenceItem(record, domain, xml=None):
+    """
+    The presence node item of a client (NODE-8, X403-2): id the full
+    proxy JID, payload the C{<presence xmlns='jabber:client'/>} as
+    distributed (C{xml}, or the stored one).
+    """
+    return NodeItem(fullProxyJID(record, domain),
+                    RawPayload(record.xml if xml is None else xml))
+
+
 def infoItem(channel):
     """
     The information node item, every field with its current value (CHAN-5,
@@ -117,8 +136,8 @@ def nodeItems(channel, node, participants, domain):
     """
     Return every current item of C{node}.
 
-    Messages and presence hold no PubSub items here (NODE-2; presence items
-    come with the presence feature).
+    Messages hold no PubSub items (NODE-2); presence items are kept by
+    L{mixtwisted.presence} (a node reader of the channel logic).
     """
     if node == ns.NODE_PARTICIPANTS:
         return [participantItem(p, domain) for p in participants]

@@ -3,12 +3,13 @@ The security bar (requirements.md VIS-6, XEP-0369 §11): in a JID-hidden
 channel, nothing a non-administrator receives names another user's real
 JID — not in reflected messages, private messages (PM-3, PJID-6),
 retraction notices and tombstones (RET-4, RET-5), MAM results, node reads,
-notifications, disco, nor error stanzas.
+notifications, presence (PRES-3, X403-3, AMB-23), disco, nor error
+stanzas.
 
 One busy scenario runs through the real handlers; every stanza the service
 sends is collected, and the text of those addressed to each
 non-administrator is searched for the other users' localparts, domains and
-resources.  Presence comes with a later issue and is not covered here.
+resources.
 """
 
 import re
@@ -18,7 +19,7 @@ from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
     DOMAIN, MIXTestMixin, MemoryStoreMixin, NODE_JIDMAP, NODE_MESSAGES,
-    NODE_PARTICIPANTS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM2, NS_MIX,
+    NODE_PARTICIPANTS, NODE_PRESENCE, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM2, NS_MIX,
     NS_PUBSUB, parse, rsm, submitForm)
 
 CHANNEL = "darkhour@" + DOMAIN
@@ -164,6 +165,13 @@ class LeakTestsMixin(MIXTestMixin):
                   "<query xmlns='%s'%s/></iq>"
                   % (full(user), to, namespace, nodeAttr))
 
+    def presence(self, user, payload="", kind=None, second=False,
+                 bareJID=False):
+        typeAttr = " type='%s'" % (kind,) if kind else ""
+        sender = bare(user) if bareJID else full(user, second)
+        self.feed("<presence%s from='%s' to='%s'>%s</presence>"
+                  % (typeAttr, sender, CHANNEL, payload))
+
     def scenario(self):
         create = self.h.iq(
             "<iq type='set' id='c1' from='%s' to='%s'>"
@@ -177,11 +185,15 @@ class LeakTestsMixin(MIXTestMixin):
 
         proxies = {}
         proxies["owner"] = self.join(
-            "owner", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP))
+            "owner", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP,
+                      NODE_PRESENCE))
         # alice also asks for jidmap, which only administrators may read.
         proxies["alice"] = self.join(
-            "alice", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP))
-        proxies["bob"] = self.join("bob")
+            "alice", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP,
+                      NODE_PRESENCE))
+        proxies["bob"] = self.join(
+            "bob", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE))
+        # carol takes presence later, with update-subscription.
         proxies["carol"] = self.join(
             "carol", extra=submitForm(("JID Visibility", "never")))
         for user, proxy in proxies.items():
@@ -198,6 +210,30 @@ class LeakTestsMixin(MIXTestMixin):
                   "<join xmlns='%s'>%s</join></iq>"
                   % (bare("alice"), CHANNEL, NS_MIX,
                      submitForm(("Private Messages", "sometimes"))))
+
+        # Presence: online (two clients for bob), status changes with
+        # caps and languages, a client-supplied <mix/> naming a real JID,
+        # unavailable, resyncs, probes, the node read, a late subscriber.
+        self.presence("owner", "<show>chat</show>")
+        self.presence("alice", "<show>dnd</show><status xml:lang='en'>"
+                      "Making a Brew</status><c xmlns='http://jabber.org/"
+                      "protocol/caps' hash='sha-1' node='n' ver='v'/>")
+        self.presence("bob")
+        self.presence("bob", "<show>away</show>", second=True)
+        self.presence("alice", "<status>back</status><mix xmlns='urn:xmpp:"
+                      "mix:presence:0'><jid>%s</jid></mix>" % (full("alice"),))
+        self.presence("bob", "<show>xa</show><status>gone</status>")
+        self.presence("bob", kind="unavailable", second=True)
+        self.presence("alice", bareJID=True)
+        self.presence("bob", kind="probe", bareJID=True)
+        self.presence("carol", "<show>chat</show>")
+        self.feed("<iq type='set' id='us-carol' from='%s' to='%s'>"
+                  "<update-subscription xmlns='%s'><subscribe node='%s'/>"
+                  "</update-subscription></iq>"
+                  % (full("carol"), CHANNEL, NS_MIX, NODE_PRESENCE))
+        self.presence("carol", "<status>hi</status>", second=True)
+        for user in ("alice", "bob", "carol"):
+            self.items(user, NODE_PRESENCE, "pr-" + user)
 
         sent = {}
         sent["owner"] = self.say("owner", "When shall we three meet", "g1")
@@ -254,12 +290,20 @@ class LeakTestsMixin(MIXTestMixin):
         self.feed("<iq type='set' id='leave-bob' from='%s' to='%s'>"
                   "<leave xmlns='%s'/></iq>" % (bare("bob"), CHANNEL, NS_MIX))
         self.pm("bob", proxies["alice"], "left", "p14")
-        self.join("bob")
+        self.join("bob", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE))
+        self.presence("bob", "<show>chat</show>")
+        self.presence("bob", kind="probe")
         self.say("bob", "I am back", "g6")
         self.pm("bob", aliceFull, "back again", "p15")
         self.feed("<iq type='set' id='leave-carol' from='%s' to='%s'>"
                   "<leave xmlns='%s'/></iq>"
                   % (bare("carol"), CHANNEL, NS_MIX))
+        # Ghost checks an hour on; the clients that do not answer go.
+        self.h.clock.advance(3600)
+        self.pump()
+        self.h.clock.advance(30)
+        self.pump()
+        self.presence("alice", bareJID=True)
         self.mam("alice", rsm(50), iqId="mam5")
         self.items("alice", NODE_PARTICIPANTS, "ps-again")
 
@@ -284,7 +328,9 @@ class LeakTestsMixin(MIXTestMixin):
             # MAM results, notifications, errors all reached this user.
             self.assertGreater(len(mine), 20, user)
             for needle in ("<body>", "urn:xmpp:mam:2", "type='error'",
-                           "pubsub#event", "#darkhour@" + DOMAIN):
+                           "pubsub#event", "#darkhour@" + DOMAIN,
+                           "<presence ", "urn:xmpp:mix:presence:0",
+                           "type='unavailable'"):
                 self.assertIn(needle, text, (user, needle))
             self.assertEqual([], self.leaksIn(mine, user), user)
         alice = "".join(self.addressedTo("alice"))
@@ -293,6 +339,13 @@ class LeakTestsMixin(MIXTestMixin):
                        "<retracted xmlns='%s'" % (NS_MIX,),
                        "When shall we three meet", "forbidden"):
             self.assertIn(needle, alice, needle)
+        # Presence reached the others, and the ghost checks went out.
+        bob = "".join(self.addressedTo("bob"))
+        for needle in ("Making a Brew", "http://jabber.org/protocol/caps",
+                       "<show>chat</show>", NS_DISCO_INFO):
+            self.assertIn(needle, bob, needle)
+        carol = "".join(self.addressedTo("carol"))
+        self.assertIn("<show>xa</show>", carol)
         # MAM after the retractions returns tombstones (RET-5).
         mam5 = "".join(t for t in self.addressedTo("alice")
                        if "queryid='q-mam5'" in t)

@@ -1,15 +1,241 @@
 """
-Presence stanzas to channels (PRES-*, X403-*).
+Presence stanzas to channels (PRES-*, X403-*), and the XML of the
+presence node.
+
+Presence is never answered with an error (ERR-4): what the channel does
+not take is dropped.  From a client's full JID, available presence creates
+or updates its item, C{unavailable} or C{error} removes it; from a bare JID
+(or a probe) it asks for the channel's presence (PRES-6).
+
+An item payload is kept serialized, laid out as the channel writes it:
+
+    <presence xmlns='jabber:client'>
+      <nick xmlns='http://jabber.org/protocol/nick'>NICK</nick>
+      <mix xmlns='urn:xmpp:mix:presence:0'><jid>REAL</jid><nick>NICK</nick></mix>
+      ...the client's show, status, priority and extensions...
+    </presence>
+
+(without the white space).  The channel's part ends at the first
+C{</mix>}: the client's C{<mix/>} and C{<nick/>} are removed and text is
+escaped, so that string occurs nowhere before.  Re-rendering (a new nick,
+another visibility) and distributing are string operations on it: a
+distribution to N subscribers is one string built once and N addressed
+copies (L{mixtwisted.fanout}), each with its own id (PRES-13).
 """
 
+import secrets
+from xml.sax.saxutils import unescape
+
+from twisted.internet import defer
+from twisted.python import log
+from twisted.words.xish.domish import escapeToXml
+
+from mixtwisted import namespaces as ns
+from mixtwisted.errors import MIXError
+from mixtwisted.fanout import _attribute
 from mixtwisted.handlers.base import MIXHandler
+
+#: How a stored item payload starts and ends.
+HEAD = "<presence xmlns='%s'>" % (ns.NS_CLIENT,)
+END = "</presence>"
+_MIX_END = "</mix>"
+_MIX_NICK = "<nick>"
+
+#: Children of the stanza's own namespace that are copied (PRES-13).
+_COPIED = frozenset(("show", "status", "priority"))
+
+#: Children never copied: the channel's own elements, replaced (PRES-13),
+#: and elements a server may add that name the sender's server or account
+#: (delays, stanza ids, extended addressing), which would betray a hidden
+#: JID (VIS-6).
+_DROPPED_NAMESPACES = frozenset((
+    ns.NS_NICK, ns.NS_MIX_PRESENCE, ns.NS_MIX, ns.NS_DELAY, "jabber:x:delay",
+    ns.NS_SID, "http://jabber.org/protocol/address"))
+
+_UNESCAPE = {"&apos;": "'", "&quot;": '"'}
+
+
+def channelPart(nick, jid):
+    """
+    Serialize the channel's part of a presence: the XEP-0172 nick and the
+    XEP-0403 C{<mix/>} (AMB-39), C{<jid/>} only when given (X403-3).
+    """
+    parts = []
+    if nick is not None:
+        nick = escapeToXml(nick)
+        parts.append("<nick xmlns='%s'>%s</nick>" % (ns.NS_NICK, nick))
+    parts.append("<mix xmlns='%s'>" % (ns.NS_MIX_PRESENCE,))
+    if jid is not None:
+        parts.append("<jid>%s</jid>" % (escapeToXml(jid),))
+    if nick is not None:
+        parts.append("<nick>%s</nick>" % (nick,))
+    parts.append(_MIX_END)
+    return "".join(parts)
+
+
+def clientPart(presence):
+    """
+    Serialize what is copied of a client's presence (PRES-13): C{<show/>},
+    every C{<status/>} (with its C{xml:lang}, the stanza's when it has
+    none), C{<priority/>}, and extension children such as caps, except
+    those of L{_DROPPED_NAMESPACES}.
+    """
+    lang = presence.getAttribute((ns.NS_XML, "lang"))
+    parts = []
+    for child in presence.elements():
+        if child.uri == presence.uri:
+            if child.name not in _COPIED:
+                continue
+            if child.name == "status" and lang and \
+                    not child.hasAttribute((ns.NS_XML, "lang")):
+                child[(ns.NS_XML, "lang")] = lang
+        elif child.uri in _DROPPED_NAMESPACES:
+            continue
+        parts.append(child.toXml(defaultUri=presence.uri))
+    return "".join(parts)
+
+
+def itemPayload(nick, jid, client):
+    """
+    The stored item payload (X403-2): C{<presence xmlns='jabber:client'>}
+    with the channel's part and the client's.
+    """
+    return HEAD + channelPart(nick, jid) + client + END
+
+
+class PresenceOutput:
+    """
+    The XML side of L{mixtwisted.presence.Presence}: rendering item
+    payloads and sending presence, probes and disco queries.
+
+    @param send: callable taking a stanza (element or string).
+    """
+
+    def __init__(self, send):
+        self.send = send
+
+    @staticmethod
+    def render(xml, nick, jid):
+        cut = xml.index(_MIX_END) + len(_MIX_END)
+        return HEAD + channelPart(nick, jid) + xml[cut:]
+
+    @staticmethod
+    def nickOf(xml):
+        end = xml.index(_MIX_END)
+        start = xml.rfind(_MIX_NICK, 0, end)
+        if start < 0:
+            return None
+        text = xml[start + len(_MIX_NICK):end - len("</nick>")]
+        return unescape(text, _UNESCAPE)
+
+    def presence(self, fromJID, xml, recipients, unavailable=False):
+        """
+        Send the presence of an item from the client's full proxy JID to
+        each recipient (bare JIDs), each copy with its own id (PRES-13):
+        a random prefix per distribution and a counter.  C{unavailable}
+        carries only the channel's part (X403-6).
+        """
+        if unavailable:
+            inner = xml[len(HEAD):xml.index(_MIX_END) + len(_MIX_END)]
+            kind = " type='unavailable'"
+        else:
+            inner = xml[len(HEAD):-len(END)]
+            kind = ""
+        tail = "' from='%s'%s>%s%s" % (_attribute(fromJID), kind, inner, END)
+        prefix = "<presence id='%s-" % (secrets.token_hex(6),)
+        send = self.send
+        for number, recipient in enumerate(recipients):
+            send(prefix + str(number) + "' to='" + _attribute(recipient) +
+                 tail)
+
+    def probe(self, fromJID, to):
+        self.send("<presence type='probe' from='%s' to='%s'/>"
+                  % (_attribute(fromJID), _attribute(to)))
+
+    def discoInfo(self, fromJID, to, iqId):
+        self.send("<iq type='get' id='%s' from='%s' to='%s'>"
+                  "<query xmlns='%s'/></iq>"
+                  % (_attribute(iqId), _attribute(fromJID), _attribute(to),
+                     ns.NS_DISCO_INFO))
 
 
 class PresenceHandler(MIXHandler):
     """
-    Handle C{<presence/>} addressed to the service domain.
+    Handle C{<presence/>} addressed to the service domain, and the answers
+    to the channel's ghost checks.
     """
 
     def __init__(self, channels, presence):
         MIXHandler.__init__(self, channels)
         self.presence = presence
+        presence.output = PresenceOutput(self._send)
+
+    def _send(self, stanza):
+        self.send(stanza)
+
+    def connectionInitialized(self):
+        self.xmlstream.addObserver("/presence", self.onPresence)
+        self.xmlstream.addObserver('/iq[@type="result"]', self.onResponse)
+        self.xmlstream.addObserver('/iq[@type="error"]', self.onResponse)
+
+    def onResponse(self, iq):
+        """
+        Take a disco#info answer to a ghost check (PRES-9) -- only one that
+        L{mixtwisted.presence.Presence.iqResponse} recognises; other
+        responses are left to other handlers.
+        """
+        if iq.__dict__.get("handled"):
+            return
+        iqId = iq.getAttribute("id")
+        if not iqId:
+            return
+        try:
+            sender, recipient = self.addresses(iq)
+        except MIXError:
+            return
+        if self.presence.iqResponse(iqId, sender.full(), recipient.full(),
+                                    iq.getAttribute("type") == "error"):
+            iq.handled = True
+
+    def onPresence(self, presence):
+        if presence.__dict__.get("handled"):
+            return
+        presence.handled = True
+        d = defer.maybeDeferred(self._dispatch, presence)
+        d.addErrback(self._failed)
+
+    @staticmethod
+    def _failed(failure):
+        # Never answered (ERR-4): refusals are silent, the rest logged.
+        if not failure.check(MIXError):
+            log.err(failure, "Could not handle a presence")
+
+    def _dispatch(self, presence):
+        sender, recipient = self.addresses(presence)
+        if recipient.host != self.domain or recipient.user is None or \
+                recipient.resource is not None:
+            return None
+        name = recipient.user
+        kind = presence.getAttribute("type")
+        if sender.resource is None:
+            # From a bare JID: a resync request (PRES-6, AMB-46).
+            if kind in (None, "probe") and \
+                    self.presence.admit(sender.full()):
+                return self.presence.resync(sender, name)
+            return None
+        if kind in ("unavailable", "error"):
+            # Only ever removes state: not throttled (PRES-5, PRES-9).
+            return self.presence.unavailable(sender, name)
+        if not self.presence.admit(sender.full()):
+            return None
+        if kind == "probe":
+            return self.presence.resync(sender, name)
+        if kind is not None:
+            # subscribe, subscribed, ...: the roster is the servers' affair.
+            return None
+        client = clientPart(presence)
+        limit = self.channels.limits.maxMessageBytes
+        if len(client) > limit:
+            return None
+        return self.presence.available(
+            sender, name, lambda nick, jid: itemPayload(nick, jid, client))

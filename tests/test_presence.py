@@ -1,0 +1,639 @@
+"""
+Presence in channels (requirements.md 1.12 PRES, 1.13 X403; XEP-0369
+§6.1.7–6.1.12, XEP-0403): the presence node, distribution, resync, join,
+leave, nick changes, destruction, Open Presence, visibility, Participants
+Must Provide Presence, rate limits.
+"""
+
+from twisted.trial import unittest
+
+from tests.helpers import (
+    CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
+    MIXTestMixin, MemoryStoreMixin, NODE_MESSAGES, NODE_PARTICIPANTS,
+    NODE_PRESENCE, NS_CLIENT, NS_MIX, NS_PUBSUB, NS_XML,
+    child, groupchats, notifications, submitForm)
+
+NS_NICK = "http://jabber.org/protocol/nick"
+NS_MIXP = "urn:xmpp:mix:presence:0"
+NS_CAPS = "http://jabber.org/protocol/caps"
+
+WITH_PRESENCE = (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE)
+
+BREW = ("<presence from='%s' to='%s'><show>dnd</show>"
+        "<status xml:lang='en'>Making a Brew</status>"
+        "<status xml:lang='fr'>Une potion</status><priority>5</priority>"
+        "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+        "node='http://psi-im.org' ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/>"
+        "<nick xmlns='http://jabber.org/protocol/nick'>forged</nick>"
+        "<mix xmlns='urn:xmpp:mix:presence:0'><jid>evil@x.example/r</jid>"
+        "<nick>forged</nick></mix></presence>")
+
+
+def presences(stanzas, kind=None):
+    """
+    The presence stanzas among C{stanzas} (of type C{kind}; C{None}: of
+    any type).
+    """
+    return [s for s in stanzas if s.name == "presence" and
+            (kind is None or s.getAttribute("type") == kind)]
+
+
+def mixOf(presence):
+    """
+    C{(jid or None, nick or None)} of a presence's XEP-0403 C{<mix/>}.
+    """
+    mix = child(presence, NS_MIXP, "mix")
+    if mix is None:
+        return None
+    jid, nick = child(mix, NS_MIXP, "jid"), child(mix, NS_MIXP, "nick")
+    return (str(jid) if jid is not None else None,
+            str(nick) if nick is not None else None)
+
+
+class PresenceTestsMixin(MIXTestMixin):
+    """
+    Channel coven created by hag66, who joined with the presence node and
+    has nick thirdwitch; hecate joined with the presence node.
+    """
+
+    form = ""
+
+    def setUp(self):
+        MIXTestMixin.setUp(self)
+        self.assertResult(self.h.create(form=self.form))
+        self.hagProxy = self.proxyOf(HAG66, nodes=WITH_PRESENCE)
+        self.h.setnick(HAG66_FULL, "thirdwitch")
+        self.hecateProxy = self.proxyOf(HECATE, nodes=WITH_PRESENCE)
+        self.h.take()
+
+    def available(self, full=HAG66_FULL, payload="<show>dnd</show>"):
+        return self.send("<presence from='%s' to='%s'>%s</presence>"
+                         % (full, COVEN, payload))
+
+    def items(self, requester=HECATE_FULL):
+        response = self.h.iq(
+            "<iq type='get' id='pi' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<items node='%s'/></pubsub></iq>"
+            % (requester, COVEN, NS_PUBSUB, NODE_PRESENCE))
+        return response
+
+    def itemList(self, requester=HECATE_FULL):
+        response = self.items(requester)
+        self.assertResult(response)
+        return list(response.pubsub.items.elements(NS_PUBSUB, "item"))
+
+
+class DistributionTestsMixin(PresenceTestsMixin):
+
+    def test_availableDistributed(self):
+        """
+        PRES-1, PRES-3, PRES-14, X403-3, X403-4, AMB-39, PJID-6, PJID-7:
+        available presence from a client's full JID is sent as presence
+        from the client's full proxy JID (an anonymised resource) to the
+        bare JID of every presence subscriber, the publisher included,
+        with the XEP-0172 nick and the XEP-0403 <mix/> (no <jid/> in a
+        jid-hidden channel).
+        """
+        out = presences(self.send(BREW % (HAG66_FULL, COVEN)))
+        self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in out))
+        for presence in out:
+            sender = presence["from"]
+            proxy, resource = sender.split("/", 1)
+            self.assertEqual(self.hagProxy, proxy)
+            self.assertNotIn("UUID", resource)
+            self.assertNotIn("7533", resource)
+            self.assertIsNone(presence.getAttribute("type"))
+            self.assertEqual("thirdwitch", str(child(presence, NS_NICK,
+                                                     "nick")))
+            self.assertEqual((None, "thirdwitch"), mixOf(presence))
+        self.assertEqual(out[0]["from"], out[1]["from"])
+
+    def test_payloadCopied(self):
+        """
+        PRES-13: show, every status with its xml:lang, priority and caps
+        are copied; the client's own nick and <mix/> are replaced by the
+        channel's; every copy has its own id.
+        """
+        out = presences(self.send(BREW % (HAG66_FULL, COVEN)))
+        ids = [p.getAttribute("id") for p in out]
+        self.assertTrue(all(ids))
+        self.assertEqual(len(ids), len(set(ids)))
+        presence = out[0]
+        self.assertEqual("dnd", str(presence.show))
+        statuses = {s.getAttribute((NS_XML, "lang")): str(s)
+                    for s in presence.elements(presence.uri, "status")}
+        self.assertEqual({"en": "Making a Brew", "fr": "Une potion"},
+                         statuses)
+        self.assertEqual("5", str(presence.priority))
+        caps = child(presence, NS_CAPS, "c")
+        self.assertEqual("q07IKJEyjvHSyhy//CH0CxmKi8w=", caps["ver"])
+        self.assertEqual(1, len(list(presence.elements(NS_NICK, "nick"))))
+        self.assertEqual(1, len(list(presence.elements(NS_MIXP, "mix"))))
+        raw = "".join(self.h.raw())
+        self.assertEqual("", raw)
+        self.h.receive(BREW % (HAG66_FULL, COVEN))
+        raw = "".join(self.h.raw())
+        self.assertNotIn("forged", raw)
+        self.assertNotIn("evil", raw)
+        self.assertNotIn("pubsub#event", raw)
+
+    def test_statusLangFromStanza(self):
+        """
+        PRES-13: a status without xml:lang keeps the stanza's language.
+        """
+        out = presences(self.send(
+            "<presence from='%s' to='%s' xml:lang='de'>"
+            "<status>Zaubertrank</status></presence>" % (HAG66_FULL, COVEN)))
+        status = out[0].status
+        self.assertEqual("de", status.getAttribute((NS_XML, "lang")))
+
+    def test_serverAddressesDropped(self):
+        """
+        VIS-6: delays, stanza ids and extended addressing a server may add
+        (they name the sender's server or account) are not copied.
+        """
+        self.h.receive(
+            "<presence from='%s' to='%s'><show>away</show>"
+            "<delay xmlns='urn:xmpp:delay' from='shakespeare.example' "
+            "stamp='2002-09-10T23:41:07Z'/>"
+            "<stanza-id xmlns='urn:xmpp:sid:0' by='hag66@shakespeare.example'"
+            " id='x'/></presence>" % (HAG66_FULL, COVEN))
+        out = self.h.raw()
+        self.assertEqual(2, len(out))
+        for text in out:
+            # Everything but the address.
+            text = text[text.index(" from="):]
+            self.assertIn("<show>away</show>", text)
+            for needle in ("urn:xmpp:delay", "urn:xmpp:sid:0", "hag66@",
+                           "'shakespeare.example'"):
+                self.assertNotIn(needle, text)
+
+    def test_itemStored(self):
+        """
+        X403-2, NODE-8, CHAN-7: the presence node holds one item per
+        client, id = full proxy JID, payload the presence in jabber:client
+        with the <mix/> element; a participant reads it with items.
+        """
+        sender = presences(self.available())[0]["from"]
+        items = self.itemList()
+        self.assertEqual([sender], [i["id"] for i in items])
+        payload = items[0].firstChildElement()
+        self.assertEqual((NS_CLIENT, "presence"),
+                         (payload.uri, payload.name))
+        self.assertEqual((None, "thirdwitch"), mixOf(payload))
+        self.assertEqual("dnd", str(child(payload, NS_CLIENT, "show")))
+
+    def test_itemsForbiddenToStrangers(self):
+        """
+        CHAN-7, PS-6: who may not subscribe to the presence node may not
+        read it either.
+        """
+        self.available()
+        self.assertError(self.items(CAT_FULL), "auth", "forbidden")
+
+    def test_updateKeepsProxyJID(self):
+        """
+        PJID-6, PRES-12, X403-4: a client's updates come from the same full
+        proxy JID; another client of the same user gets another one and its
+        own item.
+        """
+        first = presences(self.available())[0]["from"]
+        again = presences(self.available(payload="<show>away</show>"))
+        self.assertEqual({first}, {p["from"] for p in again})
+        self.assertEqual("away", str(again[0].show))
+        other = presences(self.available(HAG66 + "/UUID-c8y/1573"))
+        second = other[0]["from"]
+        self.assertNotEqual(first, second)
+        self.assertEqual(second.split("/")[0], first.split("/")[0])
+        self.assertEqual(sorted([first, second]),
+                         sorted(i["id"] for i in self.itemList()))
+
+    def test_sameResourceAsPrivateMessages(self):
+        """
+        PJID-6, PM-6: a client has one full proxy JID in a channel, for
+        presence and private messages alike.
+        """
+        sender = presences(self.available())[0]["from"]
+        out = self.send("<message type='chat' id='pm' from='%s' to='%s'>"
+                        "<body>hi</body></message>"
+                        % (HAG66_FULL, self.hecateProxy))
+        self.assertEqual(sender, out[0]["from"])
+
+    def test_unavailable(self):
+        """
+        PRES-5, X403-6: unavailable removes the item and is sent, with the
+        <mix/> element, from the full proxy JID to every subscriber; a
+        second one finds no item and sends nothing.
+        """
+        sender = presences(self.available())[0]["from"]
+        out = self.send("<presence type='unavailable' from='%s' to='%s'>"
+                        "<status>bye</status></presence>"
+                        % (HAG66_FULL, COVEN))
+        gone = presences(out, "unavailable")
+        self.assertEqual(len(out), len(gone))
+        self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
+        self.assertEqual({sender}, {p["from"] for p in gone})
+        self.assertEqual((None, "thirdwitch"), mixOf(gone[0]))
+        self.assertEqual([], self.itemList())
+        self.assertEqual([], self.send(
+            "<presence type='unavailable' from='%s' to='%s'/>"
+            % (HAG66_FULL, COVEN)))
+
+    def test_errorRemoves(self):
+        """
+        PRES-9: a presence error from a client removes its item, with
+        unavailable to the subscribers; nothing answers the error.
+        """
+        self.available()
+        out = self.send("<presence type='error' from='%s' to='%s'>"
+                        "<error type='cancel'><remote-server-not-found "
+                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                        "</error></presence>" % (HAG66_FULL, COVEN))
+        self.assertEqual(2, len(presences(out, "unavailable")))
+        self.assertEqual([], self.itemList())
+
+    def test_nonParticipantIgnored(self):
+        """
+        PRES-2, ERR-4: without Open Presence, presence from a
+        non-participant is ignored, silently.
+        """
+        self.assertEqual([], self.available(CAT_FULL))
+        self.assertEqual([], self.itemList())
+
+    def test_neverAnswered(self):
+        """
+        ERR-4: presence is never answered with an error: to an unknown
+        channel, the service, a proxy JID, or of unknown types.
+        """
+        for to in ("nosuch@" + DOMAIN, DOMAIN, self.hagProxy,
+                   COVEN + "/x"):
+            self.assertEqual([], self.send(
+                "<presence from='%s' to='%s'/>" % (HAG66_FULL, to)))
+        for kind in ("subscribe", "subscribed", "unsubscribe", "bogus"):
+            self.assertEqual([], self.send(
+                "<presence type='%s' from='%s' to='%s'/>"
+                % (kind, HAG66_FULL, COVEN)))
+
+    def test_bareResync(self):
+        """
+        PRES-6, AMB-46: presence from a bare JID that may read the presence
+        node gets one presence per item, to that bare JID only; a probe
+        from a bare JID the same.
+        """
+        self.available()
+        self.available(HAG66 + "/UUID-c8y/1573")
+        self.h.take()
+        for kind in ("", " type='probe'"):
+            out = self.send("<presence%s from='%s' to='%s'/>"
+                            % (kind, HECATE, COVEN))
+            self.assertEqual(2, len(presences(out)))
+            self.assertEqual({HECATE}, {p["to"] for p in out})
+            self.assertEqual((None, "thirdwitch"), mixOf(out[0]))
+
+    def test_resyncRefusedToStrangers(self):
+        """
+        AMB-46: a bare JID that may not read the presence node gets
+        nothing.
+        """
+        self.available()
+        self.h.take()
+        self.assertEqual([], self.send(
+            "<presence from='%s' to='%s'/>" % (CAT, COVEN)))
+
+    def test_joinSendsCurrent(self):
+        """
+        JOIN-10, PRES-7: joining with the presence node brings the current
+        presence to the joiner's bare JID; without it, nothing.
+        """
+        sender = presences(self.available())[0]["from"]
+        self.h.join(CAT, nodes=(NODE_MESSAGES,))
+        self.assertEqual([], presences(self.h.take()))
+        self.h.join(CAT, nodes=WITH_PRESENCE)
+        out = presences(self.h.take())
+        self.assertEqual([(CAT, sender)], [(p["to"], p["from"]) for p in out])
+
+    def test_updateSubscriptionSendsCurrent(self):
+        """
+        JOIN-10, JOIN-17, PRES-7: update-subscription adding the presence
+        node brings the current presence.
+        """
+        self.h.join(CAT, nodes=(NODE_MESSAGES,))
+        self.available()
+        self.h.take()
+        response = self.h.iq(
+            "<iq type='set' id='u1' from='%s' to='%s'>"
+            "<update-subscription xmlns='%s'><subscribe node='%s'/>"
+            "</update-subscription></iq>"
+            % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
+        self.assertResult(response)
+        out = presences(self.h.take())
+        self.assertEqual([CAT], [p["to"] for p in out])
+
+    def test_leaveRemovesClients(self):
+        """
+        JOIN-20, X403-6, AMB-18, AMB-33: leaving removes every item of the
+        user's clients with an unavailable each to the presence
+        subscribers, and no PubSub retraction on the presence node.
+        """
+        first = presences(self.available())[0]["from"]
+        second = presences(self.available(HAG66 + "/UUID-c8y/1573"))[0]
+        response = self.h.leave(HAG66)
+        self.assertResult(response)
+        out = self.h.take()
+        gone = presences(out, "unavailable")
+        self.assertEqual([HECATE, HECATE], [p["to"] for p in gone])
+        self.assertEqual(sorted([first, second["from"]]),
+                         sorted(p["from"] for p in gone))
+        self.assertEqual((None, "thirdwitch"), mixOf(gone[0]))
+        self.assertEqual([], notifications(out, NODE_PRESENCE))
+        self.assertEqual([], self.itemList())
+
+    def test_nickChange(self):
+        """
+        NICK-6, X403-4: a nick change re-sends the user's clients'
+        presence, from the same full proxy JID, with the new nick; the
+        item holds it too.
+        """
+        sender = presences(self.available())[0]["from"]
+        self.h.setnick(HAG66_FULL, "firstwitch")
+        out = presences(self.h.take())
+        self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in out))
+        self.assertEqual({sender}, {p["from"] for p in out})
+        self.assertEqual((None, "firstwitch"), mixOf(out[0]))
+        self.assertEqual("firstwitch", str(child(out[0], NS_NICK, "nick")))
+        self.assertEqual("dnd", str(out[0].show))
+        self.assertEqual((None, "firstwitch"),
+                         mixOf(self.itemList()[0].firstChildElement()))
+
+    def test_nickAssignedFirst(self):
+        """
+        NICK-5, AMB-21, X403-3: a participant without nick gets a
+        generated one, published, before its presence is shared.
+        """
+        out = self.available(HECATE_FULL)
+        published = notifications(out, NODE_PARTICIPANTS)
+        self.assertTrue(published)
+        nick = str(published[0][1].item.participant.nick)
+        self.assertNotIn("hecate", nick)
+        for presence in presences(out):
+            self.assertEqual((None, nick), mixOf(presence))
+
+    def test_destroy(self):
+        """
+        CRE-10: destroying a channel sends unavailable for every item to
+        the presence subscribers before it goes.
+        """
+        sender = presences(self.available())[0]["from"]
+        response = self.h.iq(
+            "<iq type='set' id='d1' from='%s' to='%s'>"
+            "<destroy xmlns='%s' channel='coven'/></iq>"
+            % (HAG66_FULL, DOMAIN, NS_MIX))
+        self.assertResult(response)
+        gone = presences(self.h.take(), "unavailable")
+        self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
+        self.assertEqual({sender}, {p["from"] for p in gone})
+
+    def test_notShareIgnored(self):
+        """
+        PREF-5: presence from a participant whose Presence preference is
+        'not share' is not shared; changing to 'not share' removes the
+        items with unavailable.
+        """
+        self.available()
+        self.h.take()
+        response = self.h.iq(
+            "<iq type='set' id='p2' from='%s' to='%s'>"
+            "<user-preference xmlns='%s'>%s</user-preference></iq>"
+            % (HAG66_FULL, COVEN, NS_MIX,
+               submitForm(("Presence", "not share"))))
+        self.assertResult(response)
+        self.assertEqual(2, len(presences(self.h.take(), "unavailable")))
+        self.assertEqual([], self.available())
+        self.assertEqual([], self.itemList())
+
+    def test_pubsubNeverUsed(self):
+        """
+        PRES-4, X403-5: presence goes out as presence stanzas only, never
+        as PubSub events; PubSub publishing to the presence node is
+        forbidden.
+        """
+        out = self.available()
+        self.assertEqual([], [s for s in out if s.name == "message"])
+        response = self.h.iq(
+            "<iq type='set' id='pp' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='%s'><item id='x'><presence xmlns='%s'/></item>"
+            "</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE, NS_CLIENT))
+        self.assertError(response, "auth", "forbidden")
+
+    def test_throttled(self):
+        """
+        Issue 4 limits: a client flooding presence is throttled (the
+        excess dropped, silently) without affecting another client.
+        """
+        sent = 0
+        for n in range(40):
+            sent += len(self.available(payload="<status>%d</status>" % n))
+        # Two subscribers, and only the burst (20) distributed.
+        self.assertEqual(20 * 2, sent)
+        self.assertEqual(2, len(presences(self.available(HECATE_FULL))))
+        self.h.clock.advance(10)
+        self.assertEqual(2, len(self.available()))
+
+    def test_mustProvidePresence(self):
+        """
+        MSG-8, AMB-44, PREF-4: with Participants Must Provide Presence, a
+        groupchat message from a client without presence item is refused
+        with not-acceptable (modify); once its presence is in, it is
+        reflected.
+        """
+        response = self.h.iq(
+            "<iq type='set' id='cf' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='urn:xmpp:mix:nodes:config'><item>%s</item>"
+            "</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB, submitForm(
+                ("Participants Must Provide Presence", "true"))))
+        self.assertResult(response)
+        self.h.take()
+        out = self.send("<message type='groupchat' id='m1' from='%s' "
+                        "to='%s'><body>hi</body></message>"
+                        % (HAG66_FULL, COVEN))
+        self.assertEqual(1, len(out))
+        self.assertError(out[0], "modify", "not-acceptable")
+        self.available()
+        out = self.send("<message type='groupchat' id='m2' from='%s' "
+                        "to='%s'><body>hi</body></message>"
+                        % (HAG66_FULL, COVEN))
+        self.assertEqual([HAG66, HECATE],
+                         sorted(m["to"] for m in groupchats(out)))
+        # Another client of the same user without presence: refused.
+        out = self.send("<message type='groupchat' id='m3' from='%s/other' "
+                        "to='%s'><body>hi</body></message>" % (HAG66, COVEN))
+        self.assertError(out[0], "modify", "not-acceptable")
+
+
+class DistributionMemoryTests(MemoryStoreMixin, DistributionTestsMixin,
+                              unittest.TestCase):
+    pass
+
+
+class OpenPresenceTestsMixin(PresenceTestsMixin):
+    """
+    A channel with Open Presence (AMB-43, PJID-9).
+    """
+
+    form = submitForm(("Open Presence", "true"))
+
+    def test_guestPresence(self):
+        """
+        AMB-43, PJID-9, PRES-2: with Open Presence a non-participant's
+        presence is shared under a proxy JID of its own and a generated
+        nick; it does not become a participant and its JID never shows.
+        """
+        out = presences(self.available(CAT_FULL))
+        self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in out))
+        sender = out[0]["from"]
+        proxy = sender.split("/")[0]
+        self.assertTrue(proxy.endswith("#coven@" + DOMAIN))
+        self.assertNotIn(proxy, (self.hagProxy, self.hecateProxy))
+        jid, nick = mixOf(out[0])
+        self.assertIsNone(jid)
+        self.assertTrue(nick)
+        self.assertNotIn("cat", nick)
+        for text in self.h.raw():
+            self.assertNotIn("cat@", text)
+        response = self.h.iq(
+            "<iq type='get' id='pa' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<items node='%s'/></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_PARTICIPANTS))
+        ids = [i["id"] for i in
+               response.pubsub.items.elements(NS_PUBSUB, "item")]
+        self.assertNotIn(proxy, ids)
+        # A second client of the guest: the same proxy and nick.
+        again = presences(self.available(CAT + "/two"))
+        self.assertEqual(proxy, again[0]["from"].split("/")[0])
+        self.assertEqual((None, nick), mixOf(again[0]))
+
+    def test_guestUnavailable(self):
+        """
+        PRES-5: a guest's unavailable removes its item.
+        """
+        self.available(CAT_FULL)
+        gone = presences(self.send(
+            "<presence type='unavailable' from='%s' to='%s'/>"
+            % (CAT_FULL, COVEN)), "unavailable")
+        self.assertEqual(2, len(gone))
+        self.assertEqual([], self.itemList())
+
+    def test_bannedGuestIgnored(self):
+        """
+        PRES-2: a banned JID is not Allowed and registers no presence.
+        """
+        response = self.h.iq(
+            "<iq type='set' id='b' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='urn:xmpp:mix:nodes:banned'><item id='%s'/>"
+            "</publish></pubsub></iq>" % (HAG66_FULL, COVEN, NS_PUBSUB, CAT))
+        self.assertResult(response)
+        self.h.take()
+        self.assertEqual([], self.available(CAT_FULL))
+
+
+class OpenPresenceMemoryTests(MemoryStoreMixin, OpenPresenceTestsMixin,
+                              unittest.TestCase):
+    pass
+
+
+class VisibilityTestsMixin(MIXTestMixin):
+    """
+    The real JID in <mix><jid/> (VIS-3, VIS-6, X403-3, AMB-23).
+    """
+
+    def channel(self, mode, hagPref="default"):
+        self.assertResult(self.h.create(form=submitForm(
+            ("JID Visibility", mode))))
+        self.assertResult(self.h.join(HAG66, nodes=WITH_PRESENCE, extra=(
+            submitForm(("JID Visibility", hagPref)))))
+        self.h.setnick(HAG66_FULL, "thirdwitch")
+        self.assertResult(self.h.join(HECATE, nodes=WITH_PRESENCE))
+        self.h.take()
+
+    def shown(self):
+        out = presences(self.send("<presence from='%s' to='%s'/>"
+                                  % (HAG66_FULL, COVEN)))
+        return mixOf(out[0])[0]
+
+    def test_visible(self):
+        """
+        VIS-3, X403-3: in a jid-visible channel <jid/> is the client's
+        real full JID.
+        """
+        self.channel("jid-visible")
+        self.assertEqual(HAG66_FULL, self.shown())
+
+    def test_hidden(self):
+        """
+        VIS-6, X403-3, AMB-23: never in a jid-hidden channel, whatever the
+        preference.
+        """
+        self.channel("jid-hidden", "prefer visible")
+        self.assertIsNone(self.shown())
+
+    def test_maybeVisible(self):
+        """
+        VIS-3: in a jid-maybe-visible channel only for a user who shares
+        its JID; a preference change re-sends presence without it.
+        """
+        self.channel("jid-maybe-visible", "prefer visible")
+        self.assertEqual(HAG66_FULL, self.shown())
+        response = self.h.iq(
+            "<iq type='set' id='p2' from='%s' to='%s'>"
+            "<user-preference xmlns='%s'>%s</user-preference></iq>"
+            % (HAG66_FULL, COVEN, NS_MIX,
+               submitForm(("JID Visibility", "prefer not"))))
+        self.assertResult(response)
+        out = presences(self.h.take())
+        self.assertEqual(2, len(out))
+        self.assertEqual((None, "thirdwitch"), mixOf(out[0]))
+        raw = self.h.iq(
+            "<iq type='get' id='pi' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<items node='%s'/></pubsub></iq>"
+            % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE)).toXml()
+        self.assertNotIn("hag66@", raw)
+
+    def test_maybeVisibleDefault(self):
+        """
+        VIS-3: by default a jid-maybe-visible channel hides the JID.
+        """
+        self.channel("jid-maybe-visible")
+        self.assertIsNone(self.shown())
+
+    def test_modeChangeHidesStoredJID(self):
+        """
+        VIS-6: when the owner hides JIDs, items stored while they were
+        visible are read and resent without <jid/>.
+        """
+        self.channel("jid-maybe-visible", "prefer visible")
+        self.assertEqual(HAG66_FULL, self.shown())
+        response = self.h.iq(
+            "<iq type='set' id='inf' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='urn:xmpp:mix:nodes:info'><item>%s</item>"
+            "</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB,
+               submitForm(("JID Visibility", "jid-hidden"))))
+        self.assertResult(response)
+        self.h.take()
+        raw = self.h.iq(
+            "<iq type='get' id='pi' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<items node='%s'/></pubsub></iq>"
+            % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE)).toXml()
+        self.assertIn("thirdwitch", raw)
+        self.assertNotIn("hag66@", raw)
+        self.h.receive("<presence from='%s' to='%s'/>" % (HECATE, COVEN))
+        resync = "".join(self.h.raw())
+        self.assertIn("thirdwitch", resync)
+        self.assertNotIn("hag66@", resync)
+
+
+class VisibilityMemoryTests(MemoryStoreMixin, VisibilityTestsMixin,
+                            unittest.TestCase):
+    pass
