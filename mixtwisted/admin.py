@@ -247,11 +247,30 @@ class Administration:
         pruning of the subscriptions nobody may keep.
         """
         name = updated.name
+        if old.config.get("Open Presence") and \
+                not updated.config.get("Open Presence"):
+            # Only participants may keep presence now (PRES-2).
+            for bare in (yield self._presentNonParticipants(name)):
+                yield self.channels.removeParticipant(updated, bare)
         if "avatar" in old.config.get("Nodes Present", ()) and \
                 "avatar" not in updated.config.get("Nodes Present", ()):
             for node in AVATAR_NODES:
                 yield self.store.removeItems(name, node)
         yield self.pruneSubscriptions(updated)
+
+    @defer.inlineCallbacks
+    def _presentNonParticipants(self, name):
+        """
+        Return the bare JIDs of clients in the presence node that are not
+        participants (Open Presence guests, AMB-43).
+        """
+        found = []
+        for record in (yield self.store.listPresence(name)):
+            bare = JID(record.jid).userhost()
+            if bare not in found and \
+                    (yield self.store.getParticipant(name, bare)) is None:
+                found.append(bare)
+        return found
 
     @defer.inlineCallbacks
     def pruneSubscriptions(self, channel):
@@ -331,6 +350,10 @@ class Administration:
         for participant in (yield self.store.listParticipants(name)):
             if matchesItem(participant.jid, item):
                 yield self.channels.removeParticipant(channel, participant.jid)
+        # Clients of non-participants (Open Presence guests) go too.
+        for bare in (yield self._presentNonParticipants(name)):
+            if matchesItem(bare, item):
+                yield self.channels.removeParticipant(channel, bare)
         for node in _SUBSCRIBABLE:
             for bare in (yield self.store.getSubscribers(name, node)):
                 if matchesItem(bare, item):

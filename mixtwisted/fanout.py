@@ -51,7 +51,7 @@ class Template:
         """
         Return the stanza addressed to C{recipient} (a JID string).
         """
-        return self._head + _attribute(recipient) + self._tail
+        return self._head + attribute(recipient) + self._tail
 
     def sendTo(self, send, recipients):
         """
@@ -59,10 +59,10 @@ class Template:
         """
         head, tail = self._head, self._tail
         for recipient in recipients:
-            send(head + _attribute(recipient) + tail)
+            send(head + attribute(recipient) + tail)
 
 
-def _attribute(value):
+def attribute(value):
     """
     Escape a JID for an attribute in single quotes.  Prepared JIDs never
     hold the characters that need it (nodeprep forbids them), so the common

@@ -537,6 +537,45 @@ class OpenPresenceTestsMixin(PresenceTestsMixin):
         self.h.take()
         self.assertEqual([], self.available(CAT_FULL))
 
+    def banOrConfigure(self, body):
+        response = self.h.iq(
+            "<iq type='set' id='b' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "%s</pubsub></iq>" % (HAG66_FULL, COVEN, NS_PUBSUB, body))
+        self.assertResult(response)
+        return self.h.take()
+
+    def test_banningOnlineGuest(self):
+        """
+        ADM-9, PRES-5: banning the domain of an online guest removes its
+        item, with unavailable to the presence subscribers.
+        """
+        self.available(CAT_FULL)
+        out = self.banOrConfigure(
+            "<publish node='urn:xmpp:mix:nodes:banned'><item "
+            "id='shakespeare.example.org'/></publish>")
+        self.assertEqual(1, len(self.itemList()))
+        out = self.banOrConfigure(
+            "<publish node='urn:xmpp:mix:nodes:banned'><item id='%s'/>"
+            "</publish>" % (CAT,))
+        gone = presences(out, "unavailable")
+        self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
+        self.assertEqual([], self.itemList())
+
+    def test_closingOpenPresence(self):
+        """
+        PRES-2, ADM-5: switching Open Presence off removes the guests'
+        items, with unavailable; participants' items stay.
+        """
+        self.available(HAG66_FULL)
+        self.available(CAT_FULL)
+        self.h.take()
+        out = self.banOrConfigure(
+            "<publish node='urn:xmpp:mix:nodes:config'>%s</publish>"
+            % (submitForm(("Open Presence", "false")),))
+        gone = presences(out, "unavailable")
+        self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
+        self.assertEqual(1, len(self.itemList()))
+
 
 class OpenPresenceMemoryTests(MemoryStoreMixin, OpenPresenceTestsMixin,
                               unittest.TestCase):

@@ -32,7 +32,7 @@ from twisted.words.xish.domish import escapeToXml
 
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import MIXError
-from mixtwisted.fanout import _attribute
+from mixtwisted.fanout import attribute
 from mixtwisted.handlers.base import MIXHandler
 
 #: How a stored item payload starts and ends.
@@ -141,21 +141,21 @@ class PresenceOutput:
         else:
             inner = xml[len(HEAD):-len(END)]
             kind = ""
-        tail = "' from='%s'%s>%s%s" % (_attribute(fromJID), kind, inner, END)
+        tail = "' from='%s'%s>%s%s" % (attribute(fromJID), kind, inner, END)
         prefix = "<presence id='%s-" % (secrets.token_hex(6),)
         send = self.send
         for number, recipient in enumerate(recipients):
-            send(prefix + str(number) + "' to='" + _attribute(recipient) +
+            send(prefix + str(number) + "' to='" + attribute(recipient) +
                  tail)
 
     def probe(self, fromJID, to):
         self.send("<presence type='probe' from='%s' to='%s'/>"
-                  % (_attribute(fromJID), _attribute(to)))
+                  % (attribute(fromJID), attribute(to)))
 
     def discoInfo(self, fromJID, to, iqId):
         self.send("<iq type='get' id='%s' from='%s' to='%s'>"
                   "<query xmlns='%s'/></iq>"
-                  % (_attribute(iqId), _attribute(fromJID), _attribute(to),
+                  % (attribute(iqId), attribute(fromJID), attribute(to),
                      ns.NS_DISCO_INFO))
 
 
