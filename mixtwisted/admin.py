@@ -243,8 +243,9 @@ class Administration:
     def _afterChange(self, old, updated):
         """
         What follows from any change of configuration, information or
-        lists: removal of avatar items of a dropped avatar node, and
-        pruning of the subscriptions nobody may keep.
+        lists: removal of avatar items of a dropped avatar node, the
+        channel logic's configuration hooks (presence node), and pruning
+        of the subscriptions nobody may keep.
         """
         name = updated.name
         if old.config.get("Open Presence") and \
@@ -256,6 +257,10 @@ class Administration:
                 "avatar" not in updated.config.get("Nodes Present", ()):
             for node in AVATAR_NODES:
                 yield self.store.removeItems(name, node)
+        # Other areas follow (a presence node taken out loses its items,
+        # with unavailable to its subscribers, who are still there).
+        for hook in self.channels.configHooks:
+            yield hook(old, updated)
         yield self.pruneSubscriptions(updated)
 
     @defer.inlineCallbacks

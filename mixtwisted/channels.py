@@ -126,11 +126,18 @@ class ChannelService:
         self.participantHooks = []
         #: Callables run (and waited for) with C{(channel, bare JID,
         #: nodes)} after a join, update-subscription or PubSub subscribe
-        #: subscribed C{nodes} (JOIN-10).
+        #: newly subscribed C{nodes} (JOIN-10, PRES-7): nodes the bare JID
+        #: was subscribed to already are not passed again.
         self.subscriptionHooks = []
-        #: Node name -> callable taking the channel record and returning
-        #: (a Deferred firing with) the node's current items, for nodes
-        #: another area keeps (the presence node, CHAN-7).
+        #: Callables run (and waited for) with C{(old, updated)} channel
+        #: records after a change of configuration, information or lists,
+        #: before subscriptions nobody may keep are pruned (a node taken
+        #: out of Nodes Present, ADM-5).
+        self.configHooks = []
+        #: Node name -> callable taking the channel record and the
+        #: reader's role and returning (a Deferred firing with) the node's
+        #: current items as that role may see them, for nodes another area
+        #: keeps (the presence node, CHAN-7, X403-3).
         self.nodeReaders = {}
 
     @defer.inlineCallbacks
@@ -423,6 +430,9 @@ class ChannelService:
             prefs = userprefs.applyPrefs(prefs, submittedPrefs)
         prefs = userprefs.checkPrefs(channel, prefs)
 
+        # Only nodes not subscribed before bring their current items
+        # (PRES-7: a re-join that already had them sends nothing again).
+        before = yield self.store.getSubscriptions(name, bare)
         if participant is None:
             proxyId = yield self._proxyIdFor(name, bare)
             participant = ParticipantRecord(
@@ -443,7 +453,8 @@ class ChannelService:
                 channel, bare, requester.host, invited)
         if joined:
             yield self._notifyJoined(channel, participant)
-        yield self._subscribed(channel, bare, subscribed)
+        yield self._subscribed(channel, bare,
+                               [n for n in subscribed if n not in before])
 
         return JoinResult(
             proxyJID(participant.proxyId, name, self.domain), subscribed,
@@ -719,10 +730,12 @@ class ChannelService:
         role = yield self.roleOf(channel, requester)
         added = self._subscribable(channel, subscribe, role)
         removed = [ns.canonicalNode(n) for n in unsubscribe]
+        before = yield self.store.getSubscriptions(name, participant.jid)
         yield self.store.addSubscriptions(name, participant.jid, added)
         yield self.store.removeSubscriptions(name, participant.jid, removed)
         yield self._subscribed(channel, participant.jid,
-                               [n for n in added if n not in removed])
+                               [n for n in added if n not in removed and
+                                n not in before])
         return added, removed
 
     @defer.inlineCallbacks
@@ -841,7 +854,10 @@ class ChannelService:
         has none; the archive id becomes the id of every copy.
         """
         channel, participant = yield self.requireParticipant(name, requester)
-        if channel.config.get("Participants Must Provide Presence"):
+        if channel.config.get("Participants Must Provide Presence") and \
+                "presence" in channel.config.get("Nodes Present", ()):
+            # Without the presence node nobody can provide presence: the
+            # option has nothing to check (MSG-8).
             yield self._requirePresence(name, participant, requester)
         nick = yield self.ensureNick(channel, participant)
         recipients = yield self.store.getSubscribers(name, ns.NODE_MESSAGES)
@@ -924,7 +940,8 @@ class ChannelService:
         channel, node = yield self.readableNode(requester, name, node)
         reader = self.nodeReaders.get(node)
         if reader is not None:
-            items = yield reader(channel)
+            role = yield self.roleOf(channel, requester)
+            items = yield reader(channel, role)
             return views.selectItems(items, itemIds, maxItems)
         participants = []
         if node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
@@ -951,8 +968,10 @@ class ChannelService:
         """
         self._checkSubscriber(requester, subscriber)
         channel, node = yield self.readableNode(requester, name, node)
+        before = yield self.store.getSubscriptions(name, requester.userhost())
         yield self.store.addSubscriptions(name, requester.userhost(), [node])
-        yield self._subscribed(channel, requester.userhost(), [node])
+        if node not in before:
+            yield self._subscribed(channel, requester.userhost(), [node])
         return node
 
     @defer.inlineCallbacks

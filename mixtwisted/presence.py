@@ -22,7 +22,10 @@ and disco queries -- is done by an I{output} the protocol layer provides
 The real JID in C{<mix><jid/></mix>} is decided here, at every read and
 distribution, from the channel's mode and the user's preference (VIS-3,
 X403-3, AMB-23): a stored payload is never sent or read as stored, so a
-change of mode or preference can never expose an old C{<jid/>}.
+change of mode or preference can never expose an old C{<jid/>}.  It goes
+only to recipients whose role is participant or higher (VIS-5): a
+non-participant who may read the presence node (C{Presence Node
+Subscription} allowed or anyone) gets the same item without C{<jid/>}.
 """
 
 import secrets
@@ -56,7 +59,29 @@ GHOST_TIMEOUT = 30.0
 RATE = 5.0
 BURST = 20.0
 
-#: A throttled sender is logged at most once per this many seconds.
+#: The same per bare JID (all its resources together) and per domain (all
+#: its accounts together), so that rotating resources or accounts does not
+#: escape the limit (issue 4).  The domain's is generous: after a restart
+#: every client of a large server answers the start-up probe at once.
+BARE_RATE = 10.0
+BARE_BURST = 40.0
+DOMAIN_RATE = 100.0
+DOMAIN_BURST = 500.0
+
+#: Dumps of the current presence (subscriptions, resyncs) a bare JID may
+#: get per second, and in a burst: a dump is one stanza per item.
+DUMP_RATE = 2.0
+DUMP_BURST = 5.0
+
+#: Presence items one bare JID may have in a channel (clients).
+MAX_CLIENTS = 10
+
+#: Open Presence guests (bare JIDs) a channel takes, in all and per domain.
+MAX_GUESTS = 1000
+MAX_GUESTS_PER_DOMAIN = 50
+
+#: A throttled sender (or a full channel) is logged at most once per this
+#: many seconds.
 THROTTLE_LOG_INTERVAL = 60.0
 
 _NOT_SHARE = "not share"
@@ -99,6 +124,9 @@ class Presence:
     gracePeriod = GRACE_PERIOD
     ghostAfter = GHOST_AFTER
     ghostTimeout = GHOST_TIMEOUT
+    maxClients = MAX_CLIENTS
+    maxGuests = MAX_GUESTS
+    maxGuestsPerDomain = MAX_GUESTS_PER_DOMAIN
 
     def __init__(self, channels, clock, rate=RATE, burst=BURST):
         self.channels = channels
@@ -106,6 +134,9 @@ class Presence:
         self.clock = clock
         self.output = None
         self.throttle = Throttle(clock, rate, burst)
+        self.bareThrottle = Throttle(clock, BARE_RATE, BARE_BURST)
+        self.domainThrottle = Throttle(clock, DOMAIN_RATE, DOMAIN_BURST)
+        self.dumpThrottle = Throttle(clock, DUMP_RATE, DUMP_BURST)
         self._throttleLogged = {}
         # (channel, proxyId, resource) -> DelayedCall of the ghost check
         self._ghostTimers = {}
@@ -119,6 +150,7 @@ class Presence:
         channels.leaveHooks.append(self._left)
         channels.participantHooks.append(self._participantChanged)
         channels.subscriptionHooks.append(self._subscribed)
+        channels.configHooks.append(self._configChanged)
         channels.nodeReaders[ns.NODE_PRESENCE] = self.currentItems
 
     @property
@@ -127,23 +159,34 @@ class Presence:
 
     # Rate limit
 
-    def admit(self, realJID):
+    def admit(self, sender):
         """
-        Tell whether a presence from C{realJID} (a full JID string) may be
-        handled now; past the rate it is dropped, and the drop is logged
-        at most once a minute per sender.
+        Tell whether a presence from C{sender} (a L{JID}) may be handled
+        now: within the rate of its full JID, of its bare JID and of its
+        domain.  Past any of them it is dropped, and the drop is logged at
+        most once a minute per sender.
         """
-        if self.throttle.allow(realJID):
+        bare = sender.userhost()
+        if (sender.resource is None or self.throttle.allow(sender.full())) \
+                and self.bareThrottle.allow(bare) and \
+                self.domainThrottle.allow(sender.host):
             return True
+        self._logRarely(bare, "Presence from %s over the rate limit: "
+                        "dropping" % (bare,))
+        return False
+
+    def _logRarely(self, key, message):
+        """
+        Log C{message} unless C{key} was logged less than
+        L{THROTTLE_LOG_INTERVAL} ago.
+        """
         now = self.clock.seconds()
-        last = self._throttleLogged.get(realJID)
+        last = self._throttleLogged.get(key)
         if last is None or now - last >= THROTTLE_LOG_INTERVAL:
             if len(self._throttleLogged) > 10000:
                 self._throttleLogged.clear()
-            self._throttleLogged[realJID] = now
-            log.msg("Presence from %s over the rate limit: dropping"
-                    % (realJID,))
-        return False
+            self._throttleLogged[key] = now
+            log.msg(message)
 
     # What a client's item shows
 
@@ -169,16 +212,62 @@ class Presence:
             return realJID
         return None
 
-    def _fresh(self, channel, record, participant):
+    def _fresh(self, channel, record, participant, seesJIDs=True):
         """
         Return the payload of an item as it is to be shown now: the
-        participant's current nick, the real JID only when visible.
+        participant's current nick, the real JID only when visible (VIS-3)
+        and C{seesJIDs} (the recipient is a participant or higher, VIS-5).
         """
         nick = participant.nick if participant is not None else None
         if nick is None:
             nick = self.output.nickOf(record.xml)
-        return self.output.render(
-            record.xml, nick, self.shownJID(channel, participant, record.jid))
+        jid = None
+        if seesJIDs:
+            jid = self.shownJID(channel, participant, record.jid)
+        return self.output.render(record.xml, nick, jid)
+
+    def _privileged(self, channel):
+        """
+        The bare JIDs that see real JIDs whether participants or not:
+        owners, administrators, service operators.
+        """
+        return self.channels.operators.union(
+            channel.config.get("Owner", ()),
+            channel.config.get("Administrator", ()))
+
+    @defer.inlineCallbacks
+    def _split(self, channel, recipients):
+        """
+        Split bare JIDs into those whose role is participant or higher,
+        who may see a shown C{<jid/>} (VIS-3, VIS-5, X403-3), and the
+        others (non-participants reading the presence node).  One read of
+        the participants per distribution.
+
+        @return: C{(seeing, blind)} lists.
+        """
+        privileged = self._privileged(channel)
+        participants = {p.jid for p in
+                        (yield self.store.listParticipants(channel.name))}
+        seeing, blind = [], []
+        for bare in recipients:
+            if bare in participants or bare in privileged:
+                seeing.append(bare)
+            else:
+                blind.append(bare)
+        return seeing, blind
+
+    @defer.inlineCallbacks
+    def _seesJIDs(self, channel, bare, role=None):
+        """
+        Tell whether C{bare} may see shown real JIDs: its role is
+        participant or higher (VIS-5).
+        """
+        if role is None:
+            if bare in self._privileged(channel):
+                return True
+            role = access.PARTICIPANT if (yield self.store.getParticipant(
+                channel.name, bare)) is not None else access.ANYONE
+        return role >= access.PARTICIPANT
 
     @staticmethod
     def _sharing(channel, participant):
@@ -207,6 +296,7 @@ class Presence:
                 not sender.user or sender.host == self.domain:
             return
         bare = sender.userhost()
+        realJID = sender.full()
         participant = yield self.store.getParticipant(name, bare)
         if participant is None:
             if not channel.config.get("Open Presence"):
@@ -215,42 +305,100 @@ class Presence:
                                  self.channels.operators)
             if role < access.ALLOWED:
                 return
-            proxyId = yield self.channels.proxyIdFor(name, bare)
-            nick = yield self._guestNick(name, proxyId)
+            proxyId = yield self.store.proxyIdFor(name, bare)
         else:
             if not self._sharing(channel, participant):
                 return
             proxyId = participant.proxyId
+        records = None
+        resource = yield self.store.clientResource(name, realJID)
+        if resource is None or proxyId is None or (
+                yield self.store.getPresence(name, proxyId, resource)) is None:
+            # A new client: within the limits (issue 4), else ignored
+            # silently (ERR-4).
+            records = yield self.store.listPresence(name)
+            if not (yield self._roomFor(channel, sender, proxyId,
+                                        participant is None, records)):
+                return
+        if participant is None:
+            if proxyId is None:
+                proxyId = yield self.channels.proxyIdFor(name, bare)
+            nick = yield self._guestNick(name, proxyId, records)
+        else:
             # A nick before presence is shared (NICK-5, AMB-21).
             nick = yield self.channels.ensureNick(channel, participant)
-        realJID = sender.full()
-        resource = yield self._resourceFor(name, proxyId, realJID)
+        if resource is None:
+            resource = yield self._resourceFor(name, proxyId, realJID)
         xml = payload(nick, self.shownJID(channel, participant, realJID))
         record = PresenceRecord(
             channel=name, proxyId=proxyId, resource=resource, jid=realJID,
             xml=xml, updated=self.clock.seconds(), confirmed=True)
         yield self.store.setPresence(record)
         self._watch(record)
-        yield self._broadcast(name, record, xml)
+        yield self._broadcast(channel, record, participant)
 
     @defer.inlineCallbacks
-    def _guestNick(self, name, proxyId):
+    def _roomFor(self, channel, sender, proxyId, guest, records):
+        """
+        Tell whether a new client of C{sender}'s bare JID may get an item:
+        at most L{maxClients} items per bare JID; an Open Presence guest
+        not present yet only while the channel has fewer than
+        L{maxGuests} guests, and fewer than L{maxGuestsPerDomain} from its
+        domain (issue 4).  A refusal is logged rarely.
+        """
+        name = channel.name
+        own = sum(1 for r in records if r.proxyId == proxyId)
+        if proxyId is not None and own >= self.maxClients:
+            self._logRarely(("clients", name, proxyId),
+                            "Presence of a client in %s over the limit of "
+                            "clients per user: ignoring" % (name,))
+            return False
+        if not guest or own:
+            return True
+        members = {p.proxyId for p in
+                   (yield self.store.listParticipants(name))}
+        guests = {}
+        for r in records:
+            if r.proxyId not in members:
+                guests[r.proxyId] = r.jid.partition("/")[0].partition(
+                    "@")[2]
+        fromDomain = sum(1 for host in guests.values() if host == sender.host)
+        if len(guests) >= self.maxGuests or \
+                fromDomain >= self.maxGuestsPerDomain:
+            self._logRarely(("guests", name),
+                            "Presence of a guest in %s over the limit of "
+                            "guests: ignoring" % (name,))
+            return False
+        return True
+
+    @defer.inlineCallbacks
+    def _guestNick(self, name, proxyId, records=None):
         """
         The nick of a non-participant registering presence (AMB-43): the
-        one its other clients show, or a generated one no participant or
-        registrant holds.
+        one its other clients show, or a generated one no participant,
+        registrant or other guest holds.
         """
-        for record in (yield self.store.listPresence(name)):
+        if records is None:
+            records = yield self.store.listPresence(name)
+        taken = set()
+        for record in records:
+            nick = self.output.nickOf(record.xml)
             if record.proxyId == proxyId:
-                nick = self.output.nickOf(record.xml)
                 if nick is not None:
                     return nick
+            elif nick is not None:
+                taken.add(nickKey(nick))
         while True:
-            nick = generateNick()
+            nick = self._generateNick()
             key = nickKey(nick)
+            if key in taken:
+                continue
             if (yield self.store.getParticipantByNick(name, key)) is None \
                     and (yield self.store.nickHolder(key)) is None:
                 return nick
+
+    #: How guest nicks are made (replaced in tests).
+    _generateNick = staticmethod(generateNick)
 
     @defer.inlineCallbacks
     def _resourceFor(self, name, proxyId, realJID):
@@ -313,21 +461,47 @@ class Presence:
         if participant is False:
             participant = yield self.store.getParticipantByProxy(
                 record.channel, record.proxyId)
-        yield self._broadcast(record.channel, removed,
-                              self._fresh(channel, removed, participant),
+        yield self._broadcast(channel, removed, participant,
                               unavailable=True)
 
     @defer.inlineCallbacks
-    def _broadcast(self, name, record, xml, unavailable=False):
+    def _broadcast(self, channel, record, participant, unavailable=False):
         """
         Send the presence of an item to the bare JID of every presence
         node subscriber (PRES-3, PRES-14): presence stanzas, never PubSub
         events (PRES-4).
         """
-        recipients = yield self.store.getSubscribers(name, ns.NODE_PRESENCE)
+        recipients = yield self.store.getSubscribers(channel.name,
+                                                     ns.NODE_PRESENCE)
         if recipients:
-            self.output.presence(views.fullProxyJID(record, self.domain), xml,
-                                 recipients, unavailable)
+            yield self._distribute(channel, [(record, participant)],
+                                   recipients, unavailable)
+
+    @defer.inlineCallbacks
+    def _distribute(self, channel, entries, recipients, unavailable=False):
+        """
+        Send the presence of items to C{recipients} (bare JIDs): an item
+        whose real JID is shown (VIS-3) goes with C{<jid/>} to those whose
+        role is participant or higher and without it to the others (VIS-5,
+        X403-3); the recipients are split once, and only when needed.
+
+        @param entries: C{(record, participant or None)} pairs.
+        """
+        split = None
+        for record, participant in entries:
+            fromJID = views.fullProxyJID(record, self.domain)
+            blind = self._fresh(channel, record, participant, False)
+            if self.shownJID(channel, participant, record.jid) is None:
+                self.output.presence(fromJID, blind, recipients, unavailable)
+                continue
+            if split is None:
+                split = yield self._split(channel, recipients)
+            if split[0]:
+                self.output.presence(
+                    fromJID, self._fresh(channel, record, participant),
+                    split[0], unavailable)
+            if split[1]:
+                self.output.presence(fromJID, blind, split[1], unavailable)
 
     # Resync and reads
 
@@ -344,44 +518,74 @@ class Presence:
         role = yield self.channels.roleOf(channel, requester)
         if not access.mayRead(channel, ns.NODE_PRESENCE, role):
             return
-        yield self.sendCurrent(channel, requester.userhost())
+        yield self.sendCurrent(channel, requester.userhost(), role)
 
     @defer.inlineCallbacks
-    def sendCurrent(self, channel, bare):
+    def sendCurrent(self, channel, bare, role=None):
         """
         Send C{bare} one presence per current item (JOIN-10, PRES-6,
-        PRES-7).
+        PRES-7), C{<jid/>} only if C{bare} is a participant or higher
+        (VIS-5).  At most L{DUMP_RATE} dumps a second per bare JID (bursts
+        of L{DUMP_BURST}); past that nothing is sent.
+
+        @param role: C{bare}'s role, or C{None} to look it up.
         """
-        for item in (yield self.currentItems(channel)):
+        if not self.dumpThrottle.allow(bare):
+            self._logRarely(("dump", bare), "Presence dumps to %s over the "
+                            "rate limit: dropping" % (bare,))
+            return
+        sees = yield self._seesJIDs(channel, bare, role)
+        for item in (yield self.currentItems(
+                channel, access.PARTICIPANT if sees else access.ANYONE)):
             self.output.presence(item.id, item.payload.xml, [bare])
 
     @defer.inlineCallbacks
-    def currentItems(self, channel):
+    def currentItems(self, channel, role=access.ANYONE):
         """
-        Return the presence node's items as they are shown now
-        (L{mixtwisted.nodes.NodeItem}s, oldest first): what an C{items}
-        request reads (CHAN-7) and a resync sends.
+        Return the presence node's items as they are shown now to a reader
+        of role C{role} (L{mixtwisted.nodes.NodeItem}s, oldest first): what
+        an C{items} request reads (CHAN-7) and a resync sends; C{<jid/>}
+        only for a participant or higher (VIS-3, VIS-5, X403-3).
         """
         records = yield self.store.listPresence(channel.name)
         if not records:
             return []
         participants = {p.proxyId: p for p in
                         (yield self.store.listParticipants(channel.name))}
+        sees = role >= access.PARTICIPANT
         return [views.presenceItem(
                     record, self.domain, self._fresh(
-                        channel, record, participants.get(record.proxyId)))
+                        channel, record, participants.get(record.proxyId),
+                        sees))
                 for record in records]
 
     # Hooks into the channel logic
 
-    @defer.inlineCallbacks
     def _subscribed(self, channel, bare, nodes):
         """
-        Subscribing to the presence node (join, update-subscription,
-        PubSub) brings the current presence (JOIN-10, PRES-7).
+        Newly subscribing to the presence node (join, update-subscription,
+        PubSub) brings the current presence (JOIN-10, PRES-7) -- after the
+        response to the request, since the user's server adds the
+        channel to the roster on a join's result and might drop presence
+        that comes before it.
         """
         if ns.NODE_PRESENCE in nodes:
-            yield self.sendCurrent(channel, bare)
+            self.clock.callLater(0, self._dump, channel.name, bare)
+
+    def _dump(self, name, bare):
+        d = self._dumpNow(name, bare)
+        d.addErrback(log.err, "Could not send the current presence")
+        return d
+
+    @defer.inlineCallbacks
+    def _dumpNow(self, name, bare):
+        channel = yield self.store.getChannel(name)
+        if channel is None or not self._hasNode(channel) or \
+                ns.NODE_PRESENCE not in (
+                    yield self.store.getSubscriptions(name, bare)):
+            # Gone, or unsubscribed meanwhile.
+            return
+        yield self.sendCurrent(channel, bare)
 
     @defer.inlineCallbacks
     def _itemsOf(self, name, proxyId):
@@ -425,7 +629,7 @@ class Presence:
                 continue
             record.xml = xml
             yield self.store.setPresence(record)
-            yield self._broadcast(channel.name, record, xml)
+            yield self._broadcast(channel, record, participant)
 
     @defer.inlineCallbacks
     def _destroying(self, name):
@@ -439,17 +643,44 @@ class Presence:
         records = yield self.store.listPresence(name)
         if not records:
             return
-        participants = {p.proxyId: p for p in
-                        (yield self.store.listParticipants(name))}
-        recipients = yield self.store.getSubscribers(name, ns.NODE_PRESENCE)
         for record in records:
             self._unwatch(_key(record))
-            if recipients:
-                self.output.presence(
-                    views.fullProxyJID(record, self.domain),
-                    self._fresh(channel, record,
-                                participants.get(record.proxyId)),
-                    recipients, True)
+        yield self._unavailableAll(channel, records)
+
+    @defer.inlineCallbacks
+    def _unavailableAll(self, channel, records):
+        """
+        Send C{unavailable} for C{records} to the presence subscribers.
+        """
+        recipients = yield self.store.getSubscribers(channel.name,
+                                                     ns.NODE_PRESENCE)
+        if not recipients:
+            return
+        participants = {p.proxyId: p for p in
+                        (yield self.store.listParticipants(channel.name))}
+        yield self._distribute(
+            channel, [(r, participants.get(r.proxyId)) for r in records],
+            recipients, True)
+
+    @defer.inlineCallbacks
+    def _configChanged(self, old, updated):
+        """
+        The presence node taken out of C{Nodes Present} loses its items:
+        C{unavailable} for each to the node's subscribers (before their
+        subscriptions are pruned), the items deleted, their ghost timers
+        and checks cancelled (ADM-5, PRES-5).
+        """
+        if not self._hasNode(old) or self._hasNode(updated):
+            return
+        name = updated.name
+        records = yield self.store.listPresence(name)
+        if not records:
+            return
+        for record in records:
+            yield self.store.removePresence(name, record.proxyId,
+                                            record.resource)
+            self._unwatch(_key(record))
+        yield self._unavailableAll(updated, records)
 
     def _removed(self, name):
         for key in [k for k in self._ghostTimers if k[0] == name]:

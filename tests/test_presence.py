@@ -6,6 +6,7 @@ Must Provide Presence, rate limits.
 """
 
 from twisted.trial import unittest
+from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
@@ -64,6 +65,8 @@ class PresenceTestsMixin(MIXTestMixin):
         self.hagProxy = self.proxyOf(HAG66, nodes=WITH_PRESENCE)
         self.h.setnick(HAG66_FULL, "thirdwitch")
         self.hecateProxy = self.proxyOf(HECATE, nodes=WITH_PRESENCE)
+        # The subscription dumps follow the join results (JOIN-10).
+        self.h.clock.advance(0)
         self.h.take()
 
     def available(self, full=HAG66_FULL, payload="<show>dnd</show>"):
@@ -307,8 +310,10 @@ class DistributionTestsMixin(PresenceTestsMixin):
         """
         sender = presences(self.available())[0]["from"]
         self.h.join(CAT, nodes=(NODE_MESSAGES,))
+        self.h.clock.advance(0)
         self.assertEqual([], presences(self.h.take()))
         self.h.join(CAT, nodes=WITH_PRESENCE)
+        self.h.clock.advance(0)
         out = presences(self.h.take())
         self.assertEqual([(CAT, sender)], [(p["to"], p["from"]) for p in out])
 
@@ -326,6 +331,7 @@ class DistributionTestsMixin(PresenceTestsMixin):
             "</update-subscription></iq>"
             % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
         self.assertResult(response)
+        self.h.clock.advance(0)
         out = presences(self.h.take())
         self.assertEqual([CAT], [p["to"] for p in out])
 
@@ -674,5 +680,397 @@ class VisibilityTestsMixin(MIXTestMixin):
 
 
 class VisibilityMemoryTests(MemoryStoreMixin, VisibilityTestsMixin,
+                            unittest.TestCase):
+    pass
+
+
+def presenceOf(harness):
+    """
+    The L{mixtwisted.presence.Presence} behind a harness.
+    """
+    for handler in harness.handlers:
+        if type(handler).__name__ == "PresenceHandler":
+            return handler.presence
+    raise AssertionError("no presence handler")
+
+
+class OutsiderVisibilityTestsMixin(PresenceTestsMixin):
+    """
+    A jid-visible channel whose presence node anyone may read: cat reads
+    and subscribes without being a participant (X403-3, VIS-3, VIS-5).
+    """
+
+    form = submitForm(("JID Visibility", "jid-visible"),
+                      ("Presence Node Subscription", "anyone"))
+
+    def subscribeCat(self):
+        response = self.h.iq(
+            "<iq type='set' id='s1' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<subscribe node='%s' jid='%s'/></pubsub></iq>"
+            % (CAT_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE, CAT))
+        self.assertResult(response)
+        self.h.clock.advance(0)
+        return presences(self.h.take())
+
+    def test_itemsReadWithoutJIDForOutsiders(self):
+        """
+        X403-3, VIS-5: a non-participant reading the presence node gets
+        the items without <jid/>; a participant gets the real full JID
+        (VIS-3, jid-visible).
+        """
+        self.available()
+        self.h.take()
+        [outsider] = self.itemList(CAT_FULL)
+        self.assertNotIn("hag66@", outsider.toXml())
+        self.assertIn("thirdwitch", outsider.toXml())
+        [member] = self.itemList(HECATE_FULL)
+        self.assertIn("<jid>%s</jid>" % (HAG66_FULL,), member.toXml())
+
+    def test_resyncWithoutJIDForOutsiders(self):
+        """
+        PRES-6, X403-3, VIS-5: a resync by a non-participant brings the
+        items without <jid/>; a participant's with it.
+        """
+        self.available()
+        self.h.take()
+        out = presences(self.send("<presence from='%s' to='%s'/>"
+                                  % (CAT, COVEN)))
+        self.assertEqual([(None, "thirdwitch")], [mixOf(p) for p in out])
+        out = presences(self.send("<presence from='%s' to='%s'/>"
+                                  % (HECATE, COVEN)))
+        self.assertEqual([(HAG66_FULL, "thirdwitch")],
+                         [mixOf(p) for p in out])
+
+    def test_broadcastSplitByRole(self):
+        """
+        PRES-3, PRES-7, X403-3, VIS-3, VIS-5: a non-participant
+        subscriber gets the subscription dump, every later presence and
+        unavailable without <jid/>; participants get <jid/>.
+        """
+        self.available()
+        self.h.take()
+        dump = self.subscribeCat()
+        self.assertEqual([(None, "thirdwitch")], [mixOf(p) for p in dump])
+        out = presences(self.available(payload="<show>away</show>"))
+        shown = {p["to"]: mixOf(p)[0] for p in out}
+        self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL, CAT: None},
+                         shown)
+        out = presences(self.send("<presence type='unavailable' from='%s' "
+                                  "to='%s'/>" % (HAG66_FULL, COVEN)))
+        shown = {p["to"]: mixOf(p)[0] for p in out}
+        self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL, CAT: None},
+                         shown)
+
+    def test_administratorsSee(self):
+        """
+        VIS-5: an administrator who is not a participant may see real
+        JIDs like participants.
+        """
+        response = self.h.iq(
+            "<iq type='set' id='cf' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='urn:xmpp:mix:nodes:config'><item>%s</item>"
+            "</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB,
+               submitForm(("Administrator", [CAT]))))
+        self.assertResult(response)
+        self.h.take()
+        self.subscribeCat()
+        out = presences(self.available())
+        self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL,
+                          CAT: HAG66_FULL},
+                         {p["to"]: mixOf(p)[0] for p in out})
+        [item] = self.itemList(CAT_FULL)
+        self.assertIn("<jid>%s</jid>" % (HAG66_FULL,), item.toXml())
+
+    def test_destroyWithoutJIDForOutsiders(self):
+        """
+        CRE-10, X403-3, VIS-5: the unavailable presence at destruction
+        reaches a non-participant subscriber without <jid/>.
+        """
+        self.available()
+        self.subscribeCat()
+        self.h.take()
+        self.h.receive("<iq type='set' id='d1' from='%s' to='%s'>"
+                       "<destroy xmlns='%s' channel='coven'/></iq>"
+                       % (HAG66_FULL, DOMAIN, NS_MIX))
+        out = presences(self.h.take(), "unavailable")
+        self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL, CAT: None},
+                         {p["to"]: mixOf(p)[0] for p in out})
+
+
+class OutsiderVisibilityMemoryTests(MemoryStoreMixin,
+                                    OutsiderVisibilityTestsMixin,
+                                    unittest.TestCase):
+    pass
+
+
+class MaybeVisibleOutsiderTestsMixin(OutsiderVisibilityTestsMixin):
+    """
+    The same in a jid-maybe-visible channel where hag66 shares its JID.
+    """
+
+    form = submitForm(("JID Visibility", "jid-maybe-visible"),
+                      ("Presence Node Subscription", "anyone"))
+
+    def setUp(self):
+        OutsiderVisibilityTestsMixin.setUp(self)
+        self.assertResult(self.h.iq(
+            "<iq type='set' id='p2' from='%s' to='%s'>"
+            "<user-preference xmlns='%s'>%s</user-preference></iq>"
+            % (HAG66_FULL, COVEN, NS_MIX,
+               submitForm(("JID Visibility", "prefer visible")))))
+        self.h.take()
+
+
+class MaybeVisibleOutsiderMemoryTests(MemoryStoreMixin,
+                                      MaybeVisibleOutsiderTestsMixin,
+                                      unittest.TestCase):
+    pass
+
+
+class HardeningTestsMixin(PresenceTestsMixin):
+    """
+    Review findings: copied extensions, dumps, limits, node removal, the
+    order of join results and dumps, guest nicks.
+    """
+
+    def test_onlyAllowlistedExtensionsCopied(self):
+        """
+        PRES-13, VIS-6: of a client's extensions only caps and idle are
+        copied; MUC user items, reachability addresses, signatures and
+        vCard photo hashes, which can name the real JID, are dropped.
+        """
+        payload = (
+            "<show>away</show><status>brewing</status><priority>1</priority>"
+            "<c xmlns='%s' hash='sha-1' node='http://psi-im.org' ver='v='/>"
+            "<idle xmlns='urn:xmpp:idle:1' since='1969-07-21T02:56:15Z'/>"
+            "<x xmlns='jabber:x:signed'>iQEzBAEBCAAdFiEE</x>"
+            "<reach xmlns='urn:xmpp:reach:0'><addr uri='sip:x@y.example'/>"
+            "</reach>"
+            "<x xmlns='vcard-temp:x:update'><photo>01b87fcd</photo></x>"
+            "<x xmlns='http://jabber.org/protocol/muc#user'>"
+            "<item jid='%s'/></x><unknown xmlns='urn:example:x'/>"
+            % (NS_CAPS, HAG66_FULL))
+        out = presences(self.available(payload=payload))
+        [copy] = [p for p in out if p["to"] == HECATE]
+        kept = sorted((c.uri, c.name) for c in copy.elements())
+        self.assertEqual(sorted([
+            (NS_NICK, "nick"), (NS_MIXP, "mix"), (NS_CAPS, "c"),
+            ("urn:xmpp:idle:1", "idle"), (copy.uri, "show"),
+            (copy.uri, "status"), (copy.uri, "priority")]), kept)
+        copied = "".join(c.toXml() for c in copy.elements())
+        self.assertNotIn("hag66", copied)
+        self.assertNotIn("shakespeare", copied)
+
+    def test_childNamingSenderDropped(self):
+        """
+        VIS-6: a copied child whose text names the sender's bare JID or
+        domain is dropped; the rest is kept.
+        """
+        out = presences(self.available(payload=(
+            "<show>away</show><status>mail hag66@Shakespeare.example</status>"
+            "<status xml:lang='fr'>ailleurs</status>")))
+        [copy] = [p for p in out if p["to"] == HECATE]
+        copied = "".join(c.toXml() for c in copy.elements())
+        self.assertNotIn("shakespeare", copied.lower())
+        self.assertIn("ailleurs", copy.toXml())
+        self.assertIn("away", copy.toXml())
+
+    def test_dumpOnlyOnNewSubscription(self):
+        """
+        PRES-7, JOIN-10: the current presence is sent when the presence
+        subscription is added, not again on a re-join or an
+        update-subscription that already had it.
+        """
+        self.available()
+        self.h.take()
+        self.assertResult(self.h.join(HECATE, nodes=WITH_PRESENCE))
+        self.h.clock.advance(0)
+        self.assertEqual([], presences(self.h.take()))
+        response = self.h.iq(
+            "<iq type='set' id='u1' from='%s' to='%s'>"
+            "<update-subscription xmlns='%s'><subscribe node='%s'/>"
+            "</update-subscription></iq>"
+            % (HECATE_FULL, COVEN, NS_MIX, NODE_PRESENCE))
+        self.assertResult(response)
+        self.h.clock.advance(0)
+        self.assertEqual([], presences(self.h.take()))
+        response = self.h.iq(
+            "<iq type='set' id='s1' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<subscribe node='%s' jid='%s'/></pubsub></iq>"
+            % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE, HECATE))
+        self.assertResult(response)
+        self.h.clock.advance(0)
+        self.assertEqual([], presences(self.h.take()))
+
+    def test_dumpsThrottledPerBareJID(self):
+        """
+        PRES-6, PRES-7, issue 4: dumps to one bare JID are limited (bursts
+        of 5, 2 a second), whichever of its resources asks.
+        """
+        self.available()
+        self.h.take()
+        # The join dumps of setUp are forgotten.
+        self.h.clock.advance(10)
+        dumps = 0
+        for n in range(20):
+            out = self.send("<presence type='probe' from='%s/r%d' to='%s'/>"
+                            % (HECATE, n, COVEN))
+            dumps += len(presences(out))
+        self.assertEqual(5, dumps)
+        self.h.clock.advance(1)
+        out = self.send("<presence from='%s' to='%s'/>" % (HECATE, COVEN))
+        self.assertEqual(1, len(presences(out)))
+
+    def test_rotatingResources(self):
+        """
+        Issue 4, PRES-1: rotating resources does not escape the limit (per
+        bare JID), and one bare JID has at most 10 clients in the node;
+        the excess is ignored silently (ERR-4) and gets no proxy resource.
+        """
+        sent = []
+        for n in range(200):
+            sent.extend(self.send("<presence from='%s/r%d' to='%s'/>"
+                                  % (HAG66, n, COVEN)))
+        self.assertEqual(10 * 2, len(presences(sent)))
+        self.assertEqual([], [s for s in sent if s.name != "presence"])
+        records = self.successResultOf(self.h.store.listPresence("coven"))
+        self.assertEqual(10, len(records))
+        self.assertIsNone(self.successResultOf(
+            self.h.store.clientResource("coven", HAG66 + "/r10")))
+        # The clients that are in still update, once the rate allows.
+        self.h.clock.advance(10)
+        self.assertEqual(2, len(presences(self.send(
+            "<presence from='%s/r0' to='%s'><show>away</show></presence>"
+            % (HAG66, COVEN)))))
+
+    def test_domainThrottled(self):
+        """
+        Issue 4: rotating accounts of one domain does not escape the limit
+        either (per domain: bursts of 500).
+        """
+        presence = presenceOf(self.h)
+        admitted = sum(presence.admit(JID("u%d@evil.example/r" % n))
+                       for n in range(600))
+        self.assertEqual(500, admitted)
+        self.assertTrue(presence.admit(JID("u1@good.example/r")))
+
+    def test_mustProvidePresenceWithoutNode(self):
+        """
+        MSG-8, ADM-5, PRES-5: taking the presence node out sends
+        unavailable for every item to its subscribers, deletes the items,
+        cancels their ghost timers, and Participants Must Provide Presence
+        no longer refuses messages (nobody could provide presence).
+        """
+        self.available(HECATE_FULL)
+        self.h.take()
+        response = self.h.iq(
+            "<iq type='set' id='cf' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='urn:xmpp:mix:nodes:config'><item>%s</item>"
+            "</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB, submitForm(
+                ("Nodes Present", ["participants", "information"]),
+                ("Participants Must Provide Presence", "true"))))
+        self.assertResult(response)
+        gone = presences(self.h.take(), "unavailable")
+        self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
+        self.assertEqual([], self.successResultOf(
+            self.h.store.listPresence("coven")))
+        self.assertEqual({}, presenceOf(self.h)._ghostTimers)
+        out = self.send("<message type='groupchat' id='m1' from='%s' "
+                        "to='%s'><body>hi</body></message>"
+                        % (HAG66_FULL, COVEN))
+        self.assertEqual([HAG66, HECATE],
+                         sorted(m["to"] for m in groupchats(out)))
+        self.h.clock.advance(7200)
+        self.assertEqual([], self.h.take())
+
+    def test_dumpAfterJoinResult(self):
+        """
+        JOIN-10, PRES-7: the current presence follows the join's result
+        (a MIX-PAM server adds the channel to the roster on the result).
+        """
+        self.available()
+        self.h.take()
+        self.h.receive("<iq type='set' id='j9' from='%s' to='%s'>"
+                       "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
+                       % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
+        self.assertEqual([], presences(self.h.take()))
+        self.h.clock.advance(0)
+        self.assertEqual([CAT], [p["to"] for p in presences(self.h.take())])
+
+    def test_dumpAfterJoinResultOrder(self):
+        """
+        JOIN-10: in the stream, the join's result comes before the dump.
+        """
+        self.available()
+        self.h.take()
+        self.h.receive("<iq type='set' id='j9' from='%s' to='%s'>"
+                       "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
+                       % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
+        self.h.clock.advance(0)
+        kinds = [(o.name, o.getAttribute("type")) for o in self.h.take()
+                 if o.name in ("iq", "presence")]
+        self.assertEqual([("iq", "result"), ("presence", None)], kinds)
+
+
+class HardeningMemoryTests(MemoryStoreMixin, HardeningTestsMixin,
+                           unittest.TestCase):
+    pass
+
+
+class GuestLimitTestsMixin(PresenceTestsMixin):
+    """
+    Open Presence guests: limits and nicks (issue 4, AMB-43).
+    """
+
+    form = submitForm(("Open Presence", "true"))
+
+    def guest(self, bare):
+        return presences(self.send("<presence from='%s/r' to='%s'/>"
+                                   % (bare, COVEN)))
+
+    def test_guestsPerDomain(self):
+        """
+        Issue 4, PRES-2: at most 50 guests per domain; the excess is
+        ignored silently (ERR-4) and reserves no proxy id.
+        """
+        for n in range(60):
+            self.guest("g%d@evil.example" % (n,))
+        records = self.successResultOf(self.h.store.listPresence("coven"))
+        self.assertEqual(50, len(records))
+        self.assertIsNone(self.successResultOf(
+            self.h.store.proxyIdFor("coven", "g55@evil.example")))
+        self.assertEqual(2, len(self.guest("g0@other.example")))
+        # Participants are not guests: still in.
+        self.assertEqual(2, len(self.available()))
+
+    def test_guestsPerChannel(self):
+        """
+        Issue 4, PRES-2: the channel takes at most maxGuests guests (1000
+        by default); a guest already in may add clients.
+        """
+        presenceOf(self.h).maxGuests = 3
+        for n in range(5):
+            self.guest("g%d@d%d.example" % (n, n))
+        records = self.successResultOf(self.h.store.listPresence("coven"))
+        self.assertEqual(3, len(records))
+        self.assertEqual(2, len(presences(self.send(
+            "<presence from='g0@d0.example/second' to='%s'/>" % (COVEN,)))))
+
+    def test_guestNicksDistinct(self):
+        """
+        AMB-43, NICK-2: a generated guest nick never clashes with another
+        guest's.
+        """
+        nicks = iter(["samenick", "samenick", "othernick"])
+        presenceOf(self.h)._generateNick = lambda: next(nicks)
+        first = self.guest("g1@d.example")
+        second = self.guest("g2@e.example")
+        self.assertEqual("samenick", mixOf(first[0])[1])
+        self.assertEqual("othernick", mixOf(second[0])[1])
+
+
+class GuestLimitMemoryTests(MemoryStoreMixin, GuestLimitTestsMixin,
                             unittest.TestCase):
     pass

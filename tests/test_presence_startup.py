@@ -27,6 +27,8 @@ class PresenceTimeMixin(MIXTestMixin):
         self.assertResult(self.h.join(HECATE, nodes=WITH_PRESENCE, extra=(
             submitForm(("Presence", "not share")))))
         self.assertResult(self.h.join(CAT, nodes=(NODE_MESSAGES,)))
+        # The subscription dumps follow the join results (JOIN-10).
+        self.h.clock.advance(0)
         self.h.take()
 
     def online(self, harness, full=HAG66_FULL):

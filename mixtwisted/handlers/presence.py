@@ -44,13 +44,17 @@ _MIX_NICK = "<nick>"
 #: Children of the stanza's own namespace that are copied (PRES-13).
 _COPIED = frozenset(("show", "status", "priority"))
 
-#: Children never copied: the channel's own elements, replaced (PRES-13),
-#: and elements a server may add that name the sender's server or account
-#: (delays, stanza ids, extended addressing), which would betray a hidden
-#: JID (VIS-6).
-_DROPPED_NAMESPACES = frozenset((
-    ns.NS_NICK, ns.NS_MIX_PRESENCE, ns.NS_MIX, ns.NS_DELAY, "jabber:x:delay",
-    ns.NS_SID, "http://jabber.org/protocol/address"))
+#: Extension children that are copied, C{(namespace, name)}: entity
+#: capabilities (XEP-0115) and last user interaction (XEP-0319).  Every
+#: other extension is dropped: the channel's own elements are replaced
+#: (PRES-13), and extensions in general may name the sender's account or
+#: server -- delays, stanza ids, addresses, MUC C{<item jid/>}, reachability
+#: addresses, signatures, vCard photo hashes -- which would betray a
+#: hidden JID (VIS-6).
+_COPIED_EXTENSIONS = frozenset((
+    ("http://jabber.org/protocol/caps", "c"),
+    ("urn:xmpp:idle:1", "idle"),
+))
 
 _UNESCAPE = {"&apos;": "'", "&quot;": '"'}
 
@@ -73,14 +77,20 @@ def channelPart(nick, jid):
     return "".join(parts)
 
 
-def clientPart(presence):
+def clientPart(presence, sender=None):
     """
     Serialize what is copied of a client's presence (PRES-13): C{<show/>},
     every C{<status/>} (with its C{xml:lang}, the stanza's when it has
-    none), C{<priority/>}, and extension children such as caps, except
-    those of L{_DROPPED_NAMESPACES}.
+    none), C{<priority/>}, caps and idle (L{_COPIED_EXTENSIONS}); nothing
+    else.  As a second guard (VIS-6), a child whose serialization names
+    the sender's bare JID or domain is dropped too.
+
+    @param sender: the sender's L{JID}, or C{None} for no second guard.
     """
     lang = presence.getAttribute((ns.NS_XML, "lang"))
+    names = ()
+    if sender is not None and sender.host:
+        names = tuple(n.lower() for n in (sender.userhost(), sender.host))
     parts = []
     for child in presence.elements():
         if child.uri == presence.uri:
@@ -89,9 +99,14 @@ def clientPart(presence):
             if child.name == "status" and lang and \
                     not child.hasAttribute((ns.NS_XML, "lang")):
                 child[(ns.NS_XML, "lang")] = lang
-        elif child.uri in _DROPPED_NAMESPACES:
+        elif (child.uri, child.name) not in _COPIED_EXTENSIONS:
             continue
-        parts.append(child.toXml(defaultUri=presence.uri))
+        xml = child.toXml(defaultUri=presence.uri)
+        if names:
+            folded = xml.lower()
+            if any(name in folded for name in names):
+                continue
+        parts.append(xml)
     return "".join(parts)
 
 
@@ -219,21 +234,20 @@ class PresenceHandler(MIXHandler):
         kind = presence.getAttribute("type")
         if sender.resource is None:
             # From a bare JID: a resync request (PRES-6, AMB-46).
-            if kind in (None, "probe") and \
-                    self.presence.admit(sender.full()):
+            if kind in (None, "probe") and self.presence.admit(sender):
                 return self.presence.resync(sender, name)
             return None
         if kind in ("unavailable", "error"):
             # Only ever removes state: not throttled (PRES-5, PRES-9).
             return self.presence.unavailable(sender, name)
-        if not self.presence.admit(sender.full()):
+        if not self.presence.admit(sender):
             return None
         if kind == "probe":
             return self.presence.resync(sender, name)
         if kind is not None:
             # subscribe, subscribed, ...: the roster is the servers' affair.
             return None
-        client = clientPart(presence)
+        client = clientPart(presence, sender)
         limit = self.channels.limits.maxMessageBytes
         if len(client) > limit:
             return None
