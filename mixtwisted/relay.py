@@ -35,17 +35,35 @@ from mixtwisted.throttle import Throttle
 
 
 #: What may be relayed (RELAY-7): C{(namespace, element)} of the one child
-#: of an IQ C{get}.  Every one of these is a query protocol; none defines a
-#: C{set} addressed to another user, so C{set} is never relayed.
+#: of an IQ C{get}, exactly RELAY-7's list.  Every one of these is a query
+#: protocol; none defines a C{set} addressed to another user, so C{set} is
+#: never relayed.
 RELAYED = frozenset([
     (ns.NS_VCARD_TEMP, "vCard"),        # XEP-0054
     (ns.NS_VCARD4, "vcard"),            # XEP-0292
     (ns.NS_DISCO_INFO, "query"),        # XEP-0030, §3.6 of XEP-0369
     (ns.NS_DISCO_ITEMS, "query"),
+])
+
+#: Diagnostic queries that are B{not} relayed by default: ping tells
+#: whether a hidden user is online, version its client and OS, time its
+#: timezone, all to an anonymous requester (VIS-6).  A deployment may opt
+#: in with C{Relay.relayed = RELAYED | DIAGNOSTICS} (or by setting
+#: L{RELAY_DIAGNOSTICS} before the L{Relay} is made).
+DIAGNOSTICS = frozenset([
     (ns.NS_PING, "ping"),               # XEP-0199
     (ns.NS_VERSION, "query"),           # XEP-0092
     (ns.NS_TIME, "time"),               # XEP-0202
 ])
+
+#: Relay L{DIAGNOSTICS} too; off by default.
+RELAY_DIAGNOSTICS = False
+
+#: A request whose payload is in a namespace starting with this is a MIX
+#: channel request (join, leave, setnick, ...): to a proxy JID, known or
+#: not, it is C{item-not-found} (there is no such channel); any other
+#: payload that is not relayed is C{service-unavailable}.
+CHANNEL_NAMESPACE_PREFIX = "urn:xmpp:mix:"
 
 #: The vCard protocols: relayed only when the target's C{vCard}
 #: preference allows (PREF-7, AMB-24).
@@ -104,30 +122,60 @@ def _normal(text):
         return None
 
 
+def _increment(counts, key):
+    counts[key] = counts.get(key, 0) + 1
+
+
+def _decrement(counts, key):
+    left = counts.get(key, 0) - 1
+    if left > 0:
+        counts[key] = left
+    else:
+        counts.pop(key, None)
+
+
 class Relay:
     """
     Relay IQs between the participants of a
     L{mixtwisted.channels.ChannelService}.
 
+    @ivar relayed: the C{(namespace, element)} pairs relayed (L{RELAYED},
+        plus L{DIAGNOSTICS} when L{RELAY_DIAGNOSTICS} is set).
     @ivar timeout: seconds a relayed request waits for its response before
         the requester gets C{remote-server-timeout} (RELAY-8).
-    @ivar maxPending: relays one requester (real full JID) may have under
-        way at once; past it, C{resource-constraint}.
     @ivar throttle: relayed requests per requester real full JID: 10 a
         second on average, bursts of 30; past it, C{resource-constraint}.
+    @ivar userThrottle: the same per requester real bare JID (20 a second,
+        bursts of 60), so that rotating resources gains nothing.
+    @ivar domainThrottle: the same per requester domain (100 a second,
+        bursts of 300), so that rotating accounts of one server gains
+        little.
+    @ivar maxPending: relays one requester (real bare JID, all its clients
+        together) may have under way at once.
+    @ivar maxPendingPerTarget: relays under way to one target (real bare
+        JID, from all requesters together).
+    @ivar maxPendingTotal: relays under way in all.  Past any of the
+        three, C{resource-constraint} (wait).
     """
 
     timeout = 30
     maxPending = 50
+    maxPendingPerTarget = 20
+    maxPendingTotal = 10000
 
     def __init__(self, channels, clock):
         self.channels = channels
         self.clock = clock
         self.store = channels.store
         self.private = PrivateMessages(channels)
+        self.relayed = RELAYED | DIAGNOSTICS if RELAY_DIAGNOSTICS \
+            else RELAYED
         self.throttle = Throttle(clock, 10, 30)
+        self.userThrottle = Throttle(clock, 20, 60)
+        self.domainThrottle = Throttle(clock, 100, 300)
         self._pending = {}
         self._perRequester = {}
+        self._perTarget = {}
 
     @defer.inlineCallbacks
     def resolve(self, localpart):
@@ -152,22 +200,38 @@ class Relay:
         participant = yield self.store.getParticipantByProxy(name, proxyId)
         return channel, participant
 
+    def _allow(self, requester):
+        """
+        Take a token from the requester's full JID, bare JID and domain
+        buckets; C{False} as soon as one is empty.
+        """
+        return (self.throttle.allow(requester.full()) and
+                self.userThrottle.allow(requester.userhost()) and
+                self.domainThrottle.allow(requester.host))
+
     @defer.inlineCallbacks
     def prepare(self, requester, channel, target, resource, iqType,
                 payload):
         """
         Check one request and tell where it goes (RELAY-2..7, X403-7).
 
-        Checks, in order: the requester's rate (C{resource-constraint});
-        a payload that is never relayed gets C{item-not-found} for an
-        unknown proxy JID (PJID-5) and C{service-unavailable} otherwise
-        (RELAY-7, ERR-6); for a relayed payload, the requester must be a
-        participant (C{forbidden}, whether or not the proxy JID exists),
-        and then an unknown proxy JID, a target blocking vCards (PREF-7)
-        and a full proxy JID that is no client in the presence node
-        (RELAY-6) all answer C{service-unavailable}, as a missing account
-        does in RFC 6121 §8.5.1: the answer does not tell whether the
-        proxy JID exists.
+        Checks, in order: the requester's rate per full JID, bare JID and
+        domain (C{resource-constraint}); a payload that is never relayed
+        (or an IQ C{set}) gets C{item-not-found} when it is a MIX channel
+        request (a proxy JID is no channel, PJID-5) and
+        C{service-unavailable} otherwise (RELAY-7, ERR-6), whoever asks
+        and whether or not the proxy JID exists, so that the answer tells
+        nobody which proxy JIDs exist.  For a relayed payload, the
+        requester must be a participant (C{forbidden}, whether or not the
+        proxy JID exists), and then an unknown proxy JID, a target
+        blocking vCards (PREF-7) and a full proxy JID that is no client in
+        the presence node (RELAY-6) all answer C{service-unavailable}, as
+        a missing account does in RFC 6121 §8.5.1: the answer does not
+        tell whether the proxy JID exists.  Then the caps on relays under
+        way (per requester bare JID, per target, in all:
+        C{resource-constraint}).  Only then is the requester's full proxy
+        JID allocated, so that a refused request reserves nothing in the
+        store.
 
         @param requester: the real L{JID} the request came from.
         @param channel: the channel record.
@@ -178,11 +242,11 @@ class Relay:
         @param payload: C{(namespace, name)} of the request's child.
         @rtype: L{Route}
         """
-        if not self.throttle.allow(requester.full()):
+        if not self._allow(requester):
             raise ResourceConstraint("Too many requests; slow down")
-        if iqType != "get" or payload not in RELAYED:
-            if target is None:
-                raise NotFound("No such channel or participant")
+        if iqType != "get" or payload not in self.relayed:
+            if payload[0].startswith(CHANNEL_NAMESPACE_PREFIX):
+                raise NotFound("No such channel")
             raise ServiceUnavailable()
         name = channel.name
         participant = yield self.store.getParticipant(
@@ -198,14 +262,30 @@ class Relay:
             responder = target.jid
         else:
             responder = yield self._client(name, target, resource)
+        targetBare = JID(target.jid).userhost()
+        self._checkCaps(requester.userhost(), targetBare)
+        hidden = yield self._hidden(channel, target, requester)
         own = yield self.private.resourceFor(
             name, participant, requester.full())
         requesterProxy = "%s/%s" % (
             proxyJID(participant.proxyId, name, self.channels.domain), own)
-        hidden = yield self._hidden(channel, target, requester)
         return Route(channel=name, requesterProxy=_normal(requesterProxy),
                      responder=_normal(responder),
-                     targetBare=JID(target.jid).userhost(), hidden=hidden)
+                     targetBare=targetBare, hidden=hidden)
+
+    def _checkCaps(self, requesterBare, targetBare):
+        """
+        Refuse a relay past one of the caps on relays under way.
+
+        @raise ResourceConstraint: the requester's bare JID has
+            C{maxPending} relays under way, the target
+            C{maxPendingPerTarget}, or the service C{maxPendingTotal}.
+        """
+        if self._perRequester.get(requesterBare, 0) >= self.maxPending or \
+                self._perTarget.get(targetBare, 0) >= \
+                self.maxPendingPerTarget or \
+                len(self._pending) >= self.maxPendingTotal:
+            raise ResourceConstraint("Too many requests under way")
 
     @staticmethod
     def _pref(participant, var):
@@ -248,13 +328,13 @@ class Relay:
         @param addressed: the proxy JID string it addressed.
         @param onTimeout: called with the L{Pending} when no response came
             in time (the entry is gone by then).
-        @raise ResourceConstraint: the requester has C{maxPending} relays
-            under way.
+        @raise ResourceConstraint: past one of the caps on relays under
+            way (checked again: requests prepared concurrently).
         @return: the fresh id of the forwarded request.
         """
         requester = _normal(requester)
-        if self._perRequester.get(requester, 0) >= self.maxPending:
-            raise ResourceConstraint("Too many requests under way")
+        bare = JID(requester).userhost()
+        self._checkCaps(bare, route.targetBare)
         relayId = secrets.token_urlsafe(18)
         while relayId in self._pending:
             relayId = secrets.token_urlsafe(18)
@@ -264,8 +344,8 @@ class Relay:
         pending.timer = self.clock.callLater(
             self.timeout, self._expire, relayId)
         self._pending[relayId] = pending
-        self._perRequester[requester] = \
-            self._perRequester.get(requester, 0) + 1
+        _increment(self._perRequester, bare)
+        _increment(self._perTarget, route.targetBare)
         return relayId
 
     def match(self, relayId, sender, recipient):
@@ -301,11 +381,8 @@ class Relay:
 
     def _remove(self, pending):
         del self._pending[pending.relayId]
-        left = self._perRequester.get(pending.requester, 0) - 1
-        if left > 0:
-            self._perRequester[pending.requester] = left
-        else:
-            self._perRequester.pop(pending.requester, None)
+        _decrement(self._perRequester, JID(pending.requester).userhost())
+        _decrement(self._perTarget, pending.route.targetBare)
 
     def _expire(self, relayId):
         pending = self._pending.get(relayId)

@@ -2,9 +2,16 @@
 Per-sender rate limits: a client flooding the service with presence or
 IQs is slowed down without affecting others (issue 4).
 
-A token bucket per key (a real full JID), refilled on the injected clock.
-Buckets that are full again are forgotten, so idle senders cost nothing.
+A token bucket per key (a real full JID, bare JID or domain), refilled on
+the injected clock.  Buckets are kept in least-recently-used order: every
+event moves its key to the end, and the oldest buckets are looked at from
+the front only.  Those that are full again are forgotten (an idle sender
+costs nothing), so each call does O(1) work amortized however many keys
+there are; past C{maxKeys} buckets the oldest is forgotten even when not
+full, which bounds the memory a sender rotating keys can take.
 """
+
+from collections import OrderedDict
 
 
 class Throttle:
@@ -13,13 +20,17 @@ class Throttle:
     to C{burst}.
 
     @param clock: provides C{seconds()} (the reactor, or a C{Clock}).
+    @ivar maxKeys: buckets kept at most; past it the least recently used
+        is dropped (its key starts again with a full bucket).
     """
+
+    maxKeys = 100000
 
     def __init__(self, clock, rate, burst):
         self.clock = clock
         self.rate = float(rate)
         self.burst = float(burst)
-        self._buckets = {}
+        self._buckets = OrderedDict()
 
     def allow(self, key):
         """
@@ -29,17 +40,37 @@ class Throttle:
             refuses the event.
         """
         now = self.clock.seconds()
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
-            return False
-        self._buckets[key] = (tokens - 1.0, now)
-        if len(self._buckets) > 10000:
-            self._forgetFull(now)
-        return True
+        buckets = self._buckets
+        entry = buckets.get(key)
+        if entry is None:
+            tokens = self.burst
+        else:
+            tokens = min(self.burst, entry[0] + (now - entry[1]) * self.rate)
+            buckets.move_to_end(key)
+        allowed = tokens >= 1.0
+        if allowed:
+            tokens -= 1.0
+        buckets[key] = (tokens, now)
+        self._prune(now)
+        return allowed
 
-    def _forgetFull(self, now):
-        for key, (tokens, last) in list(self._buckets.items()):
-            if tokens + (now - last) * self.rate >= self.burst:
-                del self._buckets[key]
+    def _prune(self, now):
+        """
+        Forget the least recently used buckets that are full again, and
+        the oldest beyond C{maxKeys}; stop at the first one kept.
+        """
+        buckets = self._buckets
+        while len(buckets) > self.maxKeys:
+            buckets.popitem(last=False)
+        while buckets:
+            key = next(iter(buckets))
+            if not self._isFull(buckets[key], now):
+                return
+            del buckets[key]
+
+    def _isFull(self, entry, now):
+        """
+        Tell whether a bucket C{(tokens, last)} is full again at C{now}.
+        """
+        tokens, last = entry
+        return tokens + (now - last) * self.rate >= self.burst

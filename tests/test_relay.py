@@ -8,9 +8,12 @@ from twisted.trial import unittest
 from twisted.words.protocols.jabber.jid import JID
 from wokkel.generic import Request, parseXml
 
+from mixtwisted import namespaces as ns
 from mixtwisted.handlers.relay import RelayHandler
 from mixtwisted.privatemessages import PrivateMessages
 from mixtwisted.records import PresenceRecord
+from mixtwisted.relay import DIAGNOSTICS, RELAYED
+from mixtwisted.throttle import Throttle
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HECATE, HECATE_FULL, NS_DISCO_INFO,
     NS_DISCO_ITEMS, NS_MIX, MIXTestMixin, MemoryStoreMixin, child, parse,
@@ -23,6 +26,11 @@ PETER_FULL = "peter@shakespeare.example/UUID-p3t/4242"
 PETER_OTHER = "peter@shakespeare.example/UUID-q9q/0001"
 
 NS_VCARD = "vcard-temp"
+
+#: A relayed request (RELAY-7, XEP-0369 §3.6), used where any will do.
+QUERY = "<query xmlns='%s'/>" % (NS_DISCO_INFO,)
+#: A diagnostic request, not relayed by default.
+PING = "<ping xmlns='urn:xmpp:ping'/>"
 NS_VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0"
 
 #: The payload of Listing 63 (XEP-0369 §6.1.18), without the stray
@@ -253,21 +261,53 @@ class RelayTestsMixin(MIXTestMixin):
 
     def test_allowlist(self):
         """
-        RELAY-6, RELAY-7, XEP-0369 §3.6: disco#info, disco#items, ping,
-        version and time requests are relayed without any preference.
+        RELAY-6, RELAY-7, XEP-0369 §3.6: disco#info and disco#items
+        requests are relayed without any preference.
         """
         for n, payload in enumerate((
                 "<query xmlns='%s'/>" % (NS_DISCO_INFO,),
-                "<query xmlns='%s' node='x'/>" % (NS_DISCO_ITEMS,),
-                "<ping xmlns='urn:xmpp:ping'/>",
-                "<query xmlns='jabber:iq:version'/>",
-                "<time xmlns='urn:xmpp:time'/>")):
+                "<query xmlns='%s' node='x'/>" % (NS_DISCO_ITEMS,))):
             forwarded = self.forwarded(HAG66_C8Y, self.peterProxy, payload,
                                        iqId="a%d" % (n,))
             self.assertEqual(PETER, forwarded["to"])
             self.assertEqual([payload],
                              [c.toXml() for c in forwarded.elements()])
-        self.assertEqual(5, self.relay.pendingCount())
+        self.assertEqual(2, self.relay.pendingCount())
+
+    def test_allowlistIsRelay7(self):
+        """
+        RELAY-7: what is relayed by default is exactly RELAY-7's list:
+        vcard-temp, vCard4, disco#info and disco#items.
+        """
+        self.assertEqual(frozenset([
+            (ns.NS_VCARD_TEMP, "vCard"), (ns.NS_VCARD4, "vcard"),
+            (ns.NS_DISCO_INFO, "query"), (ns.NS_DISCO_ITEMS, "query")]),
+            RELAYED)
+        self.assertEqual(RELAYED, self.relay.relayed)
+
+    def test_diagnosticsNotRelayed(self):
+        """
+        RELAY-7, VIS-6: ping, version and time would tell an anonymous
+        requester whether a hidden user is online, its client and OS and
+        its timezone; they are not relayed by default
+        (C{service-unavailable}, nothing forwarded).
+        """
+        for payload in (PING, "<query xmlns='jabber:iq:version'/>",
+                        "<time xmlns='urn:xmpp:time'/>"):
+            out = self.request(HAG66_C8Y, self.peterProxy, payload)
+            self.assertEqual(1, len(out), [o.toXml() for o in out])
+            self.assertError(out[0], "cancel", "service-unavailable")
+            self.assertEqual(self.peterProxy, out[0]["from"])
+        self.assertEqual(0, self.relay.pendingCount())
+
+    def test_diagnosticsOptIn(self):
+        """
+        RELAY-7: a deployment may opt in to relaying the diagnostic
+        queries (L{mixtwisted.relay.DIAGNOSTICS}).
+        """
+        self.relay.relayed = RELAYED | DIAGNOSTICS
+        forwarded = self.forwarded(HAG66_C8Y, self.peterProxy, PING)
+        self.assertEqual(PETER, forwarded["to"])
 
     def test_notRelayed(self):
         """
@@ -294,8 +334,7 @@ class RelayTestsMixin(MIXTestMixin):
         [out] = self.request(HAG66_C8Y, self.peterProxy, "")
         self.assertError(out, "modify", "bad-request")
         [out] = self.request(HAG66_C8Y, self.peterProxy,
-                             "<ping xmlns='urn:xmpp:ping'/>"
-                             "<ping xmlns='urn:xmpp:ping'/>")
+                             PING + PING)
         self.assertError(out, "modify", "bad-request")
 
     def test_requesterMustParticipate(self):
@@ -305,9 +344,38 @@ class RelayTestsMixin(MIXTestMixin):
         """
         for target in (self.peterProxy, "zzzzzzzzzzzz#" + COVEN,
                        self.peterProxy + "/nosuchclient"):
-            [out] = self.request(CAT_FULL, target,
-                                 "<ping xmlns='urn:xmpp:ping'/>")
+            [out] = self.request(CAT_FULL, target, QUERY)
             self.assertError(out, "auth", "forbidden")
+        self.assertEqual(0, self.relay.pendingCount())
+
+    def test_noExistenceOracle(self):
+        """
+        PJID-5, RELAY-7, VIS-6: whatever a participant or an outsider sends
+        to a proxy JID of an existing channel (a payload never relayed, an
+        IQ set, a MIX request), the answer is the same for a known and an
+        unknown proxy JID: C{service-unavailable}, or C{item-not-found}
+        for a MIX channel request (a proxy JID is no channel).
+        """
+        unknown = "zzzzzzzzzzzz#" + COVEN
+        cases = [
+            ("get", "<query xmlns='jabber:iq:roster'/>",
+             "service-unavailable"),
+            ("set", "<foo xmlns='urn:x'/>", "service-unavailable"),
+            ("set", "<query xmlns='%s'/>" % (NS_DISCO_INFO,),
+             "service-unavailable"),
+            ("set", PING, "service-unavailable"),
+            ("set", "<join xmlns='%s'/>" % (NS_MIX,), "item-not-found"),
+            ("set", "<leave xmlns='%s'/>" % (NS_MIX,), "item-not-found"),
+        ]
+        for sender in (CAT_FULL, HAG66_C8Y):
+            for kind, payload, condition in cases:
+                answers = []
+                for target in (self.peterProxy, unknown):
+                    [out] = self.request(sender, target, payload, kind=kind)
+                    self.assertError(out, "cancel", condition)
+                    answers.append(out.error.toXml())
+                self.assertEqual(answers[0], answers[1],
+                                 (sender, kind, payload))
         self.assertEqual(0, self.relay.pendingCount())
 
     def test_unknownProxy(self):
@@ -315,8 +383,9 @@ class RelayTestsMixin(MIXTestMixin):
         PJID-5, RELAY-7: an unknown proxy JID of an existing channel
         answers a relayed protocol as a known one that refuses does
         (C{service-unavailable}, RFC 6121 §8.5.1), so a participant cannot
-        tell it from a user blocking vCards; other payloads keep
-        C{item-not-found} (PJID-5).
+        tell it from a user blocking vCards; other payloads answer as to a
+        known proxy JID (C{service-unavailable}, C{item-not-found} for MIX
+        channel requests, PJID-5).
         """
         unknown = "zzzzzzzzzzzz#" + COVEN
         [blocked] = self.request(HAG66_C8Y, self.peterProxy,
@@ -329,7 +398,10 @@ class RelayTestsMixin(MIXTestMixin):
         self.assertError(missing, "cancel", "service-unavailable")
         [other] = self.request(HAG66_C8Y, unknown,
                                "<query xmlns='jabber:iq:roster'/>")
-        self.assertError(other, "cancel", "item-not-found")
+        self.assertError(other, "cancel", "service-unavailable")
+        [join] = self.request(HAG66_C8Y, unknown,
+                              "<join xmlns='%s'/>" % (NS_MIX,), kind="set")
+        self.assertError(join, "cancel", "item-not-found")
 
     def test_proxyOfNoChannel(self):
         """
@@ -371,7 +443,7 @@ class RelayTestsMixin(MIXTestMixin):
         other clients, through the channel).
         """
         forwarded = self.forwarded(HAG66_C8Y, self.hagProxy,
-                                   "<ping xmlns='urn:xmpp:ping'/>")
+                                   QUERY)
         self.assertEqual("hag66@shakespeare.example", forwarded["to"])
         self.assertEqual(self.ownProxy(HAG66_C8Y), forwarded["from"])
 
@@ -408,7 +480,7 @@ class RelayTestsMixin(MIXTestMixin):
         self.successResultOf(
             self.h.store.removePresence("coven", proxyId, resource))
         [out] = self.request(HAG66_C8Y, peerClient,
-                             "<ping xmlns='urn:xmpp:ping'/>")
+                             QUERY)
         self.assertError(out, "cancel", "service-unavailable")
 
     def test_fullProxyVCard(self):
@@ -431,7 +503,7 @@ class RelayTestsMixin(MIXTestMixin):
         mapped = self.ownProxy(PETER_OTHER)
         for target in (self.peterProxy + "/nosuchclient", mapped):
             [out] = self.request(HAG66_C8Y, target,
-                                 "<ping xmlns='urn:xmpp:ping'/>")
+                                 QUERY)
             self.assertError(out, "cancel", "service-unavailable")
         self.assertEqual(0, self.relay.pendingCount())
 
@@ -445,11 +517,11 @@ class RelayTestsMixin(MIXTestMixin):
                          "<body>hi</body></message>"
                          % (HAG66_C8Y, self.peterProxy))
         first = self.forwarded(HAG66_C8Y, self.peterProxy,
-                               "<ping xmlns='urn:xmpp:ping'/>", iqId="a")
+                               QUERY, iqId="a")
         second = self.forwarded(HAG66_C8Y, self.peterProxy,
-                                "<ping xmlns='urn:xmpp:ping'/>", iqId="b")
+                                QUERY, iqId="b")
         other = self.forwarded(HAG66_OTHER, self.peterProxy,
-                               "<ping xmlns='urn:xmpp:ping'/>", iqId="c")
+                               QUERY, iqId="c")
         self.assertEqual(pm["from"], first["from"])
         self.assertEqual(first["from"], second["from"])
         self.assertNotEqual(first["from"], other["from"])
@@ -465,7 +537,7 @@ class RelayTestsMixin(MIXTestMixin):
         dropped.
         """
         forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   "<ping xmlns='urn:xmpp:ping'/>")
+                                   QUERY)
         self.h.clock.advance(self.relay.timeout - 1)
         self.assertEqual([], self.h.take())
         self.h.clock.advance(1)
@@ -484,7 +556,7 @@ class RelayTestsMixin(MIXTestMixin):
         RELAY-8: once answered, no timeout error follows.
         """
         forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   "<ping xmlns='urn:xmpp:ping'/>")
+                                   QUERY)
         self.assertEqual(1, len(self.respond(forwarded)))
         self.h.clock.advance(self.relay.timeout * 2)
         self.assertEqual([], self.h.take())
@@ -504,7 +576,7 @@ class RelayTestsMixin(MIXTestMixin):
         answer still gets through afterwards.
         """
         forwarded = self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   "<ping xmlns='urn:xmpp:ping'/>")
+                                   QUERY)
         requester = forwarded["from"]
         spoofs = [
             dict(sender=CAT),
@@ -563,44 +635,164 @@ class RelayTestsMixin(MIXTestMixin):
 
     def test_throttled(self):
         """
-        Issue 4 limits: a requester flooding relayed IQs gets
+        Issue 4 limits, RELAY-8: a requester flooding relayed IQs gets
         C{resource-constraint} (wait) past its burst; another client is
         not affected, and the flooder recovers with time.
         """
         self.relay.maxPending = 1000
+        self.relay.maxPendingPerTarget = 1000
         burst = int(self.relay.throttle.burst)
         for n in range(burst):
             self.forwarded(HAG66_C8Y, self.peterProxy,
-                           "<ping xmlns='urn:xmpp:ping'/>", iqId="t%d" % n)
+                           QUERY, iqId="t%d" % n)
         [out] = self.request(HAG66_C8Y, self.peterProxy,
-                             "<ping xmlns='urn:xmpp:ping'/>")
+                             QUERY)
         self.assertError(out, "wait", "resource-constraint")
         self.forwarded(HAG66_OTHER, self.peterProxy,
-                       "<ping xmlns='urn:xmpp:ping'/>")
+                       QUERY)
         self.h.clock.advance(1)
         self.h.take()
         self.forwarded(HAG66_C8Y, self.peterProxy,
-                       "<ping xmlns='urn:xmpp:ping'/>")
+                       QUERY)
+
+    def rotate(self, count, user="hag66@shakespeare.example", target=None):
+        """
+        Send C{count} relayed requests from as many resources of C{user};
+        return the number forwarded and the conditions of the refusals.
+        """
+        forwarded, refused = 0, set()
+        for n in range(count):
+            [out] = self.request("%s/rot%d" % (user, n),
+                                 target or self.peterProxy, QUERY,
+                                 iqId="x%d" % (n,))
+            if out["type"] == "error":
+                self.assertEqual("wait", out.error["type"])
+                refused.add(out.error.firstChildElement().name)
+            else:
+                forwarded += 1
+        return forwarded, refused
+
+    def test_rotatingResourcesThrottled(self):
+        """
+        Issue 4 limits, RELAY-8: the rate is limited per requester bare JID
+        too, so rotating resources gains nothing: of 500 requests from 500
+        resources of one user at once, only the bare JID's burst is
+        forwarded; the others are C{resource-constraint} (wait).
+        """
+        self.relay.maxPending = 1000
+        self.relay.maxPendingPerTarget = 1000
+        forwarded, refused = self.rotate(500)
+        self.assertEqual(int(self.relay.userThrottle.burst), forwarded)
+        self.assertEqual({"resource-constraint"}, refused)
+
+    def test_domainThrottled(self):
+        """
+        Issue 4 limits: the rate is limited per requester domain too (here
+        lowered to a burst of 3): rotating accounts of one server gains
+        little, and requesters of other servers are not affected.
+        """
+        self.relay.domainThrottle = Throttle(self.h.clock, 1, 3)
+        other = "witch@elsewhere.example"
+        self.assertResult(self.h.join(other))
+        self.h.take()
+        for n, sender in enumerate((HAG66_C8Y, HAG66_OTHER, HECATE_FULL)):
+            self.forwarded(sender, self.peterProxy, QUERY, iqId="d%d" % n)
+        [out] = self.request(PETER_FULL, self.hagProxy, QUERY)
+        self.assertError(out, "wait", "resource-constraint")
+        self.forwarded(other + "/r", self.peterProxy, QUERY)
+
+    def test_refusedReservesNothing(self):
+        """
+        PJID-9, issue 4 limits: a requester's full proxy JID is a permanent
+        store entry, so it is allocated only once every check passed: a
+        client refused for its rate, for relays under way, for its payload
+        or for an offline target reserves nothing; an accepted one does.
+        """
+        store = self.h.store
+        self.relay.maxPendingPerTarget = 1
+        self.forwarded(HAG66_C8Y, self.peterProxy, QUERY)
+        refusals = [
+            (self.peterProxy, QUERY, "resource-constraint"),
+            (self.peterProxy, PING, "service-unavailable"),
+            (self.peterProxy + "/nosuchclient", QUERY,
+             "service-unavailable"),
+            ("zzzzzzzzzzzz#" + COVEN, QUERY, "service-unavailable"),
+        ]
+        for n, (target, payload, condition) in enumerate(refusals):
+            client = "hag66@shakespeare.example/refused%d" % (n,)
+            [out] = self.request(client, target, payload)
+            self.assertEqual(condition,
+                             out.error.firstChildElement().name)
+            self.assertIdentical(None, self.successResultOf(
+                store.clientResource("coven", client)))
+        self.relay.throttle = Throttle(self.h.clock, 0, 0)
+        [out] = self.request(HAG66_OTHER, self.hecateProxy, QUERY)
+        self.assertError(out, "wait", "resource-constraint")
+        self.assertIdentical(None, self.successResultOf(
+            store.clientResource("coven", HAG66_OTHER)))
 
     def test_pendingCapped(self):
         """
-        Issue 4 limits: a requester may have only C{maxPending} relays
-        under way; past it, C{resource-constraint} (wait) until one is
-        answered.
+        Issue 4 limits, RELAY-8: a requester (bare JID, all its clients
+        together) may have only C{maxPending} relays under way; past it,
+        C{resource-constraint} (wait) until one is answered, whichever
+        client asks; other requesters are not affected.
         """
         self.relay.maxPending = 2
         first = self.forwarded(HAG66_C8Y, self.peterProxy,
-                               "<ping xmlns='urn:xmpp:ping'/>", iqId="a")
-        self.forwarded(HAG66_C8Y, self.peterProxy,
-                       "<ping xmlns='urn:xmpp:ping'/>", iqId="b")
-        [out] = self.request(HAG66_C8Y, self.peterProxy,
-                             "<ping xmlns='urn:xmpp:ping'/>", iqId="c")
-        self.assertError(out, "wait", "resource-constraint")
+                               QUERY, iqId="a")
         self.forwarded(HAG66_OTHER, self.peterProxy,
-                       "<ping xmlns='urn:xmpp:ping'/>", iqId="d")
+                       QUERY, iqId="b")
+        for sender in (HAG66_C8Y, HAG66_OTHER,
+                       "hag66@shakespeare.example/new"):
+            [out] = self.request(sender, self.peterProxy, QUERY, iqId="c")
+            self.assertError(out, "wait", "resource-constraint")
+        self.forwarded(HECATE_FULL, self.peterProxy, QUERY, iqId="d")
         self.assertEqual(1, len(self.respond(first)))
         self.forwarded(HAG66_C8Y, self.peterProxy,
-                       "<ping xmlns='urn:xmpp:ping'/>", iqId="e")
+                       QUERY, iqId="e")
+
+    def test_rotatingResourcesPendingCapped(self):
+        """
+        Issue 4 limits, RELAY-8: with the rate allowing it, rotating
+        resources still leaves at most C{maxPending} relays under way per
+        user within a timeout window.
+        """
+        self.relay.maxPendingPerTarget = 1000
+        forwarded, refused = self.rotate(60)
+        self.assertEqual(self.relay.maxPending, forwarded)
+        self.assertEqual({"resource-constraint"}, refused)
+        self.assertEqual(self.relay.maxPending, self.relay.pendingCount())
+
+    def test_pendingPerTargetCapped(self):
+        """
+        Issue 4 limits, RELAY-8: at most C{maxPendingPerTarget} relays are
+        under way to one target, from all requesters together; other
+        targets are not affected; an answer frees a place.
+        """
+        self.relay.maxPendingPerTarget = 2
+        first = self.forwarded(HAG66_C8Y, self.peterProxy, QUERY, iqId="a")
+        self.forwarded(HECATE_FULL, self.peterProxy, QUERY, iqId="b")
+        [out] = self.request(HAG66_OTHER, self.peterProxy, QUERY, iqId="c")
+        self.assertError(out, "wait", "resource-constraint")
+        self.forwarded(HAG66_OTHER, self.hecateProxy, QUERY, iqId="d")
+        self.assertEqual(1, len(self.respond(first)))
+        self.forwarded(HAG66_OTHER, self.peterProxy, QUERY, iqId="e")
+
+    def test_pendingTotalCapped(self):
+        """
+        Issue 4 limits, RELAY-8: at most C{maxPendingTotal} relays are under
+        way in all; a timeout frees a place.
+        """
+        self.relay.maxPendingTotal = 2
+        self.forwarded(HAG66_C8Y, self.peterProxy, QUERY, iqId="a")
+        self.forwarded(HECATE_FULL, self.hagProxy, QUERY, iqId="b")
+        [out] = self.request(PETER_FULL, self.hecateProxy, QUERY)
+        self.assertError(out, "wait", "resource-constraint")
+        self.h.clock.advance(self.relay.timeout)
+        self.h.take()
+        self.assertEqual(0, self.relay.pendingCount())
+        self.forwarded(PETER_FULL, self.hecateProxy, QUERY)
 
     # Real JIDs (VIS-6)
 
@@ -629,8 +821,7 @@ class RelayTestsMixin(MIXTestMixin):
             self.assertNotIn("peter@", back[0])
             self.assertNotIn("UUID-p3t", back[0])
         self.h.receive("<iq type='get' id='t' from='%s' to='%s'>"
-                       "<ping xmlns='urn:xmpp:ping'/></iq>"
-                       % (HAG66_C8Y, self.peterProxy))
+                       "%s</iq>" % (HAG66_C8Y, self.peterProxy, QUERY))
         self.assertNotIn("hag66", self.h.raw()[0])
         self.h.clock.advance(self.relay.timeout)
         timeout = self.h.raw()
@@ -654,6 +845,58 @@ class RelayTestsMixin(MIXTestMixin):
         self.assertEqual(("r1", self.peterProxy, HAG66_C8Y),
                          (out[0]["id"], out[0]["from"], out[0]["to"]))
         self.assertNotIn("peter@", out[0].toXml())
+
+    #: Responses naming peter in a form that is no literal bare JID.
+    disguised = [
+        "<query xmlns='%s'><item jid='shakespeare.example' node='peter'/>"
+        "</query>" % (NS_DISCO_ITEMS,),
+        "<query xmlns='%s'><item jid='Shakespeare.Example.'/></query>"
+        % (NS_DISCO_ITEMS,),
+        "<query xmlns='%s'><item jid='pubsub.example/x'/>"
+        "<item jid='someone@SHAKESPEARE.example/r'/></query>"
+        % (NS_DISCO_ITEMS,),
+        "<query xmlns='%s'><x xmlns='jabber:x:data' type='result'><field "
+        "var='addr'><value>xmpp:peter%%40shakespeare.example</value>"
+        "</field></x></query>" % (NS_DISCO_INFO,),
+        "<query xmlns='%s'><feature var='peter\\40shakespeare.example'/>"
+        "</query>" % (NS_DISCO_INFO,),
+        "<query xmlns='%s'><feature var='peter&amp;#64;Shakespeare.example'"
+        "/></query>" % (NS_DISCO_INFO,),
+        "<query xmlns='%s'><feature var='peter&#64;shakespeare.example'/>"
+        "</query>" % (NS_DISCO_INFO,),
+    ]
+
+    #: A response naming neither peter nor his server.
+    harmless = ("<query xmlns='%s'><item jid='pubsub.example' "
+                "node='shakespeare'/></query>" % (NS_DISCO_ITEMS,))
+
+    def relayResponse(self, payload, requester=HAG66_C8Y):
+        """
+        Relay a disco request from C{requester} to peter's bare proxy JID,
+        answer it with C{payload}; return the one stanza sent back.
+        """
+        forwarded = self.forwarded(requester, self.peterProxy, QUERY)
+        out = self.respond(forwarded, payload=payload)
+        self.assertEqual(1, len(out), [o.toXml() for o in out])
+        return out[0]
+
+    def test_responseNamingTargetDisguisedWithheld(self):
+        """
+        VIS-6 (best effort): a response naming the target's server in a
+        C{jid} attribute (the server itself, another of its users, with a
+        trailing dot or in another case), or the target's bare JID with
+        the C{@} escaped (C{%40}, XEP-0106 C{\\40}, C{&#64;}), is withheld
+        from a requester from whom the channel hides it
+        (C{service-unavailable}); a response naming neither gets through.
+        """
+        for payload in self.disguised:
+            out = self.relayResponse(payload)
+            self.assertError(out, "cancel", "service-unavailable")
+            self.assertEqual((self.peterProxy, HAG66_C8Y),
+                             (out["from"], out["to"]))
+            self.assertNotIn("shakespeare.example", out.toXml().replace(
+                "mix.shakespeare.example", "").replace(HAG66_C8Y, ""))
+        self.assertResult(self.relayResponse(self.harmless))
 
     def test_responseNamingTargetToAdmin(self):
         """
@@ -690,6 +933,14 @@ class VisibleRelayTestsMixin(RelayTestsMixin):
             % (NS_DISCO_ITEMS, PETER)))
         self.assertEqual(1, len(out))
         self.assertResult(out[0])
+
+    def test_responseNamingTargetDisguisedWithheld(self):
+        """
+        VIS-6: in a jid-visible channel the disguised forms are passed on
+        unchanged too.
+        """
+        for payload in self.disguised + [self.harmless]:
+            self.assertResult(self.relayResponse(payload))
 
 
 class RelayMemoryTests(MemoryStoreMixin, RelayTestsMixin, unittest.TestCase):

@@ -147,7 +147,45 @@ class RelayHandler(MIXHandler):
     @staticmethod
     def _names(iq, bare):
         """
-        Tell whether the payload of a response holds a real JID.
+        Tell whether the payload of a response names the target (VIS-6).
+
+        Best effort, not a proof: it looks for the target's bare JID in the
+        serialized payload (any case), also with the C{@} escaped (C{%40},
+        XEP-0106 C{\\40}, C{&#64;}, C{&#x40;}), and for any C{jid}
+        attribute whose domain is the target's (a server listing the
+        user's nodes, or the server itself, under C{jid='<domain>'}).  A
+        payload naming the target in another encoding still gets through;
+        one naming another user of the same server is refused too.
         """
+        bare = bare.lower()
+        local, _, domain = bare.rpartition("@")
         text = "".join(child.toXml() for child in iq.elements()).lower()
-        return bare.lower() in text
+        needles = [bare]
+        if local:
+            needles.extend(local + escaped + domain for escaped in
+                           ("%40", "\\40", "&#64;", "&#x40;", "&amp;#64;",
+                            "&amp;#x40;"))
+        if any(needle in text for needle in needles):
+            return True
+        return any(_domainOf(value) == domain
+                   for value in _jidAttributes(iq))
+
+
+def _jidAttributes(element):
+    """
+    The values of every C{jid} attribute below C{element}.
+    """
+    for child in element.elements():
+        value = child.attributes.get("jid")
+        if value is not None:
+            yield value
+        yield from _jidAttributes(child)
+
+
+def _domainOf(value):
+    """
+    The domain part of a JID-like string, lower case, without a trailing
+    dot.
+    """
+    value = value.strip().lower().split("/", 1)[0]
+    return value.rpartition("@")[2].rstrip(".")
