@@ -144,7 +144,6 @@ class Presence:
         self._pending = {}
         self._checking = {}
         self._graceCall = None
-        channels.startHooks.append(self.start)
         channels.destructionHooks.append(self._destroying)
         channels.removalHooks.append(self._removed)
         channels.leaveHooks.append(self._left)
@@ -691,12 +690,18 @@ class Presence:
     # Start-up (PRES-8, AMB-47)
 
     @defer.inlineCallbacks
-    def start(self):
+    def online(self):
         """
-        Mark every stored item unconfirmed, probe every participant who
+        Run each time the component is online (after start-up, and after
+        every reconnection, when presence changes may have been missed):
+        mark every stored item unconfirmed, probe every participant who
         shares presence (never those who do not, PREF-5, X403-8), and
-        remove the items not refreshed within L{gracePeriod}.
+        remove the items not refreshed within L{gracePeriod} of the
+        probes (PRES-8, AMB-47).
         """
+        if self._graceCall is not None and self._graceCall.active():
+            self._graceCall.cancel()
+        self._graceCall = None
         yield self.store.markPresenceUnconfirmed()
         kept = []
         for channel in (yield self.store.listChannels()):

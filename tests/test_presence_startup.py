@@ -6,6 +6,7 @@ All on the service's C{Clock}.
 """
 
 from twisted.trial import unittest
+from wokkel.test.helpers import XmlStreamStub
 
 from tests.helpers import (
     CAT, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL, Harness,
@@ -86,6 +87,28 @@ class StartupTestsMixin(PresenceTimeMixin):
         self.assertEqual([(HAG66, second), (HECATE, second)],
                          sorted((p["to"], p["from"]) for p in gone))
         self.assertEqual([first], self.itemIds(restarted))
+
+    def test_reconnectReprobes(self):
+        """
+        PRES-8, D-45: after the connection to the XMPP server comes back,
+        the sharing participants are probed again and items not refreshed
+        within the grace period are removed (their unavailable may have
+        been lost while the component was offline).
+        """
+        first = self.online(self.h)
+        second = self.online(self.h, SECOND)
+        # The stream manager loses the connection and gets a new stream.
+        self.h.manager._disconnected(None)
+        self.h.stub = XmlStreamStub()
+        self.h.manager._connected(self.h.stub.xmlstream)
+        self.h.manager._authd(self.h.stub.xmlstream)
+        probes = presences(self.h.take(), "probe")
+        self.assertEqual([CAT, HAG66], sorted(p["to"] for p in probes))
+        self.online(self.h)
+        self.h.clock.advance(121)
+        gone = presences(self.h.take(), "unavailable")
+        self.assertEqual({second}, {p["from"] for p in gone})
+        self.assertEqual([first], self.itemIds(self.h))
 
     def test_noItemsNoTimer(self):
         """

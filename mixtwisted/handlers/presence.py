@@ -192,6 +192,10 @@ class PresenceHandler(MIXHandler):
         self.xmlstream.addObserver("/presence", self.onPresence)
         self.xmlstream.addObserver('/iq[@type="result"]', self.onResponse)
         self.xmlstream.addObserver('/iq[@type="error"]', self.onResponse)
+        # Probes go out once the server can route them, after start-up and
+        # after every reconnection (PRES-8, D-45).
+        d = self.presence.online()
+        d.addErrback(log.err, "Presence start-up failed")
 
     def onResponse(self, iq):
         """
