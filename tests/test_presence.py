@@ -90,6 +90,7 @@ class DistributionTestsMixin(PresenceTestsMixin):
 
     def test_availableDistributed(self):
         """
+        X403-1: the channel distributes its participants' presence.
         PRES-1, PRES-3, PRES-14, X403-3, X403-4, AMB-39, PJID-6, PJID-7:
         available presence from a client's full JID is sent as presence
         from the client's full proxy JID (an anonymised resource) to the
@@ -448,7 +449,8 @@ class DistributionTestsMixin(PresenceTestsMixin):
 
     def test_mustProvidePresence(self):
         """
-        MSG-8, AMB-44, PREF-4: with Participants Must Provide Presence, a
+        MSG-8, PRES-10, AMB-44, PREF-4: with Participants Must Provide
+        Presence, a
         groupchat message from a client without presence item is refused
         with not-acceptable (modify); once its presence is in, it is
         reflected.

@@ -173,7 +173,8 @@ class RegistrationTestsMixin(MIXTestMixin):
 
     def test_registerUpdatesChannels(self):
         """
-        NICK-13, AMB-22: registering gives the registrant the nick in every
+        NICK-13, NICK-7, AMB-22: a registered nick is one of the nick sources
+        (NICK-7); registering gives the registrant the nick in every
         channel it participates in, notifying the participants node.
         """
         self.registered(self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
