@@ -24,7 +24,7 @@ from mixtwisted.errors import (
     BadRequest, Conflict, Forbidden, NotAcceptable, NotAuthorized, NotFound,
     UnexpectedRequest)
 from mixtwisted.ids import ArchiveIdGenerator, ItemIdClock
-from mixtwisted.invitations import Invitation, InvitationSigner
+from mixtwisted.invitations import Invitations
 from mixtwisted.nicks import enforceNick, generateNick, nickKey
 from mixtwisted.proxy import generateProxyId, proxyJID, splitProxyLocalpart
 from mixtwisted.records import (
@@ -35,22 +35,6 @@ from mixtwisted.records import (
 #: can be looked up (VIS-7), and the information and configuration history
 #: (MAM-8).
 ARCHIVED_NODES = frozenset((ns.NODE_JIDMAP, ns.NODE_INFO, ns.NODE_CONFIG))
-
-
-def _bareJID(text):
-    """
-    Return the prepared bare JID of a user account written in C{text}, or
-    C{None} when it is missing, malformed or names no user account.
-    """
-    if not text:
-        return None
-    try:
-        jid = JID(text.strip())
-    except (InvalidFormat, UnicodeError, ValueError):
-        return None
-    if not jid.user:
-        return None
-    return jid.userhost()
 
 
 @dataclass
@@ -105,8 +89,10 @@ class ChannelService:
         self.limits = settings.limits
         self.archiveIds = ArchiveIdGenerator(clock)
         self.itemIds = ItemIdClock(clock)
-        #: Issues and checks invitation tokens (INV-3).
-        self.invitations = InvitationSigner(settings.secret, clock)
+        #: Invitations: issuing, checking and consuming them (INV-1..7).
+        self.invitations = Invitations(self)
+        #: User preferences: the template, updates and storage (PREF-1..9).
+        self.preferences = userprefs.Preferences(self)
         #: Callables run (and waited for) at start-up, after the channel
         #: logic's own start (e.g. End of Life timers).
         self.startHooks = []
@@ -399,8 +385,8 @@ class ChannelService:
         @param nodes: the node names requested, as received.
         @param submittedPrefs: C{(var, [values])} of a preferences form, or
             C{None} when the join carried none.
-        @param invitation: the L{Invitation} the join carried (JOIN-12,
-            INV-4), fields as received, or C{None}.
+        @param invitation: the L{mixtwisted.invitations.Invitation} the
+            join carried (JOIN-12, INV-4), fields as received, or C{None}.
         """
         channel = yield self.getChannel(name)
         bare = requester.userhost()
@@ -410,7 +396,8 @@ class ChannelService:
         # The (digest, expiry) of a valid, unused invitation, else None.
         invited = None
         if invitation is not None:
-            invited = yield self.validInvitation(channel, bare, invitation)
+            invited = yield self.invitations.validInvitation(
+                channel, bare, invitation)
         if role < access.ALLOWED or (
                 channel.adhoc and role < access.PARTICIPANT and
                 not access.listedAllowed(channel, bare, requester.host)):
@@ -418,14 +405,14 @@ class ChannelService:
             # never a banned JID (INV-6); an invalid (or already used)
             # one is refused.
             if invited is None or \
-                    self._isBanned(channel, bare, requester.host):
+                    self.invitations.isBanned(channel, bare, requester.host):
                 raise Forbidden("You are not allowed to join this channel")
 
         subscribed = self._subscribable(
             channel, nodes, max(role, access.PARTICIPANT))
 
         participant = yield self.store.getParticipant(name, bare)
-        prefs = self._currentPrefs(participant)
+        prefs = self.preferences.currentPrefs(participant)
         if submittedPrefs is not None:
             prefs = userprefs.applyPrefs(prefs, submittedPrefs)
         prefs = userprefs.checkPrefs(channel, prefs)
@@ -442,14 +429,14 @@ class ChannelService:
             yield self.store.setSubscriptions(name, bare, subscribed)
             joined = True
         else:
-            yield self._savePrefs(channel, participant, prefs)
+            yield self.preferences.savePrefs(channel, participant, prefs)
             yield self.store.setSubscriptions(name, bare, subscribed)
             joined = False
 
         if invited is not None:
             # Only once the participant is saved: consume the invitation
             # and add the invitee to the allowed node (INV-3, INV-5).
-            channel = yield self._consumeInvitation(
+            channel = yield self.invitations.consumeInvitation(
                 channel, bare, requester.host, invited)
         if joined:
             yield self._notifyJoined(channel, participant)
@@ -459,43 +446,6 @@ class ChannelService:
         return JoinResult(
             proxyJID(participant.proxyId, name, self.domain), subscribed,
             prefs if submittedPrefs is not None else None)
-
-    @staticmethod
-    def _isBanned(channel, bare, domain):
-        return "banned" in channel.config.get("Nodes Present", ()) and \
-            access.matchesList(bare, domain, channel.banned)
-
-    @defer.inlineCallbacks
-    def _consumeInvitation(self, channel, bare, domain, used):
-        """
-        Record an invitation as used by a join, so that replaying it is
-        refused (INV-3, INV-4), pruning the entries of expired tokens; add
-        the invitee to the allowed node unless it matches already, and
-        notify the node's subscribers (INV-5).
-
-        The channel record is read again just before the update so that
-        changes made while the join was under way are kept.
-
-        @param used: C{(digest, expiry)} of the invitation.
-        @return: the channel record as updated.
-        """
-        fresh = yield self.store.getChannel(channel.name)
-        if fresh is None or fresh.created != channel.created:
-            # Destroyed (and maybe re-created) meanwhile: nothing to record.
-            return channel
-        now = self.clock.seconds()
-        fresh.usedInvitations = tuple(
-            entry for entry in fresh.usedInvitations
-            if entry[1] > now and entry[0] != used[0]) + (tuple(used),)
-        added = "allowed" in fresh.config.get("Nodes Present", ()) and \
-            not access.matchesList(bare, domain, fresh.allowed)
-        if added:
-            fresh.allowed = tuple(fresh.allowed) + (bare,)
-        yield self.store.updateChannel(fresh)
-        if added:
-            yield self.notify(fresh, ns.NODE_ALLOWED,
-                              [views.NodeItem(bare)])
-        return fresh
 
     @defer.inlineCallbacks
     def _subscribed(self, channel, bare, nodes):
@@ -587,137 +537,6 @@ class ChannelService:
         if participant is None:
             raise Forbidden("You are not a participant of this channel")
         return channel, participant
-
-    # Preferences
-
-    @staticmethod
-    def _currentPrefs(participant):
-        """
-        Every preference of a participant (defaults filled in), or the
-        defaults for C{None}.
-        """
-        prefs = userprefs.defaultPrefs()
-        if participant is not None:
-            prefs.update(participant.prefs)
-        return prefs
-
-    @defer.inlineCallbacks
-    def _savePrefs(self, channel, participant, prefs):
-        """
-        Store a participant's preferences; when the JID sharing changes, the
-        jidmap-visible item follows with a notification (JOIN-9, VIS-8).
-        """
-        shared = views.sharesJID(participant)
-        changed = participant.prefs != prefs
-        participant.prefs = prefs
-        yield self.store.saveParticipant(participant)
-        if views.sharesJID(participant) != shared:
-            yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
-                views.jidmapVisibleItem(participant, self.domain)])
-        if changed:
-            yield self._participantChanged(channel, participant)
-
-    @defer.inlineCallbacks
-    def getPrefs(self, requester, name):
-        """
-        Return the requester's preferences for the template query (PREF-2):
-        a participant's current values, the defaults for others who may
-        join.
-
-        @raise Forbidden: for those who may not join the channel.
-        """
-        channel = yield self.getChannel(name)
-        bare = requester.userhost()
-        participant = yield self.store.getParticipant(name, bare)
-        if participant is None:
-            role = yield self.roleOf(channel, requester)
-            if role < access.ALLOWED or (
-                    channel.adhoc and role < access.PARTICIPANT and
-                    not access.listedAllowed(channel, bare, requester.host)):
-                raise Forbidden("You may not join this channel")
-        return self._currentPrefs(participant)
-
-    @defer.inlineCallbacks
-    def setPrefs(self, requester, name, submitted):
-        """
-        Update some or all of a participant's preferences (PREF-3): an
-        invalid value changes nothing (PREF-9), a visibility the channel's
-        mode excludes is C{not-acceptable} (PREF-8), presence sharing is
-        forced when the channel requires presence (PREF-4).
-
-        @param submitted: C{(var, [values])} of the submitted form.
-        @return: all preferences.
-        """
-        channel, participant = yield self.requireParticipant(name, requester)
-        prefs = userprefs.applyPrefs(
-            self._currentPrefs(participant), submitted)
-        prefs = userprefs.checkPrefs(channel, prefs)
-        yield self._savePrefs(channel, participant, prefs)
-        return dict(prefs)
-
-    # Invitations
-
-    @staticmethod
-    def _mayInvite(channel, role):
-        """
-        INV-2: administrators and owners; participants when the channel
-        lets them invite.
-        """
-        if role >= access.ADMIN:
-            return True
-        return role == access.PARTICIPANT and bool(channel.config.get(
-            "Participation Addition by Invitation from Participant"))
-
-    @defer.inlineCallbacks
-    def invite(self, requester, name, invitee):
-        """
-        Issue an invitation for C{invitee} (INV-1..3).
-
-        @param invitee: the invitee's JID as received.
-        @return: an L{Invitation}.
-        @raise BadRequest: for a missing or malformed invitee.
-        @raise Forbidden: when the requester may not invite.
-        """
-        channel = yield self.getChannel(name)
-        inviteeBare = _bareJID(invitee)
-        if inviteeBare is None:
-            raise BadRequest("Missing or malformed invitee")
-        role = yield self.roleOf(channel, requester)
-        if not self._mayInvite(channel, role):
-            raise Forbidden("You may not invite to this channel")
-        inviter = requester.userhost()
-        channelJID = self.channelJID(name)
-        return Invitation(
-            inviter=inviter, invitee=inviteeBare, channel=channelJID,
-            token=self.invitations.issue(channelJID, inviter, inviteeBare,
-                                         channel.created))
-
-    @defer.inlineCallbacks
-    def validInvitation(self, channel, bare, invitation):
-        """
-        Tell whether an invitation lets C{bare} into C{channel} now (INV-4):
-        the token is authentic and not expired, names this channel (this
-        incarnation of it: its creation time is signed) and this invitee,
-        was not used by an earlier join (INV-3), and the inviter may still
-        invite (AMB-32).
-
-        @return: C{(digest, expiry)} of the token for the used-token record
-            when valid, else C{None}.
-        """
-        channelJID = _bareJID(invitation.channel)
-        inviter = _bareJID(invitation.inviter)
-        invitee = _bareJID(invitation.invitee)
-        if None in (channelJID, inviter, invitee) or \
-                channelJID != self.channelJID(channel.name) or \
-                invitee != bare:
-            return None
-        checked = self.invitations.check(channelJID, inviter, invitee,
-                                         invitation.token, channel.created)
-        if checked is None or checked[0] in {
-                digest for digest, _ in channel.usedInvitations}:
-            return None
-        role = yield self.roleOf(channel, JID(inviter))
-        return checked if self._mayInvite(channel, role) else None
 
     @defer.inlineCallbacks
     def updateSubscription(self, requester, name, subscribe, unsubscribe):

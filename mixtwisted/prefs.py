@@ -4,10 +4,18 @@ User preferences (PREF-1, VIS-2): the table, defaults and parsing.
 Values are matched case-insensitively and kept in lowercase (PREF-9); the
 vocabulary of XEP-0369 §3.8 is accepted as aliases of the form values
 (AMB-7).
+
+L{Preferences} is the preference logic over the channels: the template
+query, updates, and storing a participant's preferences.
 """
 
+from twisted.internet import defer
+
+from mixtwisted import access
 from mixtwisted import config as cfg
-from mixtwisted.errors import BadRequest, NotAcceptable
+from mixtwisted import namespaces as ns
+from mixtwisted import nodes as views
+from mixtwisted.errors import BadRequest, Forbidden, NotAcceptable
 
 #: var -> (options, default, label), in form order.
 PREFERENCES = (
@@ -83,3 +91,79 @@ def checkPrefs(channel, prefs):
     if channel.config.get("Participants Must Provide Presence"):
         prefs = dict(prefs, Presence="share")
     return prefs
+
+
+class Preferences:
+    """
+    User preferences over a L{mixtwisted.channels.ChannelService}
+    (PREF-1..9): the template query, updates, and storage (used by
+    L{mixtwisted.channels.ChannelService.join} too, JOIN-9, JOIN-11).
+    """
+
+    def __init__(self, channels):
+        self.channels = channels
+
+    @staticmethod
+    def currentPrefs(participant):
+        """
+        Every preference of a participant (defaults filled in), or the
+        defaults for C{None}.
+        """
+        prefs = defaultPrefs()
+        if participant is not None:
+            prefs.update(participant.prefs)
+        return prefs
+
+    @defer.inlineCallbacks
+    def savePrefs(self, channel, participant, prefs):
+        """
+        Store a participant's preferences; when the JID sharing changes, the
+        jidmap-visible item follows with a notification (JOIN-9, VIS-8).
+        """
+        shared = views.sharesJID(participant)
+        changed = participant.prefs != prefs
+        participant.prefs = prefs
+        yield self.channels.store.saveParticipant(participant)
+        if views.sharesJID(participant) != shared:
+            yield self.channels.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
+                views.jidmapVisibleItem(participant, self.channels.domain)])
+        if changed:
+            yield self.channels._participantChanged(channel, participant)
+
+    @defer.inlineCallbacks
+    def getPrefs(self, requester, name):
+        """
+        Return the requester's preferences for the template query (PREF-2):
+        a participant's current values, the defaults for others who may
+        join.
+
+        @raise Forbidden: for those who may not join the channel.
+        """
+        channel = yield self.channels.getChannel(name)
+        bare = requester.userhost()
+        participant = yield self.channels.store.getParticipant(name, bare)
+        if participant is None:
+            role = yield self.channels.roleOf(channel, requester)
+            if role < access.ALLOWED or (
+                    channel.adhoc and role < access.PARTICIPANT and
+                    not access.listedAllowed(channel, bare, requester.host)):
+                raise Forbidden("You may not join this channel")
+        return self.currentPrefs(participant)
+
+    @defer.inlineCallbacks
+    def setPrefs(self, requester, name, submitted):
+        """
+        Update some or all of a participant's preferences (PREF-3): an
+        invalid value changes nothing (PREF-9), a visibility the channel's
+        mode excludes is C{not-acceptable} (PREF-8), presence sharing is
+        forced when the channel requires presence (PREF-4).
+
+        @param submitted: C{(var, [values])} of the submitted form.
+        @return: all preferences.
+        """
+        channel, participant = yield self.channels.requireParticipant(
+            name, requester)
+        prefs = applyPrefs(self.currentPrefs(participant), submitted)
+        prefs = checkPrefs(channel, prefs)
+        yield self.savePrefs(channel, participant, prefs)
+        return dict(prefs)

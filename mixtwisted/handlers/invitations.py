@@ -36,7 +36,7 @@ class InvitationHandler(MIXIQHandler):
                                                              "invitee")]
         if len(invitees) != 1 or not invitees[0]:
             raise BadRequest("Expected one invitee")
-        d = self.channels.invite(sender, name, invitees[0])
+        d = self.channels.invitations.invite(sender, name, invitees[0])
         d.addCallback(self._response)
         return d
 

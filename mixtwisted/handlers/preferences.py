@@ -42,7 +42,8 @@ class PreferencesHandler(MIXIQHandler):
     def _onGet(self, iq):
         payload(iq, ns.NS_MIX, "user-preference")
         sender, recipient = self.addresses(iq)
-        d = self.channels.getPrefs(sender, self.channelName(recipient))
+        d = self.channels.preferences.getPrefs(sender,
+                                               self.channelName(recipient))
         d.addCallback(lambda prefs: self._response(templateForm(prefs)))
         return d
 
@@ -58,7 +59,7 @@ class PreferencesHandler(MIXIQHandler):
         if form is None:
             raise BadRequest("Missing preferences form")
         submitted = readForm(form)
-        d = self.channels.setPrefs(sender, name, submitted)
+        d = self.channels.preferences.setPrefs(sender, name, submitted)
         d.addCallback(lambda prefs: self._response(
             renderForm(prefsFields(prefs))))
         return d
