@@ -454,7 +454,7 @@ class ChannelService:
                 yield hook(channel, bare, nodes)
 
     @defer.inlineCallbacks
-    def _participantChanged(self, channel, participant):
+    def participantChanged(self, channel, participant):
         for hook in self.participantHooks:
             yield hook(channel, participant)
 
@@ -651,7 +651,7 @@ class ChannelService:
             raise
         yield self.notify(channel, ns.NODE_PARTICIPANTS, [
             views.participantItem(participant, self.domain)])
-        yield self._participantChanged(channel, participant)
+        yield self.participantChanged(channel, participant)
 
     @defer.inlineCallbacks
     def ensureNick(self, channel, participant):

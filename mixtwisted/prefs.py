@@ -128,7 +128,7 @@ class Preferences:
             yield self.channels.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
                 views.jidmapVisibleItem(participant, self.channels.domain)])
         if changed:
-            yield self.channels._participantChanged(channel, participant)
+            yield self.channels.participantChanged(channel, participant)
 
     @defer.inlineCallbacks
     def getPrefs(self, requester, name):

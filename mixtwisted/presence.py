@@ -147,7 +147,7 @@ class Presence:
         channels.destructionHooks.append(self._destroying)
         channels.removalHooks.append(self._removed)
         channels.leaveHooks.append(self._left)
-        channels.participantHooks.append(self._participantChanged)
+        channels.participantHooks.append(self.participantChanged)
         channels.subscriptionHooks.append(self._subscribed)
         channels.configHooks.append(self._configChanged)
         channels.nodeReaders[ns.NODE_PRESENCE] = self.currentItems
@@ -608,7 +608,7 @@ class Presence:
             yield self._removeRecord(channel, record, participant)
 
     @defer.inlineCallbacks
-    def _participantChanged(self, channel, participant):
+    def participantChanged(self, channel, participant):
         """
         A nick or preference changed: the user's clients' presence is
         distributed again as it now shows (NICK-6: same full proxy JID,
