@@ -666,13 +666,22 @@ class ChannelService:
     # Messages
 
     @defer.inlineCallbacks
-    def prepareMessage(self, requester, name):
+    def prepareMessage(self, requester, channel, participant=None):
         """
         Check a groupchat message and prepare its reflection (MSG-1..7):
         only participants may send (MSG-2); the sender gets a nick if it
         has none; the archive id becomes the id of every copy.
+
+        @param channel: the channel record, as the caller looked it up.
+        @param participant: the sender's participant record, if the caller
+            has it already; otherwise it is looked up here.
         """
-        channel, participant = yield self.requireParticipant(name, requester)
+        name = channel.name
+        if participant is None:
+            participant = yield self.store.getParticipant(
+                name, requester.userhost())
+        if participant is None:
+            raise Forbidden("You are not a participant of this channel")
         if channel.config.get("Participants Must Provide Presence") and \
                 "presence" in channel.config.get("Nodes Present", ()):
             # Without the presence node nobody can provide presence: the

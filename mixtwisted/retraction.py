@@ -123,7 +123,8 @@ class Retractions:
             own = proxyJID(participant.proxyId, name, self.channels.domain)
             if not mayRetract(channel, role, entry.sender == own):
                 raise Forbidden("You may not retract this message")
-            reflection = yield self.channels.prepareMessage(requester, name)
+            reflection = yield self.channels.prepareMessage(
+                requester, channel, participant)
             by = reflection.proxyJID
         return Retraction(original=entry, reflection=reflection, by=by,
                           time=formatDateTime(reflection.stamp))

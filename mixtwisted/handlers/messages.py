@@ -156,17 +156,18 @@ class MessageHandler(MIXHandler):
             return
         if kind != "groupchat":
             raise BadRequest("Send groupchat messages to a channel")
-        yield self.reflect(message, sender, channel.name)
+        yield self.reflect(message, sender, channel)
 
     @defer.inlineCallbacks
-    def reflect(self, message, sender, name):
+    def reflect(self, message, sender, channel):
         """
-        Reflect and archive one groupchat message.
+        Reflect and archive one groupchat message to C{channel} (the
+        record L{_toChannel} looked up).
         """
-        reflection = yield self.channels.prepareMessage(sender, name)
+        reflection = yield self.channels.prepareMessage(sender, channel)
         xml = serialize(self._reflection(message, reflection, _STRIPPED))
         self._checkSize(xml)
-        yield self._distribute(message, name, reflection, xml)
+        yield self._distribute(message, channel.name, reflection, xml)
 
     @defer.inlineCallbacks
     def retract(self, message, sender, name, retracts):
