@@ -188,6 +188,19 @@ class ChannelService:
                     return channel, participant
         raise NotFound("No such channel or participant")
 
+    @defer.inlineCallbacks
+    def looksLikeProxy(self, localpart):
+        """
+        Tell whether C{localpart} has the shape of a proxy JID of an
+        existing channel (C{<id>#<channel>}), whether or not the id was
+        ever issued: such JIDs are all answered alike, so that nobody can
+        tell which proxy JIDs exist.
+        """
+        parts = splitProxyLocalpart(localpart)
+        if parts is None:
+            return False
+        return (yield self.store.getChannel(parts[1])) is not None
+
     # Service level: discovery and creation
 
     def mayCreate(self, requester):
@@ -756,6 +769,23 @@ class ChannelService:
         if not access.mayReadArchive(channel, node, role):
             raise Forbidden("You may not read this archive")
         return channel
+
+    @defer.inlineCallbacks
+    def queryArchive(self, requester, name, query):
+        """
+        Answer a MAM query (MAM-3..5): the requester must be allowed to
+        read the archive, and RSM C{after}/C{before} must name entries of
+        it (XEP-0313: C{item-not-found} otherwise).
+
+        @type query: L{mixtwisted.records.ArchiveQuery}
+        @return: the L{mixtwisted.records.ArchivePage}.
+        """
+        yield self.readableArchive(requester, name, query.node)
+        for bound in (query.after, query.before):
+            if bound and not (yield self.store.hasArchived(name, bound)):
+                raise NotFound("No such archive id")
+        page = yield self.store.queryArchive(name, query)
+        return page
 
     @defer.inlineCallbacks
     def readItems(self, requester, name, node, itemIds=None, maxItems=None):

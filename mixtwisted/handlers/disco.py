@@ -19,7 +19,6 @@ from zope.interface import implementer
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import MIXError, NotFound, ServiceUnavailable
 from mixtwisted.handlers.base import SkipHandled, toStanzaError
-from mixtwisted.proxy import splitProxyLocalpart
 
 
 def _stanzaErrors(failure):
@@ -101,9 +100,7 @@ class MIXDisco(XMPPHandler):
             channel, participant = yield self.channels.resolveProxy(
                 target.user)
         except NotFound:
-            parts = splitProxyLocalpart(target.user)
-            if parts is None or \
-                    (yield self.channels.store.getChannel(parts[1])) is None:
+            if not (yield self.channels.looksLikeProxy(target.user)):
                 raise
             # Proxy JIDs of existing channels are taken by the relay before
             # they get here; should one arrive all the same, an unknown one

@@ -14,7 +14,7 @@ from twisted.words.xish import domish
 from twisted.words.xish.domish import escapeToXml
 
 from mixtwisted import namespaces as ns
-from mixtwisted.errors import BadRequest, NotFound, ServiceUnavailable
+from mixtwisted.errors import BadRequest, ServiceUnavailable
 from mixtwisted.handlers.base import MIXIQHandler, parseJID, payload
 from mixtwisted.handlers.render import findForm
 from mixtwisted.ids import formatDateTime, parseDateTime
@@ -147,12 +147,7 @@ class MAMHandler(MIXIQHandler):
         element = self._query(iq)
         namespace = element.uri
         query = self.parseQuery(element)
-        yield self.channels.readableArchive(sender, name, query.node)
-        store = self.channels.store
-        for bound in (query.after, query.before):
-            if bound and not (yield store.hasArchived(name, bound)):
-                raise NotFound("No such archive id")
-        result = yield store.queryArchive(name, query)
+        result = yield self.channels.queryArchive(sender, name, query)
         channelJID = self.channels.channelJID(name)
         queryId = element.getAttribute("queryid")
         requester = iq["from"]
