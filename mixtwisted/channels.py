@@ -26,7 +26,8 @@ from mixtwisted.errors import (
 from mixtwisted.ids import ArchiveIdGenerator, ItemIdClock
 from mixtwisted.invitations import Invitations
 from mixtwisted.nicks import enforceNick, generateNick, nickKey
-from mixtwisted.proxy import generateProxyId, proxyJID, splitProxyLocalpart
+from mixtwisted.proxy import (
+    generateProxyId, generateResource, proxyJID, splitProxyLocalpart)
 from mixtwisted.records import (
     ArchivedMessage, ChannelRecord, ParticipantRecord)
 
@@ -480,6 +481,23 @@ class ChannelService:
         bare JID for good but makes nobody a participant.
         """
         return self._proxyIdFor(name, bare)
+
+    @defer.inlineCallbacks
+    def clientResource(self, name, proxyId, realFullJID):
+        """
+        Return the resource of a client's full proxy JID in channel
+        C{name}: the one it was given before (stable per real full JID, so
+        it never changes while the client is in the presence node, PJID-6),
+        or a fresh random one reserved for good (PJID-7).  Presence,
+        private messages and relays share this one mapping.
+        """
+        resource = yield self.store.clientResource(name, realFullJID)
+        while resource is None:
+            candidate = generateResource()
+            if (yield self.store.reserveClientResource(
+                    name, realFullJID, proxyId, candidate)):
+                resource = candidate
+        return resource
 
     @defer.inlineCallbacks
     def _proxyIdFor(self, name, bare):

@@ -39,7 +39,6 @@ from mixtwisted import config as cfg
 from mixtwisted import namespaces as ns
 from mixtwisted import nodes as views
 from mixtwisted.nicks import generateNick, nickKey
-from mixtwisted.proxy import generateResource
 from mixtwisted.records import PresenceRecord
 from mixtwisted.throttle import Throttle
 
@@ -327,7 +326,8 @@ class Presence:
             # A nick before presence is shared (NICK-5, AMB-21).
             nick = yield self.channels.ensureNick(channel, participant)
         if resource is None:
-            resource = yield self._resourceFor(name, proxyId, realJID)
+            resource = yield self.channels.clientResource(
+                name, proxyId, realJID)
         xml = payload(nick, self.shownJID(channel, participant, realJID))
         record = PresenceRecord(
             channel=name, proxyId=proxyId, resource=resource, jid=realJID,
@@ -398,22 +398,6 @@ class Presence:
 
     #: How guest nicks are made (replaced in tests).
     _generateNick = staticmethod(generateNick)
-
-    @defer.inlineCallbacks
-    def _resourceFor(self, name, proxyId, realJID):
-        """
-        The resource of a client's full proxy JID: the one it had (stable
-        per real full JID, so it never changes while the client is in the
-        presence node, PJID-6), or a fresh random one (PJID-7), shared with
-        private messages and relays.
-        """
-        resource = yield self.store.clientResource(name, realJID)
-        while resource is None:
-            candidate = generateResource()
-            if (yield self.store.reserveClientResource(
-                    name, realJID, proxyId, candidate)):
-                resource = candidate
-        return resource
 
     @defer.inlineCallbacks
     def _recordOf(self, name, sender):

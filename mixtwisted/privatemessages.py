@@ -14,7 +14,7 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber.jid import JID
 
 from mixtwisted.errors import NotAllowed, ServiceUnavailable
-from mixtwisted.proxy import generateResource, proxyJID
+from mixtwisted.proxy import proxyJID
 
 
 @dataclass
@@ -71,23 +71,9 @@ class PrivateMessages:
                 name, target.proxyId, resource)
             if recipient is None or JID(recipient).userhost() != target.jid:
                 raise ServiceUnavailable()
-        own = yield self.resourceFor(name, participant, sender.full())
+        own = yield self.channels.clientResource(
+            name, participant.proxyId, sender.full())
         return PrivateDelivery(
             sender="%s/%s" % (proxyJID(participant.proxyId, name,
                                        self.channels.domain), own),
             recipient=recipient)
-
-    @defer.inlineCallbacks
-    def resourceFor(self, name, participant, realFullJID):
-        """
-        Return the resource of the full proxy JID of a client: the one it
-        was given before (stable per real full JID, PJID-6, PM-6), or a
-        fresh random one reserved in the store.
-        """
-        resource = yield self.store.clientResource(name, realFullJID)
-        while resource is None:
-            candidate = generateResource()
-            if (yield self.store.reserveClientResource(
-                    name, realFullJID, participant.proxyId, candidate)):
-                resource = candidate
-        return resource

@@ -29,7 +29,6 @@ from mixtwisted.errors import (
     Forbidden, NotFound, ResourceConstraint, ServiceUnavailable)
 from mixtwisted.nodes import sharesJID
 from mixtwisted.prefs import defaultPrefs
-from mixtwisted.privatemessages import PrivateMessages
 from mixtwisted.proxy import proxyJID, splitProxyLocalpart
 from mixtwisted.throttle import Throttle
 
@@ -167,7 +166,6 @@ class Relay:
         self.channels = channels
         self.clock = clock
         self.store = channels.store
-        self.private = PrivateMessages(channels)
         self.relayed = RELAYED | DIAGNOSTICS if RELAY_DIAGNOSTICS \
             else RELAYED
         self.throttle = Throttle(clock, 10, 30)
@@ -265,8 +263,8 @@ class Relay:
         targetBare = JID(target.jid).userhost()
         self._checkCaps(requester.userhost(), targetBare)
         hidden = yield self._hidden(channel, target, requester)
-        own = yield self.private.resourceFor(
-            name, participant, requester.full())
+        own = yield self.channels.clientResource(
+            name, participant.proxyId, requester.full())
         requesterProxy = "%s/%s" % (
             proxyJID(participant.proxyId, name, self.channels.domain), own)
         return Route(channel=name, requesterProxy=_normal(requesterProxy),

@@ -10,7 +10,6 @@ from wokkel.generic import Request, parseXml
 
 from mixtwisted import namespaces as ns
 from mixtwisted.handlers.relay import RelayHandler
-from mixtwisted.privatemessages import PrivateMessages
 from mixtwisted.records import PresenceRecord
 from mixtwisted.relay import DIAGNOSTICS, RELAYED
 from mixtwisted.throttle import Throttle
@@ -123,8 +122,8 @@ class RelayTestsMixin(MIXTestMixin):
             item = self.successResultOf(store.getPresence(
                 name, participant.proxyId, resource))
         if item is None:
-            resource = self.successResultOf(PrivateMessages(
-                self.h.channels).resourceFor(name, participant, full))
+            resource = self.successResultOf(self.h.channels.clientResource(
+                name, participant.proxyId, full))
             self.successResultOf(store.setPresence(PresenceRecord(
                 channel=name, proxyId=participant.proxyId,
                 resource=resource, jid=full,
