@@ -22,7 +22,7 @@ from mixtwisted import nodes as views
 from mixtwisted import prefs as userprefs
 from mixtwisted.errors import (
     BadRequest, Conflict, Forbidden, NotAcceptable, NotAuthorized, NotFound,
-    UnexpectedRequest)
+    ServiceUnavailable, UnexpectedRequest)
 from mixtwisted.ids import ArchiveIdGenerator, ItemIdClock
 from mixtwisted.invitations import Invitations
 from mixtwisted.nicks import enforceNick, generateNick, nickKey
@@ -498,6 +498,21 @@ class ChannelService:
                     name, realFullJID, proxyId, candidate)):
                 resource = candidate
         return resource
+
+    @defer.inlineCallbacks
+    def clientBehind(self, name, participant, resource):
+        """
+        Return the real full JID behind the full proxy JID of
+        C{participant} with C{resource} (PJID-6).
+
+        @raise ServiceUnavailable: no client of that participant has that
+            resource.
+        """
+        real = yield self.store.clientFor(name, participant.proxyId,
+                                          resource)
+        if real is None or JID(real).userhost() != participant.jid:
+            raise ServiceUnavailable("No such client")
+        return real
 
     @defer.inlineCallbacks
     def _proxyIdFor(self, name, bare):

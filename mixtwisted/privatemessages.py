@@ -11,9 +11,8 @@ The real full JID behind a full proxy JID is kept in the store
 from dataclasses import dataclass
 
 from twisted.internet import defer
-from twisted.words.protocols.jabber.jid import JID
 
-from mixtwisted.errors import NotAllowed, ServiceUnavailable
+from mixtwisted.errors import Forbidden, NotAllowed
 from mixtwisted.proxy import proxyJID
 
 
@@ -58,8 +57,9 @@ class PrivateMessages:
         @return: a L{PrivateDelivery}.
         """
         name = channel.name
-        channel, participant = yield self.channels.requireParticipant(
-            name, sender)
+        participant = yield self.store.getParticipant(name, sender.userhost())
+        if participant is None:
+            raise Forbidden("You are not a participant of this channel")
         if not channel.config.get("Private Messages", True):
             raise NotAllowed("This channel carries no private messages")
         if target.prefs.get("Private Messages", "allow") == "block":
@@ -67,10 +67,8 @@ class PrivateMessages:
         if resource is None:
             recipient = target.jid
         else:
-            recipient = yield self.store.clientFor(
-                name, target.proxyId, resource)
-            if recipient is None or JID(recipient).userhost() != target.jid:
-                raise ServiceUnavailable()
+            recipient = yield self.channels.clientBehind(
+                name, target, resource)
         own = yield self.channels.clientResource(
             name, participant.proxyId, sender.full())
         return PrivateDelivery(

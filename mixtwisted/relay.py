@@ -295,9 +295,7 @@ class Relay:
         The real full JID behind a full proxy JID: mapped in the store
         (PJID-6) and, as RELAY-6 decides, a client in the presence node.
         """
-        real = yield self.store.clientFor(name, target.proxyId, resource)
-        if real is None or JID(real).userhost() != target.jid:
-            raise ServiceUnavailable()
+        real = yield self.channels.clientBehind(name, target, resource)
         item = yield self.store.getPresence(name, target.proxyId, resource)
         if item is None or _normal(item.jid) != _normal(real):
             raise ServiceUnavailable()
