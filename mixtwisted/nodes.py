@@ -83,6 +83,19 @@ def sharesJID(participant):
         "always", "prefer visible")
 
 
+def jidVisible(channel, participant):
+    """
+    Tell whether a participant's real JID is visible to the other
+    participants (the VIS-3 table): always in a jid-visible channel, in a
+    jid-maybe-visible one when the participant shares it, never in a
+    jid-hidden one.  Owners and administrators see it anyway.
+    """
+    mode = channel.info.get("JID Visibility", cfg.JID_HIDDEN)
+    if mode == cfg.JID_VISIBLE:
+        return True
+    return mode == cfg.JID_MAYBE_VISIBLE and sharesJID(participant)
+
+
 def jidmapVisibleItem(participant, domain):
     """
     The jidmap-visible item: the real JID when the participant shares it,

@@ -35,7 +35,6 @@ from twisted.internet import defer
 from twisted.python import log
 
 from mixtwisted import access
-from mixtwisted import config as cfg
 from mixtwisted import namespaces as ns
 from mixtwisted import nodes as views
 from mixtwisted.nicks import generateNick, nickKey
@@ -201,14 +200,9 @@ class Presence:
         participant shares it.  A non-participant's (C{participant} is
         C{None}, Open Presence) JID is never shown.
         """
-        if participant is None:
+        if participant is None or not views.jidVisible(channel, participant):
             return None
-        mode = channel.info.get("JID Visibility", cfg.JID_HIDDEN)
-        if mode == cfg.JID_VISIBLE:
-            return realJID
-        if mode == cfg.JID_MAYBE_VISIBLE and views.sharesJID(participant):
-            return realJID
-        return None
+        return realJID
 
     def _fresh(self, channel, record, participant, seesJIDs=True):
         """

@@ -23,11 +23,10 @@ from twisted.internet import defer
 from twisted.words.protocols.jabber.jid import JID
 
 from mixtwisted import access
-from mixtwisted import config as cfg
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import (
     Forbidden, NotFound, ResourceConstraint, ServiceUnavailable)
-from mixtwisted.nodes import sharesJID
+from mixtwisted.nodes import jidVisible
 from mixtwisted.prefs import defaultPrefs
 from mixtwisted.proxy import proxyJID, splitProxyLocalpart
 from mixtwisted.throttle import Throttle
@@ -308,10 +307,7 @@ class Relay:
         (VIS-6): not in a jid-visible channel, not shared in a
         jid-maybe-visible one, and the requester is no administrator.
         """
-        mode = channel.info.get("JID Visibility", cfg.JID_HIDDEN)
-        if mode == cfg.JID_VISIBLE:
-            return False
-        if mode == cfg.JID_MAYBE_VISIBLE and sharesJID(target):
+        if jidVisible(channel, target):
             return False
         role = yield self.channels.roleOf(channel, requester)
         return role < access.ADMIN
