@@ -314,14 +314,74 @@ class IPresenceStorage(Interface):
         """
 
 
+class IDeliveryStorage(Interface):
+    """
+    Archived messages waiting for a recipient whose server bounced one
+    with a transient error (DLV-1..4).  A recipient is a bare JID; its
+    pending messages are archive ids of the channel, kept in archive order
+    until the path works again and they are retransmitted.
+    """
+
+    def addPending(channel, recipient, archiveId, stamp):
+        """
+        Queue archive entry C{archiveId} for C{recipient}.  Adding an id
+        that is already queued for that recipient changes nothing.
+
+        @param stamp: when the failure was noticed, seconds since the epoch.
+        @return: Deferred firing with the number of entries now pending for
+            C{recipient} in C{channel}.
+        """
+
+    def listPending(channel, recipient):
+        """
+        @return: Deferred firing with the list of archive ids pending for
+            C{recipient}, in archive order (oldest first).
+        """
+
+    def removePending(channel, recipient, archiveIds=None):
+        """
+        Forget the given pending entries (all of C{recipient}'s when
+        C{None}).
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def pendingRecipients():
+        """
+        Every recipient with pending entries, so that a restarted service
+        resumes its retries (DLV-1).
+
+        @return: Deferred firing with a list of C{(channel, recipient,
+            oldest stamp)}, ordered by channel then recipient.
+        """
+
+
 class IMIXStorage(IChannelStorage, IParticipantStorage,
                   ISubscriptionStorage, IArchiveStorage, INickStorage,
-                  IItemStorage, IClientStorage, IPresenceStorage):
+                  IItemStorage, IClientStorage, IPresenceStorage,
+                  IDeliveryStorage):
     """
     Everything a MIX service keeps.
+
+    C{deleteChannel} also forgets the channel's pending deliveries.
     """
 
     name = Attribute("Short name of the backend, e.g. 'memory'.")
+
+    def start():
+        """
+        Make the store ready for use: connect, bring the schema up to date.
+        Called once before any other method.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def stop():
+        """
+        Finish the writes under way and release connections.
+
+        @return: Deferred firing with C{None}.
+        """
 
 
 class INotifier(Interface):

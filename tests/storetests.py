@@ -11,7 +11,8 @@ from zope.interface.verify import verifyObject
 
 from mixtwisted.errors import Conflict, NotFound
 from mixtwisted.interfaces import (
-    IArchiveStorage, IChannelStorage, IClientStorage, IItemStorage,
+    IArchiveStorage, IChannelStorage, IClientStorage, IDeliveryStorage,
+    IItemStorage,
     IMIXStorage, INickStorage, IParticipantStorage, IPresenceStorage,
     ISubscriptionStorage)
 from mixtwisted.records import (
@@ -531,3 +532,71 @@ class PresenceStorageTests(StoreTestBase):
         yield self.store.deleteChannel("coven")
         yield self.store.createChannel(ChannelRecord(name="coven"))
         self.assertEqual([], (yield self.store.listPresence("coven")))
+
+
+class DeliveryStorageTests(StoreTestBase):
+    """
+    L{IDeliveryStorage}: messages waiting for a recipient (DLV-1..4).
+    """
+
+    def test_interface(self):
+        self.assertTrue(verifyObject(IDeliveryStorage, self.store))
+
+    @defer.inlineCallbacks
+    def test_addListInArchiveOrder(self):
+        """
+        Pending ids come back in archive order whatever the order they
+        were added in, once each; the count is per recipient.
+        """
+        self.assertEqual(1, (yield self.store.addPending(
+            "coven", "a@example.org", "0000000000000002-b", 20.0)))
+        self.assertEqual(2, (yield self.store.addPending(
+            "coven", "a@example.org", "0000000000000001-a", 10.0)))
+        self.assertEqual(2, (yield self.store.addPending(
+            "coven", "a@example.org", "0000000000000001-a", 30.0)))
+        self.assertEqual(1, (yield self.store.addPending(
+            "coven", "b@example.org", "0000000000000002-b", 20.0)))
+        self.assertEqual(
+            ["0000000000000001-a", "0000000000000002-b"],
+            (yield self.store.listPending("coven", "a@example.org")))
+        self.assertEqual([], (yield self.store.listPending(
+            "cave", "a@example.org")))
+
+    @defer.inlineCallbacks
+    def test_remove(self):
+        for archiveId in ("01", "02", "03"):
+            yield self.store.addPending("coven", "a@example.org", archiveId,
+                                        1.0)
+        yield self.store.addPending("coven", "b@example.org", "01", 1.0)
+        yield self.store.removePending("coven", "a@example.org",
+                                       ["01", "03", "99"])
+        self.assertEqual(["02"], (yield self.store.listPending(
+            "coven", "a@example.org")))
+        yield self.store.removePending("coven", "a@example.org")
+        self.assertEqual([], (yield self.store.listPending(
+            "coven", "a@example.org")))
+        self.assertEqual(["01"], (yield self.store.listPending(
+            "coven", "b@example.org")))
+
+    @defer.inlineCallbacks
+    def test_pendingRecipients(self):
+        """
+        Every recipient with entries, with the stamp of its oldest one; a
+        recipient whose entries are all removed is not listed.
+        """
+        yield self.store.addPending("coven", "b@example.org", "02", 7.0)
+        yield self.store.addPending("coven", "b@example.org", "01", 9.0)
+        yield self.store.addPending("cave", "a@example.org", "05", 3.0)
+        yield self.store.addPending("coven", "c@example.org", "05", 3.0)
+        yield self.store.removePending("coven", "c@example.org", ["05"])
+        self.assertEqual(
+            [("cave", "a@example.org", 3.0), ("coven", "b@example.org", 7.0)],
+            (yield self.store.pendingRecipients()))
+
+    @defer.inlineCallbacks
+    def test_deleteChannel(self):
+        yield self.store.addPending("coven", "a@example.org", "01", 1.0)
+        yield self.store.addPending("cave", "a@example.org", "01", 1.0)
+        yield self.store.deleteChannel("coven")
+        self.assertEqual([("cave", "a@example.org", 1.0)],
+                         (yield self.store.pendingRecipients()))

@@ -53,3 +53,9 @@ class MemoryPresenceStorageTests(MemoryStoreMixin,
                                  unittest.TestCase):
     pass
 
+
+
+class MemoryDeliveryStorageTests(MemoryStoreMixin,
+                                 storetests.DeliveryStorageTests,
+                                 unittest.TestCase):
+    pass

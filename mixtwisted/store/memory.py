@@ -49,6 +49,14 @@ class MemoryStore:
         # channel -> (proxyId, resource) -> PresenceRecord, insertion ordered
         self._presence = {}
         self._lastArchiveId = None
+        # (channel, recipient bare JID) -> dict(archiveId -> stamp)
+        self._pending = {}
+
+    def start(self):
+        return defer.succeed(None)
+
+    def stop(self):
+        return defer.succeed(None)
 
     # IChannelStorage
 
@@ -82,6 +90,8 @@ class MemoryStore:
         self._archiveIds.pop(name, None)
         self._items.pop(name, None)
         self._presence.pop(name, None)
+        for key in [k for k in self._pending if k[0] == name]:
+            del self._pending[key]
         return defer.succeed(existed)
 
     def listChannels(self):
@@ -302,3 +312,31 @@ class MemoryStore:
                 record.confirmed = False
         return defer.succeed(None)
 
+
+    # IDeliveryStorage
+
+    def addPending(self, channel, recipient, archiveId, stamp):
+        entries = self._pending.setdefault((channel, recipient), {})
+        entries.setdefault(archiveId, stamp)
+        return defer.succeed(len(entries))
+
+    def listPending(self, channel, recipient):
+        return defer.succeed(
+            sorted(self._pending.get((channel, recipient), ())))
+
+    def removePending(self, channel, recipient, archiveIds=None):
+        key = (channel, recipient)
+        if archiveIds is None:
+            self._pending.pop(key, None)
+        else:
+            entries = self._pending.get(key, {})
+            for archiveId in archiveIds:
+                entries.pop(archiveId, None)
+            if not entries:
+                self._pending.pop(key, None)
+        return defer.succeed(None)
+
+    def pendingRecipients(self):
+        return defer.succeed(sorted(
+            (channel, recipient, min(entries.values()))
+            for (channel, recipient), entries in self._pending.items()))
