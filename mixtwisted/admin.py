@@ -18,6 +18,7 @@ from mixtwisted import namespaces as ns
 from mixtwisted import nodes as views
 from mixtwisted.errors import BadRequest, Forbidden, NotAcceptable, NotFound
 from mixtwisted.ids import parseDateTime
+from mixtwisted.serial import exclusive
 
 #: The nodes holding a list of JIDs and domains (NODE-10, NODE-11), with
 #: their C{Nodes Present} option and record attribute.
@@ -130,6 +131,7 @@ class Administration:
 
     # Information and configuration (ADM-2, ADM-4, ADM-5)
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def publishInfo(self, requester, name, submitted):
         """
@@ -155,6 +157,7 @@ class Administration:
                                      info=True)
         return updated.infoId
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def publishConfig(self, requester, name, submitted):
         """
@@ -301,6 +304,7 @@ class Administration:
 
     # The allowed and banned lists (ACL-3, ADM-6..10)
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def addListItem(self, requester, name, node, itemId):
         """
@@ -364,6 +368,7 @@ class Administration:
                 if matchesItem(bare, item):
                     yield self.store.removeSubscriptions(name, bare)
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def retractListItems(self, requester, name, node, itemIds):
         """
@@ -396,6 +401,7 @@ class Administration:
 
     # Avatar nodes (NODE-13)
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def publishAvatar(self, requester, name, node, itemId, payload):
         """
@@ -435,6 +441,7 @@ class Administration:
             views.NodeItem(itemId, views.RawPayload(payload[2]))])
         return itemId
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def retractAvatar(self, requester, name, node, itemIds):
         channel, node, role = yield self.writableNode(requester, name, node)
@@ -495,8 +502,16 @@ class Administration:
         if delay <= 0 and atOnce:
             return self._expire(channel.name)
         self.timers[channel.name] = self.clock.callLater(
-            max(0, delay), self._expire, channel.name)
+            max(0, delay), self._expireScheduled, channel.name)
         return defer.succeed(None)
+
+    @exclusive("name")
+    def _expireScheduled(self, name):
+        """
+        The End of Life timer: remove the channel when no other change of
+        it is under way.
+        """
+        return self._expire(name)
 
     @defer.inlineCallbacks
     def _expire(self, name):

@@ -30,6 +30,7 @@ from mixtwisted.proxy import (
     generateProxyId, generateResource, proxyJID, splitProxyLocalpart)
 from mixtwisted.records import (
     ArchivedMessage, ChannelRecord, ParticipantRecord)
+from mixtwisted.serial import KeyedSerializer, exclusive
 
 #: Nodes whose changes are archived beside the messages (MAM-4): the
 #: jidmap, so that the real JID behind a proxy JID that is no longer current
@@ -90,6 +91,8 @@ class ChannelService:
         self.limits = settings.limits
         self.archiveIds = ArchiveIdGenerator(clock)
         self.itemIds = ItemIdClock(clock)
+        #: Changes of one channel run one at a time (L{exclusive}).
+        self.serial = KeyedSerializer()
         #: Invitations: issuing, checking and consuming them (INV-1..7).
         self.invitations = Invitations(self)
         #: User preferences: the template, updates and storage (PREF-1..9).
@@ -287,6 +290,7 @@ class ChannelService:
             raise NotAcceptable("Channel name longer than %d" % (limit,))
         return name
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def create(self, requester, name, submitted=None):
         """
@@ -333,6 +337,7 @@ class ChannelService:
             if (yield self.store.getChannel(name)) is None:
                 return name
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def destroy(self, requester, name):
         """
@@ -388,6 +393,7 @@ class ChannelService:
                         payload=[n for n, e in failures if e is error])
         return subscribed
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def join(self, requester, name, nodes, submittedPrefs=None,
              invitation=None):
@@ -584,6 +590,7 @@ class ChannelService:
             raise Forbidden("You are not a participant of this channel")
         return channel, participant
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def updateSubscription(self, requester, name, subscribe, unsubscribe):
         """
@@ -603,6 +610,7 @@ class ChannelService:
                                 n not in before])
         return added, removed
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def leave(self, requester, name):
         """
@@ -639,6 +647,7 @@ class ChannelService:
 
     # Nicks
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def setNick(self, requester, name, nick):
         """
@@ -741,6 +750,29 @@ class ChannelService:
             archiveId=archiveId, stamp=stamp, nick=nick,
             proxyJID=proxyJID(participant.proxyId, name, self.domain),
             recipients=recipients, originator=participant.jid)
+
+    def sequenceMessage(self, requester, channel, archive):
+        """
+        Prepare a groupchat message (L{prepareMessage}) as a change of its
+        channel, and start archiving it before the channel's next change
+        runs: archive ids are issued, and archive writes begun, in the
+        order messages arrived, and a message never slips in beside a
+        leave or a ban of its sender (D-46).
+
+        @param archive: called with the L{Reflection}; builds the stanza
+            and starts storing it, returning a Deferred that fires once it
+            is stored.  That Deferred is not waited for here: the store
+            commits entries in the order they were handed over.
+        @return: Deferred firing with C{(reflection, stored)}, C{stored}
+            being the Deferred C{archive} returned.
+        """
+        return self.serial.run(channel.name, self._sequence, requester,
+                               channel, archive)
+
+    @defer.inlineCallbacks
+    def _sequence(self, requester, channel, archive):
+        reflection = yield self.prepareMessage(requester, channel)
+        return reflection, archive(reflection)
 
     @defer.inlineCallbacks
     def _requirePresence(self, name, participant, requester):
@@ -848,6 +880,7 @@ class ChannelService:
                              appCondition=(ns.NS_PUBSUB_ERRORS,
                                            "invalid-jid"))
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def subscribeNode(self, requester, name, node, subscriber):
         """
@@ -865,6 +898,7 @@ class ChannelService:
             yield self._subscribed(channel, requester.userhost(), [node])
         return node
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def unsubscribeNode(self, requester, name, node, subscriber):
         """

@@ -16,6 +16,7 @@ from mixtwisted import config as cfg
 from mixtwisted import namespaces as ns
 from mixtwisted import nodes as views
 from mixtwisted.errors import BadRequest, Forbidden, NotAcceptable
+from mixtwisted.serial import exclusive
 
 #: var -> (options, default, label), in form order.
 PREFERENCES = (
@@ -150,6 +151,7 @@ class Preferences:
                 raise Forbidden("You may not join this channel")
         return self.currentPrefs(participant)
 
+    @exclusive("name")
     @defer.inlineCallbacks
     def setPrefs(self, requester, name, submitted):
         """

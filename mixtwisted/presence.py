@@ -131,6 +131,11 @@ class Presence:
         self.store = channels.store
         self.clock = clock
         self.output = None
+        #: Callable C{(channel name, recipients)} returning the recipients
+        #: presence may be sent to now; the others are held after a failed
+        #: delivery and get the current presence when released
+        #: (L{mixtwisted.delivery.Deliveries.withoutHeld}).  C{None}: all.
+        self.holding = None
         self.throttle = Throttle(clock, rate, burst)
         self.bareThrottle = Throttle(clock, BARE_RATE, BARE_BURST)
         self.domainThrottle = Throttle(clock, DOMAIN_RATE, DOMAIN_BURST)
@@ -464,6 +469,10 @@ class Presence:
 
         @param entries: C{(record, participant or None)} pairs.
         """
+        if self.holding is not None:
+            recipients = self.holding(channel.name, recipients)
+            if not recipients:
+                return
         split = None
         for record, participant in entries:
             fromJID = views.fullProxyJID(record, self.domain)
@@ -507,6 +516,10 @@ class Presence:
 
         @param role: C{bare}'s role, or C{None} to look it up.
         """
+        if self.holding is not None and \
+                not self.holding(channel.name, [bare]):
+            # Held after a failed delivery: it gets the dump on release.
+            return
         if not self.dumpThrottle.allow(bare):
             self._logRarely(("dump", bare), "Presence dumps to %s over the "
                             "rate limit: dropping" % (bare,))

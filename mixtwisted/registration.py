@@ -13,6 +13,7 @@ from twisted.internet import defer
 
 from mixtwisted.errors import Conflict, Forbidden
 from mixtwisted.nicks import enforceNick, generateNick, nickKey
+from mixtwisted.serial import exclusive
 
 
 class NickRegistration:
@@ -24,6 +25,7 @@ class NickRegistration:
         self.channels = channels
         self.store = channels.store
 
+    @exclusive("nick", scope="registered nick:")
     @defer.inlineCallbacks
     def register(self, requester, nick):
         """

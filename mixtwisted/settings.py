@@ -13,9 +13,13 @@ from typing import Optional, Tuple
 @dataclass
 class Limits:
     """
-    Size limits that keep giant values out of the store (issue 2, item 5).
+    Size limits that keep giant values out of the store (issue 2, item 5),
+    and the bounds of delivery retries (DLV-1..4).
 
-    Each one answers with a stanza error instead of storing the value.
+    Each size limit answers with a stanza error instead of storing the
+    value.  The delivery limits answer nobody: past them, the messages
+    pending for a recipient are dropped and the drop is logged
+    (L{mixtwisted.delivery}).
     """
 
     #: Longest nick, in characters, after PRECIS enforcement.
@@ -30,6 +34,20 @@ class Limits:
     maxMAMPage: int = 250
     #: Largest item payload users may publish (avatar nodes), in bytes.
     maxItemBytes: int = 256 * 1024
+    #: Most messages kept pending for one recipient in one channel after
+    #: its server bounced one (DLV-4); past it, all are dropped.
+    maxPendingPerRecipient: int = 1000
+    #: Seconds after the first bounce when a recipient's pending messages
+    #: are dropped if the path to it still fails (DLV-4); also the oldest
+    #: archive entry whose bounce is retried.
+    maxPendingAge: float = 24 * 3600.0
+    #: Seconds from the first bounce to the first C{<marker/>} (DLV-2);
+    #: each marker that fails doubles the wait ...
+    markerDelay: float = 5.0
+    #: ... up to this many seconds.
+    markerMaxDelay: float = 600.0
+    #: Seconds a marker waits for its response before it counts as failed.
+    markerTimeout: float = 60.0
 
 
 @dataclass

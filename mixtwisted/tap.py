@@ -291,9 +291,8 @@ class Options(usage.Options):
          "[default: %s]." % (_DEFAULTS.rhost,)],
         ["rport", None, None, "XMPP server component port "
          "[default: %d]." % (_DEFAULTS.rport,)],
-        ["backend", None, None, "Storage backend: %s [default: %s]. "
-         "pgsql is not implemented yet." % ("|".join(BACKENDS),
-                                           _DEFAULTS.backend)],
+        ["backend", None, None, "Storage backend: %s [default: %s]."
+         % ("|".join(BACKENDS), _DEFAULTS.backend)],
         ["dsn", None, None, "PostgreSQL connection string (pgsql backend)."],
         ["config", "c", None, "Read settings from the [mix] section of this "
          "INI file; command line options override it."],

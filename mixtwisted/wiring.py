@@ -16,7 +16,9 @@ from wokkel import component as wcomponent
 
 from mixtwisted.admin import Administration
 from mixtwisted.channels import ChannelService
+from mixtwisted.delivery import Deliveries
 from mixtwisted.fanout import StanzaNotifier
+from mixtwisted.handlers.delivery import DeliveryHandler
 from mixtwisted.handlers.disco import DiscoHandler, MIXDisco
 from mixtwisted.handlers.fallback import FallbackHandler
 from mixtwisted.handlers.guard import AddressGuard
@@ -34,17 +36,23 @@ from mixtwisted.presence import Presence
 from mixtwisted.relay import Relay
 from mixtwisted.store.memory import MemoryStore
 
-BACKENDS = ("memory",)
+BACKENDS = ("memory", "pgsql")
 
 
-def makeStore(settings):
+def makeStore(settings, reactor=None):
     """
-    Return the store named by C{settings.backend}.
+    Return the store named by C{settings.backend}, not started yet (see
+    L{mixtwisted.interfaces.IMIXStorage.start}).
 
     @raise ValueError: for a backend this version does not provide.
     """
     if settings.backend == "memory":
         return MemoryStore()
+    if settings.backend == "pgsql":
+        if not settings.dsn:
+            raise ValueError("The pgsql backend needs a DSN (--dsn)")
+        from mixtwisted.store.pgsql import PgsqlStore
+        return PgsqlStore(settings.dsn, reactor)
     raise ValueError("Storage backend %r is not available in this version "
                      "(available: %s)" % (settings.backend,
                                           ", ".join(BACKENDS)))
@@ -62,6 +70,7 @@ def makeHandlers(settings, store, clock, send):
     admin = Administration(channels, clock)
     presence = Presence(channels, clock)
     relay = Relay(channels, clock)
+    deliveries = Deliveries(channels, clock, presence)
     handlers = [
         AddressGuard(),
         RelayHandler(channels, relay),
@@ -72,10 +81,11 @@ def makeHandlers(settings, store, clock, send):
         ParticipationHandler(channels),
         PreferencesHandler(channels),
         InvitationHandler(channels),
-        MessageHandler(channels),
+        MessageHandler(channels, deliveries),
         MAMHandler(channels),
         ChannelPubSubService(channels, admin),
-        PresenceHandler(channels, presence),
+        PresenceHandler(channels, presence, deliveries),
+        DeliveryHandler(channels, deliveries),
         FallbackHandler(),
     ]
     return channels, handlers
@@ -177,16 +187,46 @@ class MIXComponent(wcomponent.Component):
 
 class _Startup(service.Service):
     """
-    Run the channel logic's start-up before serving.
+    Start the store, then the channel logic, then connect to the XMPP
+    server; on the way down, disconnect first and let the store finish its
+    writes (archive entries already reflected are committed, pending ones
+    complete) before the process exits.
+
+    A store that cannot start (database unreachable, failed migration) is
+    logged and the reactor stopped: running without storage would accept
+    messages it cannot keep.
     """
 
-    def __init__(self, channels):
+    def __init__(self, store, channels, component, reactor):
+        self.store = store
         self.channels = channels
+        self.component = component
+        self.reactor = reactor
+        self._ready = None
 
     def startService(self):
         service.Service.startService(self)
-        d = defer.maybeDeferred(self.channels.start)
-        d.addErrback(log.err, "MIX service start-up failed")
+        self._ready = d = defer.maybeDeferred(self.store.start)
+        d.addCallback(lambda _: log.msg("Storage %r ready" % (
+            self.store.name,)))
+        d.addCallback(lambda _: self.channels.start())
+        d.addCallback(lambda _: self.component.startService())
+        d.addErrback(self._failed)
+
+    def _failed(self, failure):
+        log.msg("MIX service start-up failed (%s store): %s: %s; stopping" % (
+            self.store.name, failure.type.__name__,
+            failure.getErrorMessage().strip().replace("\n", " ")))
+        if self.reactor.running:
+            self.reactor.stop()
+
+    def stopService(self):
+        service.Service.stopService(self)
+        d = defer.maybeDeferred(self.component.stopService) \
+            if self.component.running else defer.succeed(None)
+        d.addBoth(lambda _: self.store.stop())
+        d.addErrback(log.err, "Could not stop the store cleanly")
+        return d
 
 
 def makeComponent(settings, reactor=None, store=None):
@@ -203,7 +243,7 @@ def makeComponent(settings, reactor=None, store=None):
     if reactor is None:
         from twisted.internet import reactor
     if store is None:
-        store = makeStore(settings)
+        store = makeStore(settings, reactor)
     top = service.MultiService()
     component = MIXComponent(settings.rhost, settings.rport, settings.domain,
                              settings.secret,
@@ -213,7 +253,9 @@ def makeComponent(settings, reactor=None, store=None):
                                       component.send)
     for handler in handlers:
         handler.setHandlerParent(component)
-    _Startup(channels).setServiceParent(top)
-    component.setServiceParent(top)
+    # The component is started by _Startup once the store is ready, so it is
+    # not a child of top: a MultiService would connect it at once.
+    _Startup(store, channels, component, reactor).setServiceParent(top)
     top.channels = channels
+    top.component = component
     return top

@@ -16,12 +16,16 @@ L{formValues}, L{notifications}, L{mamQuery}, ...) shared by the test
 modules are defined here once.
 """
 
+import inspect
+
+from twisted.internet import defer
 from twisted.internet.task import Clock
 from twisted.words.protocols.jabber import xmlstream
 from twisted.words.xish import domish
 from wokkel.generic import parseXml
 from wokkel.subprotocols import StreamManager
 from wokkel.test.helpers import XmlStreamStub
+from zope.interface import directlyProvides, providedBy
 
 import mixtwisted  # noqa: F401  (installs the wokkel shim)
 from mixtwisted.settings import Limits, Settings
@@ -104,35 +108,127 @@ def parse(xml):
     return parseXml(xml)
 
 
+class StoreTracker:
+    """
+    The store as the service under test sees it: every call goes to the
+    real store, and the Deferreds not yet fired are counted, so that
+    L{Harness.settle} can wait until the service has finished what a
+    stanza started.  The memory store fires at once, so with it nothing is
+    ever outstanding and tests run without a reactor turn.
+    """
+
+    def __init__(self, store, reactor):
+        self.store = store
+        self.reactor = reactor
+        self.outstanding = 0
+        self._waiting = []
+        directlyProvides(self, providedBy(store))
+
+    def __getattr__(self, name):
+        attribute = getattr(self.store, name)
+        if not callable(attribute):
+            return attribute
+
+        def tracked(*args, **kwargs):
+            result = attribute(*args, **kwargs)
+            if inspect.iscoroutine(result):
+                # A test's stand-in written as a coroutine function: give
+                # the service the Deferred the interface promises.
+                result = defer.Deferred.fromCoroutine(result)
+            if isinstance(result, defer.Deferred) and not result.called:
+                self.outstanding += 1
+                result.addBoth(self._done)
+            return result
+        return tracked
+
+    def _done(self, result):
+        self.outstanding -= 1
+        if not self.outstanding and self._waiting:
+            # The callbacks the service chained on this Deferred run right
+            # after this one, and may start more work: look again on the
+            # next reactor turn.
+            self.reactor.callLater(0, self._check)
+        return result
+
+    def _check(self):
+        if self.outstanding:
+            return
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.callback(None)
+
+    def idle(self):
+        """
+        Return a Deferred that fires once no store call is outstanding.
+        """
+        if not self.outstanding:
+            return defer.succeed(None)
+        d = defer.Deferred()
+        self._waiting.append(d)
+        return d
+
+
 class Harness:
     """
     A MIX service on a stub stream.
 
+    Start it with L{start} (or build it with L{startHarness}).  The methods
+    that hand the service a stanza or move its clock return Deferreds that
+    fire once the service has finished with it (L{settle}): tests
+    C{await} them, so that they run unchanged on a store that answers
+    later (PostgreSQL).
+
     @ivar clock: the L{Clock} the service runs on.
     @ivar channels: the L{mixtwisted.channels.ChannelService}.
+    @ivar store: the store itself (not tracked).
     """
 
-    def __init__(self, store, settings=None):
+    def __init__(self, store, settings=None, reactor=None):
+        if reactor is None:
+            from twisted.internet import reactor
         self.clock = Clock()
         self.clock.advance(1500000000)
         self.settings = settings or serviceSettings()
         self.store = store
+        self.tracker = StoreTracker(store, reactor)
         self.stub = XmlStreamStub()
         factory = xmlstream.XmlStreamFactory(xmlstream.Authenticator())
         self.manager = StreamManager(factory, self.clock)
         self.channels, self.handlers = makeHandlers(
-            self.settings, store, self.clock, self.manager.send)
+            self.settings, self.tracker, self.clock, self.manager.send)
         for handler in self.handlers:
             handler.setHandlerParent(self.manager)
         self.manager._connected(self.stub.xmlstream)
         self.manager._authd(self.stub.xmlstream)
-        self.channels.start()
 
-    def receive(self, xml):
+    async def start(self):
         """
-        Deliver a stanza to the service as if the XMPP server routed it.
+        Run the service's start-up (archive ids, presence probes).
+        """
+        await self.channels.start()
+        await self.settle()
+
+    def settle(self):
+        """
+        Return a Deferred that fires once the service has finished what it
+        was handed: no store call outstanding.
+        """
+        return self.tracker.idle()
+
+    async def receive(self, xml):
+        """
+        Deliver a stanza to the service as if the XMPP server routed it,
+        and wait until the service has dealt with it.
         """
         self.stub.send(parse(xml))
+        await self.settle()
+
+    async def advance(self, seconds):
+        """
+        Move the service's clock on and wait for what that set off.
+        """
+        self.clock.advance(seconds)
+        await self.settle()
 
     def take(self):
         """
@@ -152,13 +248,13 @@ class Harness:
         del self.stub.output[:]
         return sent
 
-    def iq(self, xml):
+    async def iq(self, xml):
         """
         Send an IQ and return the one response with its id; other stanzas
         sent meanwhile stay available to L{take}.
         """
         request = parse(xml)
-        self.stub.send(request)
+        await self.receive(request)
         responses = []
         rest = []
         for stanza in self.take():
@@ -200,9 +296,20 @@ class Harness:
             % (full, channel, NS_MIX, nick))
 
     def message(self, full, body, mid="m1", channel=COVEN):
-        self.receive(
+        return self.receive(
             "<message type='groupchat' id='%s' from='%s' to='%s'>"
             "<body>%s</body></message>" % (mid, full, channel, body))
+
+
+async def startHarness(store, settings=None):
+    """
+    Build a L{Harness} on C{store} (or on the store a Deferred fires
+    with, as a C{makeStore} may return) and run its start-up.
+    """
+    store = await defer.maybeDeferred(lambda: store)
+    harness = Harness(store, settings)
+    await harness.start()
+    return harness
 
 
 def submitForm(*fields, formType=NS_MIX):
@@ -292,7 +399,7 @@ def rsm(maximum=None, after=None, before=None):
     return "<set xmlns='%s'>%s</set>" % (NS_RSM, "".join(parts))
 
 
-def mamQuery(harness, requester, body="", channel=COVEN, namespace=NS_MAM2,
+async def mamQuery(harness, requester, body="", channel=COVEN, namespace=NS_MAM2,
              queryId=None, node=None, iqId="mam1"):
     """
     Run a MAM query; return C{(response, result messages)}.
@@ -302,7 +409,7 @@ def mamQuery(harness, requester, body="", channel=COVEN, namespace=NS_MAM2,
         attrs += " queryid='%s'" % (queryId,)
     if node is not None:
         attrs += " node='%s'" % (node,)
-    response = harness.iq(
+    response = await harness.iq(
         "<iq type='set' id='%s' from='%s' to='%s'>"
         "<query xmlns='%s'%s>%s</query></iq>"
         % (iqId, requester, channel, namespace, attrs, body))
@@ -311,11 +418,11 @@ def mamQuery(harness, requester, body="", channel=COVEN, namespace=NS_MAM2,
     return response, results
 
 
-def archivedMessages(harness, requester=HAG66_FULL):
+async def archivedMessages(harness, requester=HAG66_FULL):
     """
     The archived stanzas (inside C{<forwarded/>}) of the channel.
     """
-    response, results = mamQuery(harness, requester, rsm(5))
+    response, results = await mamQuery(harness, requester, rsm(5))
     assert response.getAttribute("type") == "result", response.toXml()
     out = []
     for message in results:
@@ -325,11 +432,11 @@ def archivedMessages(harness, requester=HAG66_FULL):
     return out
 
 
-def archiveCount(harness, requester=HAG66_FULL):
+async def archiveCount(harness, requester=HAG66_FULL):
     """
     The RSM count of the channel's messages archive.
     """
-    response, _ = mamQuery(harness, requester, rsm(0))
+    response, _ = await mamQuery(harness, requester, rsm(0))
     assert response.getAttribute("type") == "result", response.toXml()
     fin = child(response, NS_MAM2, "fin")
     return int(str(child(child(fin, NS_RSM, "set"), NS_RSM, "count")))
@@ -360,8 +467,9 @@ class MIXTestMixin:
     def makeSettings(self):
         return serviceSettings()
 
-    def setUp(self):
-        self.h = Harness(self.makeStore(), self.makeSettings())
+    async def setUp(self):
+        store = await defer.maybeDeferred(self.makeStore)
+        self.h = await startHarness(store, self.makeSettings())
 
     def assertError(self, stanza, errorType, condition):
         self.assertEqual((errorType, condition), errorCondition(stanza),
@@ -371,19 +479,19 @@ class MIXTestMixin:
         self.assertEqual("result", stanza.getAttribute("type"),
                          stanza.toXml())
 
-    def send(self, xml):
+    async def send(self, xml):
         """
         Deliver a stanza; return everything the service sent.
         """
-        self.h.receive(xml)
+        await self.h.receive(xml)
         return self.h.take()
 
-    def proxyOf(self, user=HAG66, channel=COVEN,
+    async def proxyOf(self, user=HAG66, channel=COVEN,
                 nodes=(NODE_MESSAGES, NODE_PARTICIPANTS)):
         """
         Join C{user} to C{channel}, check the result, return the proxy JID.
         """
-        response = self.h.join(user, channel, nodes)
+        response = await self.h.join(user, channel, nodes)
         self.assertResult(response)
         return response.join["jid"]
 
@@ -407,9 +515,9 @@ class SmallChannelMixin(MIXTestMixin):
     def makeSettings(self):
         return smallSettings()
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.h.create()
-        self.hagProxy = self.h.join(HAG66).firstChildElement()["jid"]
-        self.h.setnick(HAG66_FULL, "thirdwitch")
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        await self.h.create()
+        self.hagProxy = (await self.h.join(HAG66)).firstChildElement()["jid"]
+        await self.h.setnick(HAG66_FULL, "thirdwitch")
         self.h.take()

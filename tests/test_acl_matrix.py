@@ -11,10 +11,11 @@ independently of L{mixtwisted.access}.
 from twisted.trial import unittest
 
 from tests.helpers import (
-    CAT, CAT_FULL, COVEN, HAG66_FULL, HECATE, HECATE_FULL, Harness,
+    CAT, CAT_FULL, COVEN, HAG66_FULL, HECATE, HECATE_FULL, startHarness,
     MemoryStoreMixin, NODE_ALLOWED, NODE_BANNED, NODE_CONFIG, NODE_INFO,
     NODE_JIDMAP, NODE_JIDMAP_VISIBLE, NODE_MESSAGES, NODE_PARTICIPANTS,
     NODE_PRESENCE, NS_PUBSUB, errorCondition, serviceSettings, submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 NODE_AVATAR_DATA = "urn:xmpp:avatar:data"
 NODE_AVATAR_METADATA = "urn:xmpp:avatar:metadata"
@@ -268,48 +269,49 @@ class ACLMatrixMixin:
     is tried and compared with the table.
     """
 
-    def makeHarness(self, scenario):
-        h = Harness(self.makeStore(), serviceSettings(admins=(OPERATOR,)))
-        response = h.create(form=creationForm(scenario))
+    async def makeHarness(self, scenario):
+        h = await startHarness(self.makeStore(),
+                               serviceSettings(admins=(OPERATOR,)))
+        response = await h.create(form=creationForm(scenario))
         assert response.getAttribute("type") == "result", response.toXml()
         values = settingsOf(scenario)
         nodes = values["Nodes Present"]
 
-        def owner(body):
-            r = h.iq("<iq type='set' id='o' from='%s' to='%s'>"
+        async def owner(body):
+            r = await h.iq("<iq type='set' id='o' from='%s' to='%s'>"
                      "<pubsub xmlns='%s'>%s</pubsub></iq>"
                      % (HAG66_FULL, COVEN, NS_PUBSUB, body))
             assert r.getAttribute("type") == "result", r.toXml()
 
         if "allowed" in nodes:
             for item in (ALLY, CAT, "retract.example"):
-                owner("<publish node='%s'><item id='%s'/></publish>"
+                await owner("<publish node='%s'><item id='%s'/></publish>"
                       % (NODE_ALLOWED, item))
         if "banned" in nodes:
             for item in (LEAR, "retract.example"):
-                owner("<publish node='%s'><item id='%s'/></publish>"
+                await owner("<publish node='%s'><item id='%s'/></publish>"
                       % (NODE_BANNED, item))
         if "avatar" in nodes:
-            owner("<publish node='%s'><item id='av1'><data xmlns='%s'>AAAA"
+            await owner("<publish node='%s'><item id='av1'><data xmlns='%s'>AAAA"
                   "</data></item></publish>"
                   % (NODE_AVATAR_DATA, NODE_AVATAR_DATA))
-            owner("<publish node='%s'><item id='av1'><metadata xmlns='%s'/>"
+            await owner("<publish node='%s'><item id='av1'><metadata xmlns='%s'/>"
                   "</item></publish>"
                   % (NODE_AVATAR_METADATA, NODE_AVATAR_METADATA))
-        join = h.join(CAT, nodes=())
+        join = await h.join(CAT, nodes=())
         assert join.getAttribute("type") == "result", join.toXml()
         h.take()
         return h, values
 
-    def checkScenario(self, scenario):
+    async def checkScenario(self, scenario):
         mismatches = []
         tries = 0
         for role, sender in sorted(ROLES.items()):
             for node in ALL_NODES:
-                h, values = self.makeHarness(scenario)
+                h, values = await self.makeHarness(scenario)
                 for op in ("items", "subscribe", "publish", "retract"):
                     iqType, body = requestBody(op, node, sender)
-                    response = h.iq(
+                    response = await h.iq(
                         "<iq type='%s' id='t' from='%s' to='%s'>"
                         "<pubsub xmlns='%s'>%s</pubsub></iq>"
                         % (iqType, sender, COVEN, NS_PUBSUB, body))
@@ -319,39 +321,42 @@ class ACLMatrixMixin:
                     if want != got:
                         mismatches.append((scenario, role, op, node, want,
                                            got))
+                # One channel per role and node: release its store's
+                # connections before the next one is made.
+                await h.store.stop()
         self.assertEqual(len(ROLES) * len(ALL_NODES) * 4, tries)
         self.assertEqual([], mismatches)
 
-    def test_defaultConfiguration(self):
+    async def test_defaultConfiguration(self):
         """
         PS-6, ACL-1..5, AMB-4, AMB-50, PS-2, PS-3, ADM-10: the default
         configuration (jid-hidden; no allowed, jidmap-visible or avatar
         node): every role × node × operation as in the table.
         """
-        self.checkScenario("default")
+        await self.checkScenario("default")
 
-    def test_openConfiguration(self):
+    async def test_openConfiguration(self):
         """
         PS-6, ACL-8, NODE-7, NODE-13: subscription values anyone/allowed,
         update rights participants, jid-maybe-visible, an allowed node
         listing the allowed user, avatar nodes present, no presence node.
         """
-        self.checkScenario("open")
+        await self.checkScenario("open")
 
-    def test_closedConfiguration(self):
+    async def test_closedConfiguration(self):
         """
         PS-6, D-3, VIS-5: nobody/owners values (owners still read),
         jid-visible (participants read jidmap), every node present.
         """
-        self.checkScenario("closed")
+        await self.checkScenario("closed")
 
-    def test_bareConfiguration(self):
+    async def test_bareConfiguration(self):
         """
         PS-6, NODE-4, PS-7, ADM-10: no participants, presence, info or
         allowed node: absent nodes answer item-not-found, administrators
         create the allowed node by publishing.
         """
-        self.checkScenario("bare")
+        await self.checkScenario("bare")
 
     def test_expectationsCanFail(self):
         """
@@ -369,4 +374,9 @@ class ACLMatrixMixin:
 
 class ACLMatrixMemoryTests(MemoryStoreMixin, ACLMatrixMixin,
                            unittest.TestCase):
+    pass
+
+
+class ACLMatrixPgsqlTests(PgsqlStoreMixin, ACLMatrixMixin,
+                         unittest.TestCase):
     pass

@@ -10,6 +10,7 @@ from tests.helpers import (
     NODE_INFO, NODE_JIDMAP, NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE,
     NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MIX, formValues,
     serviceSettings, submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 NS_MUC = "http://jabber.org/protocol/muc"
 
@@ -49,16 +50,16 @@ class DiscoveryTestsMixin(MIXTestMixin):
     Discovery of the service and of channels.
     """
 
-    def info(self, sender, to, node=None, iqid="d1"):
+    async def info(self, sender, to, node=None, iqid="d1"):
         nodeAttr = " node='%s'" % (node,) if node is not None else ""
-        return self.h.iq(
+        return await self.h.iq(
             "<iq type='get' id='%s' from='%s' to='%s'>"
             "<query xmlns='%s'%s/></iq>"
             % (iqid, sender, to, NS_DISCO_INFO, nodeAttr))
 
-    def discoItems(self, sender, to, node=None, iqid="d2"):
+    async def discoItems(self, sender, to, node=None, iqid="d2"):
         nodeAttr = " node='%s'" % (node,) if node is not None else ""
-        return self.h.iq(
+        return await self.h.iq(
             "<iq type='get' id='%s' from='%s' to='%s'>"
             "<query xmlns='%s'%s/></iq>"
             % (iqid, sender, to, NS_DISCO_ITEMS, nodeAttr))
@@ -69,8 +70,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         self.assertEqual(1, len(queries), response.toXml())
         return queries[0]
 
-    def adhoc(self, sender=HAG66_FULL):
-        response = self.h.iq(
+    async def adhoc(self, sender=HAG66_FULL):
+        response = await self.h.iq(
             "<iq type='set' id='a1' from='%s' to='%s'>"
             "<create xmlns='%s'/></iq>" % (sender, DOMAIN, NS_MIX))
         self.assertResult(response)
@@ -80,13 +81,13 @@ class DiscoveryTestsMixin(MIXTestMixin):
 
     # Service disco#info
 
-    def test_serviceIdentity(self):
+    async def test_serviceIdentity(self):
         """
         DISCO-1: the service is conference/text with its configured name
         and has the feature urn:xmpp:mix:1; the response comes from the
         service to the requester.
         """
-        response = self.info(HAG66_FULL, DOMAIN)
+        response = await self.info(HAG66_FULL, DOMAIN)
         self.assertEqual(DOMAIN, response.getAttribute("from"))
         self.assertEqual(HAG66_FULL, response.getAttribute("to"))
         query = self.query(response, NS_DISCO_INFO)
@@ -96,35 +97,35 @@ class DiscoveryTestsMixin(MIXTestMixin):
             identities(query))
         self.assertIn(NS_MIX, features(query))
 
-    def test_discoFeatures(self):
+    async def test_discoFeatures(self):
         """
         DISCO-9: the service advertises disco#info and disco#items.
         """
-        query = self.query(self.info(HAG66_FULL, DOMAIN), NS_DISCO_INFO)
+        query = self.query(await self.info(HAG66_FULL, DOMAIN), NS_DISCO_INFO)
         self.assertIn(NS_DISCO_INFO, features(query))
         self.assertIn(NS_DISCO_ITEMS, features(query))
 
-    def test_searchableByDefault(self):
+    async def test_searchableByDefault(self):
         """
         DISCO-2: urn:xmpp:mix:1#searchable is advertised by default.
         """
-        query = self.query(self.info(HAG66_FULL, DOMAIN), NS_DISCO_INFO)
+        query = self.query(await self.info(HAG66_FULL, DOMAIN), NS_DISCO_INFO)
         self.assertIn(NS_MIX + "#searchable", features(query))
 
-    def test_createChannelAnybody(self):
+    async def test_createChannelAnybody(self):
         """
         DISCO-3: with no creators restriction, any user sees
         urn:xmpp:mix:1#create-channel.
         """
-        query = self.query(self.info(CAT_FULL, DOMAIN), NS_DISCO_INFO)
+        query = self.query(await self.info(CAT_FULL, DOMAIN), NS_DISCO_INFO)
         self.assertIn(NS_MIX + "#create-channel", features(query))
 
-    def test_noMAMNorPubSubOnService(self):
+    async def test_noMAMNorPubSubOnService(self):
         """
         DISCO-4: the service advertises no urn:xmpp:mam:* and no
         http://jabber.org/protocol/pubsub* feature, and no pubsub identity.
         """
-        query = self.query(self.info(HAG66_FULL, DOMAIN), NS_DISCO_INFO)
+        query = self.query(await self.info(HAG66_FULL, DOMAIN), NS_DISCO_INFO)
         for var in features(query):
             self.assertFalse(var.startswith("urn:xmpp:mam:"), var)
             self.assertFalse(
@@ -132,15 +133,15 @@ class DiscoveryTestsMixin(MIXTestMixin):
         for category, _, _ in identities(query):
             self.assertNotEqual("pubsub", category)
 
-    def test_noPubSubIdentityAnywhere(self):
+    async def test_noPubSubIdentityAnywhere(self):
         """
         DISCO-4, GEN-1: neither the service nor a channel (with or without
         node='mix') has a pubsub identity or pubsub feature.
         """
-        self.h.create()
-        self.h.join()
+        await self.h.create()
+        await self.h.join()
         for to, node in ((DOMAIN, None), (COVEN, "mix"), (COVEN, None)):
-            query = self.query(self.info(HAG66_FULL, to, node),
+            query = self.query(await self.info(HAG66_FULL, to, node),
                                NS_DISCO_INFO)
             for category, _, _ in identities(query):
                 self.assertNotEqual("pubsub", category, (to, node))
@@ -149,25 +150,25 @@ class DiscoveryTestsMixin(MIXTestMixin):
                     var.startswith("http://jabber.org/protocol/pubsub"),
                     (to, node, var))
 
-    def test_noMUCWithoutMirror(self):
+    async def test_noMUCWithoutMirror(self):
         """
         DISCO-10, MUC-3: without a mirror there is no mirror form and no
         MUC feature.
         """
-        query = self.query(self.info(HAG66_FULL, DOMAIN), NS_DISCO_INFO)
+        query = self.query(await self.info(HAG66_FULL, DOMAIN), NS_DISCO_INFO)
         self.assertEqual({}, forms(query))
         self.assertNotIn(NS_MUC, features(query))
 
     # Service disco#items
 
-    def test_itemsListsChannels(self):
+    async def test_itemsListsChannels(self):
         """
         DISCO-7: disco#items on the service lists existing channels as
         items with the channel JID and no node.
         """
-        self.h.create("coven")
-        self.h.create("lair", HECATE_FULL)
-        response = self.discoItems(CAT_FULL, DOMAIN)
+        await self.h.create("coven")
+        await self.h.create("lair", HECATE_FULL)
+        response = await self.discoItems(CAT_FULL, DOMAIN)
         self.assertEqual(DOMAIN, response.getAttribute("from"))
         query = self.query(response, NS_DISCO_ITEMS)
         self.assertEqual(None, query.getAttribute("node"))
@@ -175,53 +176,53 @@ class DiscoveryTestsMixin(MIXTestMixin):
             sorted([(COVEN, None), ("lair@" + DOMAIN, None)]),
             sorted(items(query)))
 
-    def test_itemsEmpty(self):
+    async def test_itemsEmpty(self):
         """
         DISCO-7: no channels, no items.
         """
-        query = self.query(self.discoItems(CAT_FULL, DOMAIN), NS_DISCO_ITEMS)
+        query = self.query(await self.discoItems(CAT_FULL, DOMAIN), NS_DISCO_ITEMS)
         self.assertEqual([], items(query))
 
-    def test_itemsNoAdhoc(self):
+    async def test_itemsNoAdhoc(self):
         """
         DISCO-7, CRE-7: ad hoc channels are never listed, not even to their
         creator.
         """
-        self.h.create("coven")
-        name = self.adhoc()
+        await self.h.create("coven")
+        name = await self.adhoc()
         self.assertTrue(name)
         self.assertNotEqual("coven", name)
         for sender in (HAG66_FULL, CAT_FULL):
-            query = self.query(self.discoItems(sender, DOMAIN),
+            query = self.query(await self.discoItems(sender, DOMAIN),
                                NS_DISCO_ITEMS)
             self.assertEqual([(COVEN, None)], items(query))
 
-    def test_itemsOnlySubscribable(self):
+    async def test_itemsOnlySubscribable(self):
         """
         DISCO-7, ACL-3: a channel whose allowed node does not list the
         requester is not listed to it, but is to its owner.
         """
-        self.h.create("coven", form=submitForm(
+        await self.h.create("coven", form=submitForm(
             ("Nodes Present", ["participants", "allowed"])))
-        self.h.create("lair", HECATE_FULL)
-        query = self.query(self.discoItems(CAT_FULL, DOMAIN), NS_DISCO_ITEMS)
+        await self.h.create("lair", HECATE_FULL)
+        query = self.query(await self.discoItems(CAT_FULL, DOMAIN), NS_DISCO_ITEMS)
         self.assertEqual([("lair@" + DOMAIN, None)], items(query))
-        query = self.query(self.discoItems(HAG66_FULL, DOMAIN),
+        query = self.query(await self.discoItems(HAG66_FULL, DOMAIN),
                            NS_DISCO_ITEMS)
         self.assertEqual(sorted([(COVEN, None), ("lair@" + DOMAIN, None)]),
                          sorted(items(query)))
 
     # Channel disco#info
 
-    def test_channelInfo(self):
+    async def test_channelInfo(self):
         """
         CHAN-1, CHAN-2: disco#info node='mix' on a channel: node echoed,
         identity conference/mix named after the localpart when there is no
         Name, features urn:xmpp:mix:1, urn:xmpp:mam:2 and urn:xmpp:mam:1.
         """
-        self.h.create()
-        self.h.join()
-        response = self.info(HAG66_FULL, COVEN, "mix")
+        await self.h.create()
+        await self.h.join()
+        response = await self.info(HAG66_FULL, COVEN, "mix")
         self.assertEqual(COVEN, response.getAttribute("from"))
         self.assertEqual(HAG66_FULL, response.getAttribute("to"))
         query = self.query(response, NS_DISCO_INFO)
@@ -230,108 +231,108 @@ class DiscoveryTestsMixin(MIXTestMixin):
         for var in (NS_MIX, "urn:xmpp:mam:2", "urn:xmpp:mam:1"):
             self.assertIn(var, features(query))
 
-    def test_channelInfoName(self):
+    async def test_channelInfoName(self):
         """
         CHAN-1: the identity name is the info node's Name when set.
         """
-        self.h.create(form=submitForm(("Name", "A Dark Cave")))
-        query = self.query(self.info(HAG66_FULL, COVEN, "mix"),
+        await self.h.create(form=submitForm(("Name", "A Dark Cave")))
+        query = self.query(await self.info(HAG66_FULL, COVEN, "mix"),
                            NS_DISCO_INFO)
         self.assertEqual([("conference", "mix", "A Dark Cave")],
                          identities(query))
 
-    def test_channelInfoStranger(self):
+    async def test_channelInfoStranger(self):
         """
         CHAN-1, ACL-3: a user in the Allowed set (no allowed node) who is
         not a participant may discover the channel.
         """
-        self.h.create()
-        query = self.query(self.info(CAT_FULL, COVEN, "mix"), NS_DISCO_INFO)
+        await self.h.create()
+        query = self.query(await self.info(CAT_FULL, COVEN, "mix"), NS_DISCO_INFO)
         self.assertEqual([("conference", "mix", "coven")], identities(query))
 
-    def test_channelInfoWithoutNode(self):
+    async def test_channelInfoWithoutNode(self):
         """
         CHAN-2, AMB-41: disco#info on a channel without node is answered
         with the MIX data and no node attribute.
         """
-        self.h.create()
-        query = self.query(self.info(HAG66_FULL, COVEN), NS_DISCO_INFO)
+        await self.h.create()
+        query = self.query(await self.info(HAG66_FULL, COVEN), NS_DISCO_INFO)
         self.assertEqual(None, query.getAttribute("node"))
         self.assertEqual([("conference", "mix", "coven")], identities(query))
         for var in (NS_MIX, "urn:xmpp:mam:2", "urn:xmpp:mam:1"):
             self.assertIn(var, features(query))
 
-    def test_channelInfoFeaturesDisco(self):
+    async def test_channelInfoFeaturesDisco(self):
         """
         DISCO-9, CHAN-1: a channel advertises disco#info and disco#items
         and not the service-only features.
         """
-        self.h.create()
-        query = self.query(self.info(HAG66_FULL, COVEN, "mix"),
+        await self.h.create()
+        query = self.query(await self.info(HAG66_FULL, COVEN, "mix"),
                            NS_DISCO_INFO)
         self.assertIn(NS_DISCO_INFO, features(query))
         self.assertIn(NS_DISCO_ITEMS, features(query))
         self.assertNotIn(NS_MIX + "#create-channel", features(query))
         self.assertNotIn(NS_MIX + "#searchable", features(query))
 
-    def test_unknownChannelInfo(self):
+    async def test_unknownChannelInfo(self):
         """
         CHAN-4: disco#info on a channel that does not exist →
         item-not-found (cancel), with and without node.
         """
-        self.assertError(self.info(HAG66_FULL, "nowhere@" + DOMAIN, "mix"),
+        self.assertError(await self.info(HAG66_FULL, "nowhere@" + DOMAIN, "mix"),
                          "cancel", "item-not-found")
-        self.assertError(self.info(HAG66_FULL, "nowhere@" + DOMAIN),
+        self.assertError(await self.info(HAG66_FULL, "nowhere@" + DOMAIN),
                          "cancel", "item-not-found")
 
-    def test_unknownChannelItems(self):
+    async def test_unknownChannelItems(self):
         """
         CHAN-4: disco#items on a channel that does not exist →
         item-not-found (cancel).
         """
         self.assertError(
-            self.discoItems(HAG66_FULL, "nowhere@" + DOMAIN, "mix"),
+            await self.discoItems(HAG66_FULL, "nowhere@" + DOMAIN, "mix"),
             "cancel", "item-not-found")
 
-    def test_adhocHiddenFromStranger(self):
+    async def test_adhocHiddenFromStranger(self):
         """
         CHAN-4, AMB-52: disco on an ad hoc channel by a non-participant →
         not-authorized (auth), and such a stranger may not join it; its
         owner, once a participant, gets an answer.
         """
-        name = self.adhoc()
+        name = await self.adhoc()
         channel = "%s@%s" % (name, DOMAIN)
-        self.assertError(self.info(CAT_FULL, channel, "mix"),
+        self.assertError(await self.info(CAT_FULL, channel, "mix"),
                          "auth", "not-authorized")
-        self.assertError(self.discoItems(CAT_FULL, channel, "mix"),
+        self.assertError(await self.discoItems(CAT_FULL, channel, "mix"),
                          "auth", "not-authorized")
-        self.assertError(self.h.join(CAT, channel), "auth", "forbidden")
-        self.assertResult(self.h.join(HAG66, channel))
-        query = self.query(self.info(HAG66_FULL, channel, "mix"),
+        self.assertError(await self.h.join(CAT, channel), "auth", "forbidden")
+        self.assertResult(await self.h.join(HAG66, channel))
+        query = self.query(await self.info(HAG66_FULL, channel, "mix"),
                            NS_DISCO_INFO)
         self.assertEqual([("conference", "mix", name)], identities(query))
 
-    def test_hiddenChannelInfo(self):
+    async def test_hiddenChannelInfo(self):
         """
         CHAN-4, ACL-3: a channel whose allowed node does not list the
         requester → not-authorized (auth).
         """
-        self.h.create(form=submitForm(
+        await self.h.create(form=submitForm(
             ("Nodes Present", ["participants", "allowed"])))
-        self.assertError(self.info(CAT_FULL, COVEN, "mix"),
+        self.assertError(await self.info(CAT_FULL, COVEN, "mix"),
                          "auth", "not-authorized")
 
     # Channel disco#items
 
-    def test_channelNodesParticipant(self):
+    async def test_channelNodesParticipant(self):
         """
         CHAN-2, CHAN-3, NODE-8: a participant sees the messages,
         participants, presence and info nodes as items with the channel
         JID; node='mix' is echoed.
         """
-        self.h.create()
-        self.h.join(HECATE)
-        response = self.discoItems(HECATE_FULL, COVEN, "mix")
+        await self.h.create()
+        await self.h.join(HECATE)
+        response = await self.discoItems(HECATE_FULL, COVEN, "mix")
         self.assertEqual(COVEN, response.getAttribute("from"))
         query = self.query(response, NS_DISCO_ITEMS)
         self.assertEqual("mix", query.getAttribute("node"))
@@ -340,13 +341,13 @@ class DiscoveryTestsMixin(MIXTestMixin):
                     (COVEN, NODE_PRESENCE), (COVEN, NODE_INFO)]),
             sorted(items(query)))
 
-    def test_channelNodesOwner(self):
+    async def test_channelNodesOwner(self):
         """
         CHAN-3, NODE-6, NODE-12, ACL-6: the owner additionally sees jidmap,
         banned and config (allowed is not present by default).
         """
-        self.h.create()
-        query = self.query(self.discoItems(HAG66_FULL, COVEN, "mix"),
+        await self.h.create()
+        query = self.query(await self.discoItems(HAG66_FULL, COVEN, "mix"),
                            NS_DISCO_ITEMS)
         self.assertEqual(
             sorted([(COVEN, NODE_MESSAGES), (COVEN, NODE_PARTICIPANTS),
@@ -355,35 +356,35 @@ class DiscoveryTestsMixin(MIXTestMixin):
                     (COVEN, NODE_CONFIG)]),
             sorted(items(query)))
 
-    def test_channelNodesStranger(self):
+    async def test_channelNodesStranger(self):
         """
         CHAN-3, ACL-8: a non-participant may subscribe to no node by
         default, so it sees none.
         """
-        self.h.create()
-        self.h.join(HECATE)
-        query = self.query(self.discoItems(CAT_FULL, COVEN, "mix"),
+        await self.h.create()
+        await self.h.join(HECATE)
+        query = self.query(await self.discoItems(CAT_FULL, COVEN, "mix"),
                            NS_DISCO_ITEMS)
         self.assertEqual([], items(query))
 
-    def test_channelNodesStrangerAnyone(self):
+    async def test_channelNodesStrangerAnyone(self):
         """
         CHAN-3, ACL-8: a node whose subscription value is anyone is listed
         to a non-participant.
         """
-        self.h.create(form=ANYONE_FORM)
-        query = self.query(self.discoItems(CAT_FULL, COVEN, "mix"),
+        await self.h.create(form=ANYONE_FORM)
+        query = self.query(await self.discoItems(CAT_FULL, COVEN, "mix"),
                            NS_DISCO_ITEMS)
         self.assertEqual([(COVEN, NODE_MESSAGES)], items(query))
 
-    def test_channelNodesWithoutNode(self):
+    async def test_channelNodesWithoutNode(self):
         """
         CHAN-2, AMB-41: disco#items on a channel without node is answered
         with the MIX node list and no node attribute.
         """
-        self.h.create()
-        self.h.join(HECATE)
-        query = self.query(self.discoItems(HECATE_FULL, COVEN),
+        await self.h.create()
+        await self.h.join(HECATE)
+        query = self.query(await self.discoItems(HECATE_FULL, COVEN),
                            NS_DISCO_ITEMS)
         self.assertEqual(None, query.getAttribute("node"))
         self.assertEqual(
@@ -403,36 +404,36 @@ class RestrictedDiscoveryTestsMixin(MIXTestMixin):
                                admins=(CAT,), searchable=False,
                                name="Shakespearean Chat Service")
 
-    def info(self, sender):
-        response = self.h.iq(
+    async def info(self, sender):
+        response = await self.h.iq(
             "<iq type='get' id='d1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (sender, DOMAIN, NS_DISCO_INFO))
         self.assertResult(response)
         return response.firstChildElement()
 
-    def test_configuredName(self):
+    async def test_configuredName(self):
         """
         DISCO-1: the identity carries the configured service name.
         """
         self.assertEqual(
             [("conference", "text", "Shakespearean Chat Service")],
-            identities(self.info(HAG66_FULL)))
+            identities(await self.info(HAG66_FULL)))
 
-    def test_notSearchable(self):
+    async def test_notSearchable(self):
         """
         DISCO-2: with searchable=False the feature is absent.
         """
-        query = self.info(HAG66_FULL)
+        query = await self.info(HAG66_FULL)
         self.assertNotIn(NS_MIX + "#searchable", features(query))
         self.assertIn(NS_MIX, features(query))
 
-    def test_notSearchableNoItems(self):
+    async def test_notSearchableNoItems(self):
         """
         DISCO-2, DISCO-7: with searchable=False disco#items on the service
         returns no channels.
         """
-        self.assertResult(self.h.create("coven", HAG66_FULL))
-        response = self.h.iq(
+        self.assertResult(await self.h.create("coven", HAG66_FULL))
+        response = await self.h.iq(
             "<iq type='get' id='d2' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (HAG66_FULL, DOMAIN, NS_DISCO_ITEMS))
         self.assertResult(response)
@@ -440,51 +441,51 @@ class RestrictedDiscoveryTestsMixin(MIXTestMixin):
         self.assertEqual((NS_DISCO_ITEMS, "query"), (query.uri, query.name))
         self.assertEqual([], items(query))
 
-    def test_createFeatureListedJID(self):
+    async def test_createFeatureListedJID(self):
         """
         DISCO-3: a JID listed in creators sees create-channel.
         """
         self.assertIn(NS_MIX + "#create-channel",
-                      features(self.info(HAG66_FULL)))
+                      features(await self.info(HAG66_FULL)))
 
-    def test_createFeatureListedDomain(self):
+    async def test_createFeatureListedDomain(self):
         """
         DISCO-3, ACL-3: a user of a listed domain sees create-channel.
         """
         self.assertIn(NS_MIX + "#create-channel",
-                      features(self.info("macbeth@witches.example/x")))
+                      features(await self.info("macbeth@witches.example/x")))
 
-    def test_createFeatureNotListed(self):
+    async def test_createFeatureNotListed(self):
         """
         DISCO-3: a user not listed does not see create-channel (and the
         feature list still has urn:xmpp:mix:1).
         """
-        query = self.info(HECATE_FULL)
+        query = await self.info(HECATE_FULL)
         self.assertNotIn(NS_MIX + "#create-channel", features(query))
         self.assertIn(NS_MIX, features(query))
 
-    def test_createFeatureNoSubdomain(self):
+    async def test_createFeatureNoSubdomain(self):
         """
         DISCO-3, AMB-25: a sub-domain of a listed domain does not match.
         """
         self.assertNotIn(NS_MIX + "#create-channel",
-                         features(self.info("x@sub.witches.example/r")))
+                         features(await self.info("x@sub.witches.example/r")))
 
-    def test_createFeatureOperator(self):
+    async def test_createFeatureOperator(self):
         """
         DISCO-3, AMB-8: a service operator (admins) sees create-channel.
         """
         self.assertIn(NS_MIX + "#create-channel",
-                      features(self.info(CAT_FULL)))
+                      features(await self.info(CAT_FULL)))
 
-    def test_createFeatureMatchesRights(self):
+    async def test_createFeatureMatchesRights(self):
         """
         DISCO-3: the feature tells the truth: the unlisted user's create
         is refused (forbidden), the listed one's succeeds.
         """
-        self.assertError(self.h.create("lair", HECATE_FULL),
+        self.assertError(await self.h.create("lair", HECATE_FULL),
                          "auth", "forbidden")
-        self.assertResult(self.h.create("coven", HAG66_FULL))
+        self.assertResult(await self.h.create("coven", HAG66_FULL))
 
 
 class MirrorDiscoveryTestsMixin(MIXTestMixin):
@@ -495,13 +496,13 @@ class MirrorDiscoveryTestsMixin(MIXTestMixin):
     def makeSettings(self):
         return serviceSettings(mucMirror=MIRROR)
 
-    def test_mirrorForms(self):
+    async def test_mirrorForms(self):
         """
         DISCO-10, MUC-3, AMB-40: two result forms, FORM_TYPE
         urn:xmpp:mix:1#serviceinfo and urn:xmpp:mix:muc:0#muc-mirror, each
         with muc-mirror = the mirror domain; MUC is not a feature.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='get' id='d1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (HAG66_FULL, DOMAIN, NS_DISCO_INFO))
         self.assertResult(response)
@@ -516,11 +517,11 @@ class MirrorDiscoveryTestsMixin(MIXTestMixin):
         self.assertNotIn(NS_MUC, features(query))
         self.assertIn(NS_MIX, features(query))
 
-    def test_mirrorFieldType(self):
+    async def test_mirrorFieldType(self):
         """
         MUC-3: the muc-mirror field is jid-single and FORM_TYPE hidden.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='get' id='d1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (HAG66_FULL, DOMAIN, NS_DISCO_INFO))
         query = response.firstChildElement()
@@ -530,12 +531,12 @@ class MirrorDiscoveryTestsMixin(MIXTestMixin):
             self.assertEqual({"FORM_TYPE": "hidden",
                               "muc-mirror": "jid-single"}, types)
 
-    def test_mirrorNotOnChannel(self):
+    async def test_mirrorNotOnChannel(self):
         """
         MUC-3, CHAN-1: the mirror forms are on the service only.
         """
-        self.h.create()
-        response = self.h.iq(
+        await self.h.create()
+        response = await self.h.iq(
             "<iq type='get' id='d1' from='%s' to='%s'>"
             "<query xmlns='%s' node='mix'/></iq>"
             % (HAG66_FULL, COVEN, NS_DISCO_INFO))
@@ -548,12 +549,28 @@ class DiscoveryMemoryTests(MemoryStoreMixin, DiscoveryTestsMixin,
     pass
 
 
+class DiscoveryPgsqlTests(PgsqlStoreMixin, DiscoveryTestsMixin,
+                         unittest.TestCase):
+    pass
+
+
 class RestrictedDiscoveryMemoryTests(MemoryStoreMixin,
                                      RestrictedDiscoveryTestsMixin,
                                      unittest.TestCase):
     pass
 
 
+class RestrictedDiscoveryPgsqlTests(PgsqlStoreMixin,
+                                   RestrictedDiscoveryTestsMixin,
+                                   unittest.TestCase):
+    pass
+
+
 class MirrorDiscoveryMemoryTests(MemoryStoreMixin, MirrorDiscoveryTestsMixin,
                                  unittest.TestCase):
+    pass
+
+
+class MirrorDiscoveryPgsqlTests(PgsqlStoreMixin, MirrorDiscoveryTestsMixin,
+                               unittest.TestCase):
     pass

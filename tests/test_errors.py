@@ -11,6 +11,7 @@ from tests.helpers import (
     MemoryStoreMixin, NODE_PARTICIPANTS, NS_DISCO_INFO, NS_DISCO_ITEMS,
     NS_MAM2, NS_MIX, NS_PUBSUB, SmallChannelMixin, archiveCount,
     errorCondition, groupchats, parse)
+from tests.pgsql import PgsqlStoreMixin
 
 BAD_JID = "a@b@c"
 
@@ -36,13 +37,13 @@ class ErrorTestsMixin(SmallChannelMixin):
 
     # ERR-2, ERR-6: unknown IQ payload
 
-    def test_unknownPayloadChannel(self):
+    async def test_unknownPayloadChannel(self):
         """
         ERR-2, ERR-6: an unknown IQ payload to a channel is
         C{service-unavailable} (cancel), to and from swapped.
         """
         for kind in ("get", "set"):
-            response = self.h.iq(
+            response = await self.h.iq(
                 "<iq type='%s' id='u1' from='%s' to='%s'>"
                 "<foo xmlns='urn:example:unknown'/></iq>"
                 % (kind, HAG66_FULL, COVEN))
@@ -50,40 +51,40 @@ class ErrorTestsMixin(SmallChannelMixin):
             self.assertSwapped(response, HAG66_FULL, COVEN)
         self.assertEqual([], self.h.take())
 
-    def test_unknownPayloadService(self):
+    async def test_unknownPayloadService(self):
         """
         ERR-2, ERR-6: an unknown IQ payload to the service is
         C{service-unavailable} (cancel).
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='get' id='u2' from='%s' to='%s'>"
             "<query xmlns='jabber:iq:version'/></iq>" % (HAG66_FULL, DOMAIN))
         self.assertError(response, "cancel", "service-unavailable")
         self.assertSwapped(response, HAG66_FULL, DOMAIN)
         self.assertEqual([], self.h.take())
 
-    def test_unknownPayloadProxy(self):
+    async def test_unknownPayloadProxy(self):
         """
         ERR-6: an unknown IQ payload to a proxy JID gets exactly one
         error, C{service-unavailable}.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='get' id='u3' from='%s' to='%s'>"
             "<foo xmlns='urn:example:unknown'/></iq>"
             % (HECATE_FULL, self.hagProxy))
         self.assertError(response, "cancel", "service-unavailable")
         self.assertSwapped(response, HECATE_FULL, self.hagProxy)
 
-    def test_emptyIQ(self):
+    async def test_emptyIQ(self):
         """
         ERR-6: an IQ get without payload still gets exactly one error.
         """
-        response = self.h.iq("<iq type='get' id='e0' from='%s' to='%s'/>"
+        response = await self.h.iq("<iq type='get' id='e0' from='%s' to='%s'/>"
                              % (HAG66_FULL, COVEN))
         self.assertEqual("error", response["type"])
         self.assertSwapped(response, HAG66_FULL, COVEN)
 
-    def test_resultAndErrorIQsUnanswered(self):
+    async def test_resultAndErrorIQsUnanswered(self):
         """
         ERR-6: IQ results and errors to the service, a channel or a proxy
         JID produce no output at all.
@@ -99,17 +100,17 @@ class ErrorTestsMixin(SmallChannelMixin):
                     "<error type='cancel'><item-not-found "
                     "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
                     "</iq>"):
-                out = self.send(xml % (HAG66_FULL, target))
+                out = await self.send(xml % (HAG66_FULL, target))
                 self.assertEqual([], [s.toXml() for s in out], (xml, target))
         self.assertNothingLogged()
 
-    def test_errorMessageUnanswered(self):
+    async def test_errorMessageUnanswered(self):
         """
         ERR-6: a message of type error (to a channel, the service, a proxy
         or an unknown channel) produces no output.
         """
         for target in (COVEN, DOMAIN, self.hagProxy, "nosuch@" + DOMAIN):
-            out = self.send(
+            out = await self.send(
                 "<message type='error' id='me' from='%s' to='%s'>"
                 "<error type='wait'><remote-server-timeout "
                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
@@ -119,13 +120,13 @@ class ErrorTestsMixin(SmallChannelMixin):
 
     # ERR-3
 
-    def test_messageErrorShape(self):
+    async def test_messageErrorShape(self):
         """
         ERR-3: a message hitting an error gets a message of type error
         back, with the original id, to and from swapped, and an RFC 6120
         condition.
         """
-        out = self.send("<message type='groupchat' id='orig-7' from='%s' "
+        out = await self.send("<message type='groupchat' id='orig-7' from='%s' "
                         "to='%s'><body>hi</body></message>"
                         % (CAT_FULL, COVEN))
         self.assertEqual(1, len(out))
@@ -138,7 +139,7 @@ class ErrorTestsMixin(SmallChannelMixin):
 
     # ERR-4
 
-    def test_presenceNoError(self):
+    async def test_presenceNoError(self):
         """
         ERR-4: presence of any type to the channel, the service or a
         proxy JID never gets an error reply.
@@ -146,7 +147,7 @@ class ErrorTestsMixin(SmallChannelMixin):
         for target in (COVEN, DOMAIN, self.hagProxy, "nosuch@" + DOMAIN):
             for attrs in ("", " type='unavailable'", " type='error'",
                           " type='probe'", " type='subscribe'"):
-                out = self.send("<presence%s from='%s' to='%s'/>"
+                out = await self.send("<presence%s from='%s' to='%s'/>"
                                 % (attrs, HAG66_FULL, target))
                 errors = [s.toXml() for s in out
                           if s.getAttribute("type") == "error"]
@@ -157,8 +158,8 @@ class ErrorTestsMixin(SmallChannelMixin):
 
     # Malformed addresses: an error or nothing, never an exception.
 
-    def assertMalformedHandled(self, xml, iqId="bad1"):
-        out = self.send(xml)
+    async def assertMalformedHandled(self, xml, iqId="bad1"):
+        out = await self.send(xml)
         self.assertNothingLogged()
         for stanza in out:
             self.assertEqual("error", stanza.getAttribute("type"),
@@ -168,93 +169,93 @@ class ErrorTestsMixin(SmallChannelMixin):
                                 errorCondition(stanza), stanza.toXml())
         self.assertTrue(len(out) <= 1, [s.toXml() for s in out])
 
-    def test_malformedFromJoin(self):
+    async def test_malformedFromJoin(self):
         """
         ERR-1, ERR-6: a join from a malformed JID is answered with an
         error (or not at all), never with an escaped exception.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='set' id='bad1' from='%s' to='%s'>"
             "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
             % (BAD_JID, COVEN, NS_MIX, NODE_PARTICIPANTS))
 
-    def test_malformedFromMAM(self):
+    async def test_malformedFromMAM(self):
         """
         ERR-1, ERR-6: a MAM query from a malformed JID: error or nothing.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='set' id='bad1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (BAD_JID, COVEN, NS_MAM2))
 
-    def test_malformedFromUnknownPayload(self):
+    async def test_malformedFromUnknownPayload(self):
         """
         ERR-1, ERR-6: an unknown payload from a malformed JID: error or
         nothing.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='get' id='bad1' from='%s' to='%s'>"
             "<foo xmlns='urn:example:unknown'/></iq>" % (BAD_JID, COVEN))
 
-    def test_malformedFromDiscoInfo(self):
+    async def test_malformedFromDiscoInfo(self):
         """
         ERR-1, ERR-6: a disco#info query from a malformed JID: error or
         nothing, no exception logged.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='get' id='bad1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (BAD_JID, COVEN, NS_DISCO_INFO))
 
-    def test_malformedFromDiscoItems(self):
+    async def test_malformedFromDiscoItems(self):
         """
         ERR-1, ERR-6: a disco#items query from a malformed JID: error or
         nothing, no exception logged.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='get' id='bad1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (BAD_JID, DOMAIN, NS_DISCO_ITEMS))
 
-    def test_malformedFromPubSub(self):
+    async def test_malformedFromPubSub(self):
         """
         ERR-1, ERR-5: a PubSub items request from a malformed JID: error
         or nothing, no exception logged.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='get' id='bad1' from='%s' to='%s'>"
             "<pubsub xmlns='%s'><items node='%s'/></pubsub></iq>"
             % (BAD_JID, COVEN, NS_PUBSUB, NODE_PARTICIPANTS))
 
-    def test_malformedToDiscoInfo(self):
+    async def test_malformedToDiscoInfo(self):
         """
         ERR-1, ERR-6: a disco#info query to a malformed JID: error or
         nothing, no exception logged.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='get' id='bad1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (HAG66_FULL, BAD_JID, NS_DISCO_INFO))
 
-    def test_malformedToJoin(self):
+    async def test_malformedToJoin(self):
         """
         ERR-1, ERR-6: a join to a malformed JID: error or nothing.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='set' id='bad1' from='%s' to='%s'>"
             "<join xmlns='%s'/></iq>" % (HAG66_FULL, BAD_JID, NS_MIX))
 
-    def test_missingFromDiscoInfo(self):
+    async def test_missingFromDiscoInfo(self):
         """
         ERR-1, ERR-6: a disco#info query without C{from}: error or
         nothing, no exception logged.
         """
-        self.assertMalformedHandled(
+        await self.assertMalformedHandled(
             "<iq type='get' id='bad1' to='%s'><query xmlns='%s'/></iq>"
             % (COVEN, NS_DISCO_INFO))
 
-    def test_malformedFromMessage(self):
+    async def test_malformedFromMessage(self):
         """
         ERR-1, ERR-3: a groupchat message from a malformed JID: error or
         nothing; never reflected.
         """
-        self.h.receive("<message type='groupchat' id='bad1' from='%s' "
+        await self.h.receive("<message type='groupchat' id='bad1' from='%s' "
                        "to='%s'><body>x</body></message>" % (BAD_JID, COVEN))
         out = self.h.take()
         self.assertNothingLogged()
@@ -263,23 +264,23 @@ class ErrorTestsMixin(SmallChannelMixin):
             self.assertEqual("error", stanza["type"])
             self.assertEqual("bad1", stanza["id"])
 
-    def test_malformedFromPresence(self):
+    async def test_malformedFromPresence(self):
         """
         ERR-4: presence from a malformed JID: no error reply, nothing
         logged.
         """
-        out = self.send("<presence from='%s' to='%s'/>" % (BAD_JID, COVEN))
+        out = await self.send("<presence from='%s' to='%s'/>" % (BAD_JID, COVEN))
         self.assertNothingLogged()
         self.assertEqual([], out)
 
     # Bad requests
 
-    def test_subscribeWithoutNode(self):
+    async def test_subscribeWithoutNode(self):
         """
         ERR-7, JOIN-1: a join with C{<subscribe/>} lacking C{node} is
         C{bad-request} (modify).
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='j9' from='%s' to='%s'>"
             "<join xmlns='%s'><subscribe/></join></iq>"
             % (HECATE, COVEN, NS_MIX))
@@ -288,7 +289,7 @@ class ErrorTestsMixin(SmallChannelMixin):
 
     # Internal errors
 
-    def test_internalError(self):
+    async def test_internalError(self):
         """
         ERR-7: an unexpected exception in a handler becomes
         C{internal-server-error} (wait) without any traceback or exception
@@ -298,7 +299,7 @@ class ErrorTestsMixin(SmallChannelMixin):
             raise RuntimeError("secret details of the failure")
 
         self.patch(mixtwisted.channels.ChannelService, "join", boom)
-        self.h.receive(
+        await self.h.receive(
             "<iq type='set' id='j5' from='%s' to='%s'>"
             "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
             % (HECATE, COVEN, NS_MIX, NODE_PARTICIPANTS))
@@ -316,16 +317,16 @@ class ErrorTestsMixin(SmallChannelMixin):
 
     # Limits
 
-    def test_messageTooLarge(self):
+    async def test_messageTooLarge(self):
         """
         ERR-7, Limits.maxMessageBytes: a message larger than the limit is
         refused with C{policy-violation} (modify) to the sender, with the
         original id; nothing reflected or archived.
         """
-        self.h.join(HECATE)
-        self.h.setnick(HECATE_FULL, "hecate")
+        await self.h.join(HECATE)
+        await self.h.setnick(HECATE_FULL, "hecate")
         self.h.take()
-        out = self.send("<message type='groupchat' id='big1' from='%s' "
+        out = await self.send("<message type='groupchat' id='big1' from='%s' "
                         "to='%s'><body>%s</body></message>"
                         % (HAG66_FULL, COVEN, "x" * 3000))
         self.assertEqual(1, len(out), [s.toXml()[:200] for s in out])
@@ -334,51 +335,55 @@ class ErrorTestsMixin(SmallChannelMixin):
         self.assertEqual("big1", out[0]["id"])
         self.assertSwapped(out[0], HAG66_FULL, COVEN)
         self.assertEqual([], groupchats(out))
-        self.assertEqual(0, archiveCount(self.h))
+        self.assertEqual(0, await archiveCount(self.h))
 
-    def test_messageLimitCountsBytes(self):
+    async def test_messageLimitCountsBytes(self):
         """
         Limits.maxMessageBytes is in UTF-8 bytes: 800 three-byte
         characters (2400 bytes) exceed a 2000-byte limit.
         """
-        out = self.send("<message type='groupchat' id='big2' from='%s' "
+        out = await self.send("<message type='groupchat' id='big2' from='%s' "
                         "to='%s'><body>%s</body></message>"
                         % (HAG66_FULL, COVEN, "\u20ac" * 800))
         self.assertEqual(1, len(out))
         self.assertEqual(("modify", "policy-violation"),
                          errorCondition(out[0]))
-        self.assertEqual(0, archiveCount(self.h))
+        self.assertEqual(0, await archiveCount(self.h))
 
-    def test_messageUnderLimit(self):
+    async def test_messageUnderLimit(self):
         """
         Limits.maxMessageBytes: a message under the limit is accepted.
         """
-        out = self.send("<message type='groupchat' id='ok1' from='%s' "
+        out = await self.send("<message type='groupchat' id='ok1' from='%s' "
                         "to='%s'><body>%s</body></message>"
                         % (HAG66_FULL, COVEN, "x" * 500))
         self.assertEqual(1, len(groupchats(out)))
-        self.assertEqual(1, archiveCount(self.h))
+        self.assertEqual(1, await archiveCount(self.h))
 
-    def test_nickTooLong(self):
+    async def test_nickTooLong(self):
         """
         ERR-7, NICK-*, Limits.maxNickLength: a nick longer than the limit
         is C{not-acceptable} (modify).
         """
-        response = self.h.setnick(HAG66_FULL, "n" * 65)
+        response = await self.h.setnick(HAG66_FULL, "n" * 65)
         self.assertError(response, "modify", "not-acceptable")
         self.assertSwapped(response, HAG66_FULL, COVEN)
-        self.assertResult(self.h.setnick(HAG66_FULL, "n" * 64))
+        self.assertResult(await self.h.setnick(HAG66_FULL, "n" * 64))
 
-    def test_channelNameTooLong(self):
+    async def test_channelNameTooLong(self):
         """
         ERR-7, CRE-*, Limits.maxChannelNameLength: a channel name longer
         than the limit is C{not-acceptable} (modify).
         """
-        response = self.h.create("c" * 65)
+        response = await self.h.create("c" * 65)
         self.assertError(response, "modify", "not-acceptable")
         self.assertSwapped(response, HAG66_FULL, DOMAIN)
-        self.assertResult(self.h.create("c" * 64))
+        self.assertResult(await self.h.create("c" * 64))
 
 
 class ErrorMemoryTests(MemoryStoreMixin, ErrorTestsMixin, unittest.TestCase):
+    pass
+
+
+class ErrorPgsqlTests(PgsqlStoreMixin, ErrorTestsMixin, unittest.TestCase):
     pass

@@ -15,6 +15,7 @@ from mixtwisted.nodes import NodeItem
 from tests.helpers import (
     COVEN, DOMAIN, HAG66, HAG66_FULL, MIXTestMixin, MemoryStoreMixin,
     NODE_MESSAGES, NODE_PARTICIPANTS, NS_MIX, child, parse, smallSettings)
+from tests.pgsql import PgsqlStoreMixin
 
 _TO = re.compile(r" to='[^']*'")
 
@@ -144,18 +145,18 @@ class FanoutTestsMixin(MIXTestMixin):
     def makeSettings(self):
         return smallSettings()
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.h.create()
-        self.h.join(HAG66)
-        self.h.setnick(HAG66_FULL, "thirdwitch")
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        await self.h.create()
+        await self.h.join(HAG66)
+        await self.h.setnick(HAG66_FULL, "thirdwitch")
         self.users = ["user%02d@shakespeare.example" % (i,)
                       for i in range(20)]
         for user in self.users:
-            self.h.join(user, nodes=(NODE_MESSAGES,))
+            await self.h.join(user, nodes=(NODE_MESSAGES,))
         self.h.take()
 
-    def test_serializedOnce(self):
+    async def test_serializedOnce(self):
         """
         MSG-5, MSG-6: with 21 subscribers the reflection is serialized at
         most twice (one plain, one with the originator's submission-id),
@@ -175,18 +176,18 @@ class FanoutTestsMixin(MIXTestMixin):
 
         self.patch(mixtwisted.handlers.messages, "serialize", counting)
         self.patch(domish.Element, "toXml", countingToXml)
-        self.h.message(HAG66_FULL, "hi", "sub-1")
+        await self.h.message(HAG66_FULL, "hi", "sub-1")
         raw = self.h.raw()
         self.assertLessEqual(counts["serialize"], 2)
         self.assertLessEqual(counts["toXml"], 2)
         self.assertEqual(21, len(raw))
 
-    def test_copiesDifferOnlyInTo(self):
+    async def test_copiesDifferOnlyInTo(self):
         """
         MSG-5, MSG-6: every subscriber's copy is the same string apart
         from C{to}; the originator's differs only by the submission-id.
         """
-        self.h.message(HAG66_FULL, "hi", "sub-1")
+        await self.h.message(HAG66_FULL, "hi", "sub-1")
         raw = self.h.raw()
         byTo = dict((parse(s)["to"], s) for s in raw)
         self.assertEqual(sorted(self.users + [HAG66]), sorted(byTo))
@@ -204,4 +205,9 @@ class FanoutTestsMixin(MIXTestMixin):
 
 class FanoutMemoryTests(MemoryStoreMixin, FanoutTestsMixin,
                         unittest.TestCase):
+    pass
+
+
+class FanoutPgsqlTests(PgsqlStoreMixin, FanoutTestsMixin,
+                      unittest.TestCase):
     pass

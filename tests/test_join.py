@@ -10,6 +10,7 @@ from tests.helpers import (
     MemoryStoreMixin, NODE_ALLOWED, NODE_CONFIG, NODE_INFO, NODE_JIDMAP,
     NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE, NS_DATA, NS_MIX,
     NS_PUBSUB_EVENT, formValues, notifications, submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 NODE_BOGUS = "urn:example:cauldron"
 
@@ -24,41 +25,39 @@ class JoinTestsMixin(MIXTestMixin):
     hag66.
     """
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.assertResult(self.h.create())
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        self.assertResult(await self.h.create())
         self.h.take()
 
-    def participant(self, bare, channel="coven"):
-        return self.successResultOf(
-            self.h.store.getParticipant(channel, bare))
+    async def participant(self, bare, channel="coven"):
+        return (await self.h.store.getParticipant(channel, bare))
 
-    def subscriptions(self, bare, channel="coven"):
-        return self.successResultOf(
-            self.h.store.getSubscriptions(channel, bare))
+    async def subscriptions(self, bare, channel="coven"):
+        return (await self.h.store.getSubscriptions(channel, bare))
 
-    def joinIQ(self, sender, body, to=COVEN, attrs=""):
-        return self.h.iq(
+    async def joinIQ(self, sender, body, to=COVEN, attrs=""):
+        return await self.h.iq(
             "<iq type='set' id='j2' from='%s' to='%s'>"
             "<join xmlns='urn:xmpp:mix:1'%s>%s</join></iq>"
             % (sender, to, attrs, body))
 
-    def update(self, sender, body, to=COVEN):
-        return self.h.iq(
+    async def update(self, sender, body, to=COVEN):
+        return await self.h.iq(
             "<iq type='set' id='u1' from='%s' to='%s'>"
             "<update-subscription xmlns='urn:xmpp:mix:1'>%s"
             "</update-subscription></iq>" % (sender, to, body))
 
     # JOIN-1, JOIN-2, PJID-8
 
-    def test_joinFromBareJID(self):
+    async def test_joinFromBareJID(self):
         """
         JOIN-1, JOIN-2, PJID-8: a join relayed from the bare JID gets a
         result from the channel to the bare JID, same id, with
         C{<join xmlns='urn:xmpp:mix:1' jid='<id>#coven@…'>} and one
         C{<subscribe/>} per subscribed node in request order.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='E6E10350' from='%s' to='%s'>"
             "<join xmlns='urn:xmpp:mix:1'>"
             "<subscribe node='%s'/><subscribe node='%s'/>"
@@ -84,110 +83,109 @@ class JoinTestsMixin(MIXTestMixin):
             [NODE_MESSAGES, NODE_PRESENCE, NODE_PARTICIPANTS, NODE_CONFIG],
             subscribedNodes(join))
         self.assertEqual(4, len(list(join.elements())))
-        record = self.participant(HAG66)
+        record = await self.participant(HAG66)
         self.assertEqual(proxyId, record.proxyId)
         self.assertEqual(
             {NODE_MESSAGES, NODE_PRESENCE, NODE_PARTICIPANTS, NODE_CONFIG},
-            self.subscriptions(HAG66))
+            await self.subscriptions(HAG66))
 
-    def test_joinFromFullJID(self):
+    async def test_joinFromFullJID(self):
         """
         JOIN-1, AMB-16: a join from a full JID is accepted; the participant
         is the bare JID.
         """
-        response = self.h.join(CAT_FULL)
+        response = await self.h.join(CAT_FULL)
         self.assertResult(response)
         self.assertEqual(CAT_FULL, response["to"])
-        self.assertIsNot(None, self.participant(CAT))
-        self.assertIs(None, self.participant(CAT_FULL))
+        self.assertIsNot(None, await self.participant(CAT))
+        self.assertIs(None, await self.participant(CAT_FULL))
         self.assertEqual({NODE_MESSAGES, NODE_PARTICIPANTS},
-                         self.subscriptions(CAT))
+                         await self.subscriptions(CAT))
 
-    def test_joinChannelAttributeSame(self):
+    async def test_joinChannelAttributeSame(self):
         """
         JOIN-1, AMB-16: a C{channel} attribute naming the addressed channel
         (localpart or JID) is ignored.
         """
         for user, attribute in ((CAT, "coven"), (HECATE, COVEN)):
-            response = self.joinIQ(
+            response = await self.joinIQ(
                 user, "<subscribe node='%s'/>" % NODE_MESSAGES,
                 attrs=" channel='%s'" % attribute)
             self.assertResult(response)
             self.assertEqual([NODE_MESSAGES], subscribedNodes(response.join))
-            self.assertIsNot(None, self.participant(user))
+            self.assertIsNot(None, await self.participant(user))
 
-    def test_joinChannelAttributeOther(self):
+    async def test_joinChannelAttributeOther(self):
         """
         JOIN-1, AMB-16: a C{channel} attribute naming another channel is a
         C{bad-request}; nobody joins.
         """
-        self.assertResult(self.h.create("witches"))
-        response = self.joinIQ(
+        self.assertResult(await self.h.create("witches"))
+        response = await self.joinIQ(
             CAT, "<subscribe node='%s'/>" % NODE_MESSAGES,
             attrs=" channel='witches@%s'" % DOMAIN)
         self.assertError(response, "modify", "bad-request")
-        self.assertIs(None, self.participant(CAT))
-        self.assertIs(None, self.participant(CAT, "witches"))
+        self.assertIs(None, await self.participant(CAT))
+        self.assertIs(None, await self.participant(CAT, "witches"))
 
-    def test_joinUnknownChannel(self):
+    async def test_joinUnknownChannel(self):
         """
         JOIN-1, ERR: joining a channel that does not exist is
         C{item-not-found}.
         """
-        response = self.h.join(CAT, "nowhere@" + DOMAIN)
+        response = await self.h.join(CAT, "nowhere@" + DOMAIN)
         self.assertError(response, "cancel", "item-not-found")
 
-    def test_joinFromMIXDomain(self):
+    async def test_joinFromMIXDomain(self):
         """
         AMB-49: joins from the MIX domain itself (a channel, a proxy JID,
         the service) are C{forbidden}.
         """
         for sender in ("hecate@" + DOMAIN, DOMAIN, "x#coven@" + DOMAIN):
-            response = self.h.join(sender)
+            response = await self.h.join(sender)
             self.assertError(response, "auth", "forbidden")
-        self.assertEqual([], self.successResultOf(
-            self.h.store.listParticipants("coven")))
+        self.assertEqual([], (await self.h.store.listParticipants("coven")))
 
     # JOIN-3
 
-    def test_joinWithoutSubscriptions(self):
+    async def test_joinWithoutSubscriptions(self):
         """
         JOIN-3: a join subscribing to nothing succeeds with no
         C{<subscribe/>} and makes a participant.
         """
-        response = self.h.join(CAT, nodes=())
+        response = await self.h.join(CAT, nodes=())
         self.assertResult(response)
         self.assertEqual([], list(response.join.elements()))
         self.assertTrue(response.join["jid"].endswith("#coven@" + DOMAIN))
-        self.assertIsNot(None, self.participant(CAT))
-        self.assertEqual(set(), self.subscriptions(CAT))
+        self.assertIsNot(None, await self.participant(CAT))
+        self.assertEqual(set(), await self.subscriptions(CAT))
 
     # JOIN-4
 
-    def test_joinPartial(self):
+    async def test_joinPartial(self):
         """
         JOIN-4: unknown, absent and forbidden nodes are left out of the
         result; the others are subscribed.
         """
-        response = self.h.join(CAT, nodes=(
+        response = await self.h.join(CAT, nodes=(
             NODE_BOGUS, NODE_MESSAGES, NODE_ALLOWED, NODE_JIDMAP,
             NODE_PARTICIPANTS))
         self.assertResult(response)
         self.assertEqual([NODE_MESSAGES, NODE_PARTICIPANTS],
                          subscribedNodes(response.join))
         self.assertEqual({NODE_MESSAGES, NODE_PARTICIPANTS},
-                         self.subscriptions(CAT))
+                         await self.subscriptions(CAT))
 
     # JOIN-5
 
-    def test_joinNoneSubscribableNotFound(self):
+    async def test_joinNoneSubscribableNotFound(self):
         """
         JOIN-5, AMB-12: when no node can be subscribed the error IQ carries
         C{<join xmlns='urn:xmpp:mix:1'>} listing the nodes that failed for
         the first node's reason, then C{item-not-found} (cancel); the user
         does not become a participant.
         """
-        response = self.h.join(CAT, nodes=(NODE_BOGUS, NODE_JIDMAP,
+        response = await self.h.join(CAT, nodes=(NODE_BOGUS, NODE_JIDMAP,
                                            NODE_ALLOWED))
         self.assertError(response, "cancel", "item-not-found")
         self.assertEqual(COVEN, response["from"])
@@ -197,44 +195,44 @@ class JoinTestsMixin(MIXTestMixin):
         join = children[0]
         self.assertEqual(NS_MIX, join.uri)
         self.assertEqual([NODE_BOGUS, NODE_ALLOWED], subscribedNodes(join))
-        self.assertIs(None, self.participant(CAT))
-        self.assertEqual(set(), self.subscriptions(CAT))
+        self.assertIs(None, await self.participant(CAT))
+        self.assertEqual(set(), await self.subscriptions(CAT))
         self.assertEqual([], self.h.take())
 
-    def test_joinNoneSubscribableForbidden(self):
+    async def test_joinNoneSubscribableForbidden(self):
         """
         JOIN-5: when the first node fails for rights (jidmap of a jid-hidden
         channel, non-admin) the error is C{forbidden} (auth) listing only
         the nodes refused for rights; no participant is added.
         """
-        response = self.h.join(CAT, nodes=(NODE_JIDMAP, NODE_BOGUS))
+        response = await self.h.join(CAT, nodes=(NODE_JIDMAP, NODE_BOGUS))
         self.assertError(response, "auth", "forbidden")
         children = list(response.elements())
         self.assertEqual(["join", "error"], [c.name for c in children])
         self.assertEqual(NS_MIX, children[0].uri)
         self.assertEqual([NODE_JIDMAP], subscribedNodes(children[0]))
-        self.assertIs(None, self.participant(CAT))
+        self.assertIs(None, await self.participant(CAT))
 
-    def test_ownerMaySubscribeJidmap(self):
+    async def test_ownerMaySubscribeJidmap(self):
         """
         JOIN-5, VIS-5: the owner may subscribe to jidmap of a jid-hidden
         channel.
         """
-        response = self.h.join(HAG66, nodes=(NODE_JIDMAP,))
+        response = await self.h.join(HAG66, nodes=(NODE_JIDMAP,))
         self.assertResult(response)
         self.assertEqual([NODE_JIDMAP], subscribedNodes(response.join))
 
     # JOIN-7, JOIN-8
 
-    def test_participantsNotification(self):
+    async def test_participantsNotification(self):
         """
         JOIN-7: the participants-node subscribers get a notification, at
         their bare JIDs, from the channel, with the new proxy JID as item
         id and C{<participant xmlns='urn:xmpp:mix:1'/>} without nick.
         """
-        self.proxyOf(HECATE)
+        await self.proxyOf(HECATE)
         self.h.take()
-        proxy = self.proxyOf(CAT_FULL)
+        proxy = await self.proxyOf(CAT_FULL)
         notes = notifications(self.h.take(), NODE_PARTICIPANTS)
         self.assertEqual(sorted([HECATE, CAT]), sorted(t for t, _ in notes))
         for to, items in notes:
@@ -252,31 +250,31 @@ class JoinTestsMixin(MIXTestMixin):
                              (payload[0].uri, payload[0].name))
             self.assertEqual([], list(payload[0].elements()))
 
-    def test_participantsNotificationWithoutNickAfterNickRejoin(self):
+    async def test_participantsNotificationWithoutNickAfterNickRejoin(self):
         """
         JOIN-7: a user who had a nick, left and joined again is announced
         without nick.
         """
-        self.proxyOf(HECATE)
-        self.proxyOf(CAT)
-        self.assertResult(self.h.setnick(CAT_FULL, "greymalkin"))
-        self.assertResult(self.h.leave(CAT))
+        await self.proxyOf(HECATE)
+        await self.proxyOf(CAT)
+        self.assertResult(await self.h.setnick(CAT_FULL, "greymalkin"))
+        self.assertResult(await self.h.leave(CAT))
         self.h.take()
-        self.proxyOf(CAT)
+        await self.proxyOf(CAT)
         notes = [i for t, i in notifications(self.h.take(), NODE_PARTICIPANTS)
                  if t == HECATE]
         self.assertEqual(1, len(notes))
         participant = notes[0].item.participant
         self.assertEqual([], list(participant.elements()))
 
-    def test_jidmapNotification(self):
+    async def test_jidmapNotification(self):
         """
         JOIN-8, NODE-5: jidmap subscribers (the owner) get the new item:
         proxy JID to real bare JID.
         """
-        self.proxyOf(HAG66, nodes=(NODE_JIDMAP,))
+        await self.proxyOf(HAG66, nodes=(NODE_JIDMAP,))
         self.h.take()
-        proxy = self.proxyOf(CAT_FULL)
+        proxy = await self.proxyOf(CAT_FULL)
         notes = notifications(self.h.take(), NODE_JIDMAP)
         self.assertEqual([HAG66], [t for t, _ in notes])
         item = list(notes[0][1].elements())
@@ -289,13 +287,13 @@ class JoinTestsMixin(MIXTestMixin):
 
     # JOIN-11 (PREF-1)
 
-    def test_joinWithPrefs(self):
+    async def test_joinWithPrefs(self):
         """
         JOIN-11, PREF-1, AMB-13: a join carrying a prefs form
         (underscored var) gets a result form with all four preferences,
         defaults for those not given; jid stays the proxy JID.
         """
-        response = self.h.join(CAT, extra=submitForm(
+        response = await self.h.join(CAT, extra=submitForm(
             ("JID_Visibility", ["never"])))
         self.assertResult(response)
         join = response.join
@@ -313,68 +311,68 @@ class JoinTestsMixin(MIXTestMixin):
             "Presence": ["share"],
         }, formValues(forms[0]))
         self.assertEqual("never",
-                         self.participant(CAT).prefs["JID Visibility"])
+                         (await self.participant(CAT)).prefs["JID Visibility"])
 
-    def test_joinWithoutPrefsHasNoForm(self):
+    async def test_joinWithoutPrefsHasNoForm(self):
         """
         JOIN-11, AMB-13: without a prefs form in the request the result has
         none.
         """
-        response = self.h.join(CAT)
+        response = await self.h.join(CAT)
         self.assertResult(response)
         self.assertEqual([], list(response.join.elements(NS_DATA, "x")))
 
-    def test_joinInvalidPref(self):
+    async def test_joinInvalidPref(self):
         """
         JOIN-11, PREF-9: an invalid preference value is a C{bad-request};
         the user does not join.
         """
-        response = self.h.join(CAT, extra=submitForm(("vCard", ["sometimes"])))
+        response = await self.h.join(CAT, extra=submitForm(("vCard", ["sometimes"])))
         self.assertError(response, "modify", "bad-request")
-        self.assertIs(None, self.participant(CAT))
+        self.assertIs(None, await self.participant(CAT))
         self.assertEqual([], notifications(self.h.take(), NODE_PARTICIPANTS))
 
-    def test_joinAlwaysInHiddenChannel(self):
+    async def test_joinAlwaysInHiddenChannel(self):
         """
         JOIN-14: C{always} in the (default) jid-hidden channel is
         C{not-acceptable} (modify); the user does not join.
         """
-        response = self.h.join(CAT, extra=submitForm(
+        response = await self.h.join(CAT, extra=submitForm(
             ("JID Visibility", ["always"])))
         self.assertError(response, "modify", "not-acceptable")
-        self.assertIs(None, self.participant(CAT))
+        self.assertIs(None, await self.participant(CAT))
 
-    def test_joinNeverInVisibleChannel(self):
+    async def test_joinNeverInVisibleChannel(self):
         """
         JOIN-14: C{never} in a jid-visible channel is C{not-acceptable}.
         """
-        self.assertResult(self.h.create("witches", form=submitForm(
+        self.assertResult(await self.h.create("witches", form=submitForm(
             ("JID Visibility", ["jid-visible"]))))
-        response = self.h.join(CAT, "witches@" + DOMAIN, extra=submitForm(
+        response = await self.h.join(CAT, "witches@" + DOMAIN, extra=submitForm(
             ("JID Visibility", ["never"])))
         self.assertError(response, "modify", "not-acceptable")
-        self.assertIs(None, self.participant(CAT, "witches"))
+        self.assertIs(None, await self.participant(CAT, "witches"))
 
-    def test_joinPresenceForced(self):
+    async def test_joinPresenceForced(self):
         """
         JOIN-15, PREF-4, AMB-44: when Participants Must Provide Presence is
         true, Presence 'not share' is stored and reported as 'share'.
         """
-        self.assertResult(self.h.create("witches", form=submitForm(
+        self.assertResult(await self.h.create("witches", form=submitForm(
             ("Participants Must Provide Presence", ["true"]))))
-        response = self.h.join(CAT, "witches@" + DOMAIN, extra=submitForm(
+        response = await self.h.join(CAT, "witches@" + DOMAIN, extra=submitForm(
             ("Presence", ["not share"])))
         self.assertResult(response)
         fields = formValues(response.join.x)
         self.assertEqual(["share"], fields["Presence"])
         self.assertEqual("share",
-                         self.participant(CAT, "witches").prefs["Presence"])
+                         (await self.participant(CAT, "witches")).prefs["Presence"])
 
-    def test_joinPresenceNotForced(self):
+    async def test_joinPresenceNotForced(self):
         """
         PREF-1: without that option, Presence 'not share' is kept.
         """
-        response = self.h.join(
+        response = await self.h.join(
             CAT, extra=submitForm(("Presence", ["not share"])))
         self.assertResult(response)
         self.assertEqual(["not share"],
@@ -382,32 +380,32 @@ class JoinTestsMixin(MIXTestMixin):
 
     # JOIN-13
 
-    def test_rejoin(self):
+    async def test_rejoin(self):
         """
         JOIN-13, AMB-14: a participant joining again gets the same proxy
         JID, its subscriptions replaced by the request, and no new
         participants notification.
         """
-        self.proxyOf(HECATE)
-        first = self.proxyOf(CAT)
+        await self.proxyOf(HECATE)
+        first = await self.proxyOf(CAT)
         self.h.take()
-        response = self.h.join(CAT, nodes=(NODE_INFO,))
+        response = await self.h.join(CAT, nodes=(NODE_INFO,))
         self.assertResult(response)
         self.assertEqual(first, response.join["jid"])
         self.assertEqual([NODE_INFO], subscribedNodes(response.join))
-        self.assertEqual({NODE_INFO}, self.subscriptions(CAT))
+        self.assertEqual({NODE_INFO}, await self.subscriptions(CAT))
         self.assertEqual([], notifications(self.h.take(), NODE_PARTICIPANTS))
 
     # JOIN-16, JOIN-17
 
-    def test_updateSubscriptionAdds(self):
+    async def test_updateSubscriptionAdds(self):
         """
         JOIN-16, JOIN-17, AMB-15: update-subscription from the full JID
         adds nodes; the result goes to the full JID with jid = the real
         bare JID and the subscribed nodes; earlier subscriptions stay.
         """
-        self.proxyOf(HAG66, nodes=(NODE_MESSAGES,))
-        response = self.update(HAG66_FULL,
+        await self.proxyOf(HAG66, nodes=(NODE_MESSAGES,))
+        response = await self.update(HAG66_FULL,
                                "<subscribe node='%s'/>" % NODE_PARTICIPANTS)
         self.assertResult(response)
         self.assertEqual(HAG66_FULL, response["to"])
@@ -418,76 +416,76 @@ class JoinTestsMixin(MIXTestMixin):
         self.assertEqual({"jid": HAG66}, update.attributes)
         self.assertEqual([NODE_PARTICIPANTS], subscribedNodes(update))
         self.assertEqual({NODE_MESSAGES, NODE_PARTICIPANTS},
-                         self.subscriptions(HAG66))
+                         await self.subscriptions(HAG66))
         self.h.take()
-        self.proxyOf(CAT)
+        await self.proxyOf(CAT)
         self.assertIn(HAG66, [t for t, _ in
                               notifications(self.h.take(), NODE_PARTICIPANTS)])
 
-    def test_updateSubscriptionRemoves(self):
+    async def test_updateSubscriptionRemoves(self):
         """
         JOIN-17, AMB-15: C{<unsubscribe node/>} removes the subscription,
         is echoed, and the user no longer gets that node's notifications.
         """
-        self.proxyOf(HAG66)
-        response = self.update(HAG66_FULL,
+        await self.proxyOf(HAG66)
+        response = await self.update(HAG66_FULL,
                                "<unsubscribe node='%s'/>" % NODE_PARTICIPANTS)
         self.assertResult(response)
         update = response.firstChildElement()
         self.assertEqual([NODE_PARTICIPANTS],
                          [u["node"] for u in
                           update.elements(NS_MIX, "unsubscribe")])
-        self.assertEqual({NODE_MESSAGES}, self.subscriptions(HAG66))
+        self.assertEqual({NODE_MESSAGES}, await self.subscriptions(HAG66))
         self.h.take()
-        self.proxyOf(CAT)
+        await self.proxyOf(CAT)
         self.assertNotIn(HAG66, [
             t for t, _ in notifications(self.h.take(), NODE_PARTICIPANTS)])
 
-    def test_updateSubscriptionUnsubscribeMessages(self):
+    async def test_updateSubscriptionUnsubscribeMessages(self):
         """
         JOIN-17: after unsubscribing from messages the user gets no
         reflected groupchat messages of others.
         """
-        self.proxyOf(HAG66)
-        self.proxyOf(CAT)
-        self.assertResult(self.update(
+        await self.proxyOf(HAG66)
+        await self.proxyOf(CAT)
+        self.assertResult(await self.update(
             HAG66_FULL, "<unsubscribe node='%s'/>" % NODE_MESSAGES))
         self.h.take()
-        self.h.message(CAT_FULL, "Harpier cries")
+        await self.h.message(CAT_FULL, "Harpier cries")
         out = [s for s in self.h.take()
                if s.getAttribute("type") == "groupchat"]
         self.assertEqual([CAT], [s["to"] for s in out])
 
-    def test_updateSubscriptionRights(self):
+    async def test_updateSubscriptionRights(self):
         """
         JOIN-17: same rights as join: a non-admin cannot add jidmap.
         """
-        self.proxyOf(CAT, nodes=(NODE_MESSAGES,))
-        response = self.update(CAT_FULL, "<subscribe node='%s'/>"
+        await self.proxyOf(CAT, nodes=(NODE_MESSAGES,))
+        response = await self.update(CAT_FULL, "<subscribe node='%s'/>"
                                % NODE_JIDMAP)
         self.assertError(response, "auth", "forbidden")
-        self.assertEqual({NODE_MESSAGES}, self.subscriptions(CAT))
+        self.assertEqual({NODE_MESSAGES}, await self.subscriptions(CAT))
 
-    def test_updateSubscriptionNonParticipant(self):
+    async def test_updateSubscriptionNonParticipant(self):
         """
         JOIN-17: update-subscription by a non-participant is
         C{forbidden}.
         """
-        response = self.update(CAT_FULL, "<subscribe node='%s'/>"
+        response = await self.update(CAT_FULL, "<subscribe node='%s'/>"
                                % NODE_MESSAGES)
         self.assertError(response, "auth", "forbidden")
-        self.assertEqual(set(), self.subscriptions(CAT))
+        self.assertEqual(set(), await self.subscriptions(CAT))
 
     # JOIN-18 .. JOIN-23
 
-    def test_leave(self):
+    async def test_leave(self):
         """
         JOIN-18: leave relayed from the bare JID gets
         C{<leave xmlns='urn:xmpp:mix:1'/>} from the channel to the bare
         JID; the user is no participant and subscribed to nothing.
         """
-        self.proxyOf(CAT)
-        response = self.h.leave(CAT)
+        await self.proxyOf(CAT)
+        response = await self.h.leave(CAT)
         self.assertResult(response)
         self.assertEqual(COVEN, response["from"])
         self.assertEqual(CAT, response["to"])
@@ -498,18 +496,18 @@ class JoinTestsMixin(MIXTestMixin):
                          (children[0].uri, children[0].name))
         self.assertEqual({}, children[0].attributes)
         self.assertEqual([], list(children[0].elements()))
-        self.assertIs(None, self.participant(CAT))
-        self.assertEqual(set(), self.subscriptions(CAT))
+        self.assertIs(None, await self.participant(CAT))
+        self.assertEqual(set(), await self.subscriptions(CAT))
 
-    def test_leaveRetractsParticipant(self):
+    async def test_leaveRetractsParticipant(self):
         """
         JOIN-19: participants subscribers get
         C{<retract id='PROXY'/>} on the participants node.
         """
-        self.proxyOf(HECATE)
-        proxy = self.proxyOf(CAT)
+        await self.proxyOf(HECATE)
+        proxy = await self.proxyOf(CAT)
         self.h.take()
-        self.assertResult(self.h.leave(CAT))
+        self.assertResult(await self.h.leave(CAT))
         notes = notifications(self.h.take(), NODE_PARTICIPANTS)
         self.assertEqual([HECATE], [t for t, _ in notes])
         message = notes[0][1].parent.parent
@@ -519,86 +517,90 @@ class JoinTestsMixin(MIXTestMixin):
                          [(c.uri, c.name) for c in children])
         self.assertEqual({"id": proxy}, children[0].attributes)
 
-    def test_leaveRetractsJidmap(self):
+    async def test_leaveRetractsJidmap(self):
         """
         JOIN-21: jidmap subscribers get a retract of the leaving user's
         jidmap item.
         """
-        self.proxyOf(HAG66, nodes=(NODE_JIDMAP,))
-        proxy = self.proxyOf(CAT)
+        await self.proxyOf(HAG66, nodes=(NODE_JIDMAP,))
+        proxy = await self.proxyOf(CAT)
         self.h.take()
-        self.assertResult(self.h.leave(CAT))
+        self.assertResult(await self.h.leave(CAT))
         notes = notifications(self.h.take(), NODE_JIDMAP)
         self.assertEqual([HAG66], [t for t, _ in notes])
         self.assertEqual([proxy],
                          [r["id"] for r in
                           notes[0][1].elements(NS_PUBSUB_EVENT, "retract")])
 
-    def test_rejoinAfterLeave(self):
+    async def test_rejoinAfterLeave(self):
         """
         JOIN-22, PJID-3: a user who left and joins again gets the same
         proxy JID, announced as a new participant.
         """
-        self.proxyOf(HECATE)
-        first = self.proxyOf(CAT)
-        self.assertResult(self.h.leave(CAT))
+        await self.proxyOf(HECATE)
+        first = await self.proxyOf(CAT)
+        self.assertResult(await self.h.leave(CAT))
         self.h.take()
-        self.assertEqual(first, self.proxyOf(CAT))
+        self.assertEqual(first, await self.proxyOf(CAT))
         self.assertIn(HECATE, [
             t for t, _ in notifications(self.h.take(), NODE_PARTICIPANTS)])
 
-    def test_leaveNonParticipant(self):
+    async def test_leaveNonParticipant(self):
         """
         JOIN-23: leave by a non-participant succeeds and notifies no one.
         """
-        self.proxyOf(HECATE)
+        await self.proxyOf(HECATE)
         self.h.take()
-        response = self.h.leave(CAT)
+        response = await self.h.leave(CAT)
         self.assertResult(response)
         self.assertEqual("leave", response.firstChildElement().name)
         self.assertEqual([], self.h.take())
 
-    def test_leaveFromFullJID(self):
+    async def test_leaveFromFullJID(self):
         """
         JOIN-23, AMB-16: leave from a full JID removes the bare JID.
         """
-        self.proxyOf(CAT)
-        response = self.h.leave(CAT_FULL)
+        await self.proxyOf(CAT)
+        response = await self.h.leave(CAT_FULL)
         self.assertResult(response)
         self.assertEqual(CAT_FULL, response["to"])
-        self.assertIs(None, self.participant(CAT))
+        self.assertIs(None, await self.participant(CAT))
 
-    def test_leaveUnknownChannel(self):
+    async def test_leaveUnknownChannel(self):
         """
         JOIN-23: leaving a channel that does not exist is
         C{item-not-found}.
         """
-        self.assertError(self.h.leave(CAT, "nowhere@" + DOMAIN),
+        self.assertError(await self.h.leave(CAT, "nowhere@" + DOMAIN),
                          "cancel", "item-not-found")
 
-    def test_noMessagesAfterLeave(self):
+    async def test_noMessagesAfterLeave(self):
         """
         JOIN-19: after leave the user gets no more messages or
         notifications; a groupchat message it sends is refused.
         """
-        self.proxyOf(HAG66)
-        self.proxyOf(CAT)
-        self.assertResult(self.h.leave(HAG66))
+        await self.proxyOf(HAG66)
+        await self.proxyOf(CAT)
+        self.assertResult(await self.h.leave(HAG66))
         self.h.take()
-        self.h.message(CAT_FULL, "Thrice the brinded cat hath mew'd")
+        await self.h.message(CAT_FULL, "Thrice the brinded cat hath mew'd")
         out = self.h.take()
         self.assertNotIn(HAG66, [s.getAttribute("to") for s in out])
         self.assertEqual([CAT], [s["to"] for s in out
                                  if s.getAttribute("type") == "groupchat"])
-        self.h.message(HAG66_FULL, "Round about the cauldron go", "m2")
+        await self.h.message(HAG66_FULL, "Round about the cauldron go", "m2")
         out = self.h.take()
         self.assertEqual(1, len(out))
         self.assertEqual(HAG66_FULL, out[0]["to"])
         self.assertError(out[0], "auth", "forbidden")
-        self.proxyOf(HECATE)
+        await self.proxyOf(HECATE)
         self.assertNotIn(HAG66, [s.getAttribute("to")
                                  for s in self.h.take()])
 
 
 class JoinMemoryTests(MemoryStoreMixin, JoinTestsMixin, unittest.TestCase):
+    pass
+
+
+class JoinPgsqlTests(PgsqlStoreMixin, JoinTestsMixin, unittest.TestCase):
     pass

@@ -21,6 +21,7 @@ from tests.helpers import (
     DOMAIN, MIXTestMixin, MemoryStoreMixin, NODE_JIDMAP, NODE_MESSAGES,
     NODE_PARTICIPANTS, NODE_PRESENCE, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM2, NS_MIX,
     NS_PUBSUB, parse, rsm, submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 CHANNEL = "darkhour@" + DOMAIN
 
@@ -55,19 +56,19 @@ def markers(user):
 
 class LeakTestsMixin(MIXTestMixin):
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
         #: every stanza the service sent, serialized.
         self.sent = []
 
-    def pump(self):
+    async def pump(self):
         # Subscription dumps follow the responses (JOIN-10): collect them.
-        self.h.clock.advance(0)
+        await self.h.advance(0)
         self.sent.extend(self.h.raw())
 
-    def feed(self, xml):
-        self.h.receive(xml)
-        self.pump()
+    async def feed(self, xml):
+        await self.h.receive(xml)
+        await self.pump()
 
     def addressedTo(self, user):
         """
@@ -100,28 +101,28 @@ class LeakTestsMixin(MIXTestMixin):
 
     # Scenario steps
 
-    def join(self, user, nodes=(NODE_MESSAGES, NODE_PARTICIPANTS), extra=""):
+    async def join(self, user, nodes=(NODE_MESSAGES, NODE_PARTICIPANTS), extra=""):
         subscribe = "".join("<subscribe node='%s'/>" % n for n in nodes)
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='join-%s' from='%s' to='%s'>"
             "<join xmlns='%s'>%s%s</join></iq>"
             % (user, bare(user), CHANNEL, NS_MIX, subscribe, extra))
         self.sent.append(response.toXml())
-        self.pump()
+        await self.pump()
         return response.getAttribute("type") == "result" and \
             response.firstChildElement()["jid"]
 
-    def setnick(self, user, nick):
-        self.feed("<iq type='set' id='nick-%s' from='%s' to='%s'>"
+    async def setnick(self, user, nick):
+        await self.feed("<iq type='set' id='nick-%s' from='%s' to='%s'>"
                   "<setnick xmlns='%s'><nick>%s</nick></setnick></iq>"
                   % (user, full(user), CHANNEL, NS_MIX, nick))
 
-    def say(self, user, body, mid):
+    async def say(self, user, body, mid):
         """
         Send a groupchat message; return its archive id (from the
         sender's own copy).
         """
-        self.h.receive("<message type='groupchat' id='%s' from='%s' to='%s'>"
+        await self.h.receive("<message type='groupchat' id='%s' from='%s' to='%s'>"
                        "<body>%s</body></message>"
                        % (mid, full(user), CHANNEL, body))
         out = self.h.raw()
@@ -133,49 +134,49 @@ class LeakTestsMixin(MIXTestMixin):
                 return stanza["id"]
         self.fail("no reflection of %s: %r" % (mid, out))
 
-    def pm(self, user, to, body, mid, second=False):
+    async def pm(self, user, to, body, mid, second=False):
         """
         Send a private message; return the relayed stanza, if any.
         """
-        self.h.receive("<message type='chat' id='%s' from='%s' to='%s'>"
+        await self.h.receive("<message type='chat' id='%s' from='%s' to='%s'>"
                        "<body>%s</body></message>"
                        % (mid, full(user, second), to, body))
         out = self.h.raw()
         self.sent.extend(out)
         return parse(out[0]) if out else None
 
-    def retract(self, user, archiveId, mid):
-        self.feed("<message id='%s' from='%s' to='%s'>"
+    async def retract(self, user, archiveId, mid):
+        await self.feed("<message id='%s' from='%s' to='%s'>"
                   "<retract xmlns='%s' id='%s'/></message>"
                   % (mid, full(user), CHANNEL, NS_MIX, archiveId))
 
-    def mam(self, user, body="", node=None, iqId="mam"):
+    async def mam(self, user, body="", node=None, iqId="mam"):
         nodeAttr = " node='%s'" % (node,) if node else ""
-        self.feed("<iq type='set' id='%s' from='%s' to='%s'>"
+        await self.feed("<iq type='set' id='%s' from='%s' to='%s'>"
                   "<query xmlns='%s' queryid='q-%s'%s>%s</query></iq>"
                   % (iqId, full(user), CHANNEL, NS_MAM2, iqId, nodeAttr,
                      body))
 
-    def items(self, user, node, iqId="items"):
-        self.feed("<iq type='get' id='%s' from='%s' to='%s'>"
+    async def items(self, user, node, iqId="items"):
+        await self.feed("<iq type='get' id='%s' from='%s' to='%s'>"
                   "<pubsub xmlns='%s'><items node='%s'/></pubsub></iq>"
                   % (iqId, full(user), CHANNEL, NS_PUBSUB, node))
 
-    def disco(self, user, to, namespace, node=None):
+    async def disco(self, user, to, namespace, node=None):
         nodeAttr = " node='%s'" % (node,) if node else ""
-        self.feed("<iq type='get' id='disco' from='%s' to='%s'>"
+        await self.feed("<iq type='get' id='disco' from='%s' to='%s'>"
                   "<query xmlns='%s'%s/></iq>"
                   % (full(user), to, namespace, nodeAttr))
 
-    def presence(self, user, payload="", kind=None, second=False,
+    async def presence(self, user, payload="", kind=None, second=False,
                  bareJID=False):
         typeAttr = " type='%s'" % (kind,) if kind else ""
         sender = bare(user) if bareJID else full(user, second)
-        self.feed("<presence%s from='%s' to='%s'>%s</presence>"
+        await self.feed("<presence%s from='%s' to='%s'>%s</presence>"
                   % (typeAttr, sender, CHANNEL, payload))
 
-    def scenario(self):
-        create = self.h.iq(
+    async def scenario(self):
+        create = await self.h.iq(
             "<iq type='set' id='c1' from='%s' to='%s'>"
             "<create xmlns='%s' channel='darkhour'>%s</create></iq>"
             % (full("owner"), DOMAIN, NS_MIX, submitForm(
@@ -183,32 +184,32 @@ class LeakTestsMixin(MIXTestMixin):
                 ("Participants Node Subscription", "anyone"))))
         self.assertResult(create)
         self.sent.append(create.toXml())
-        self.pump()
+        await self.pump()
 
         proxies = {}
-        proxies["owner"] = self.join(
+        proxies["owner"] = await self.join(
             "owner", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP,
                       NODE_PRESENCE))
         # alice also asks for jidmap, which only administrators may read.
-        proxies["alice"] = self.join(
+        proxies["alice"] = await self.join(
             "alice", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP,
                       NODE_PRESENCE))
-        proxies["bob"] = self.join(
+        proxies["bob"] = await self.join(
             "bob", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE))
         # carol takes presence later, with update-subscription.
-        proxies["carol"] = self.join(
+        proxies["carol"] = await self.join(
             "carol", extra=submitForm(("JID Visibility", "never")))
         for user, proxy in proxies.items():
             self.assertTrue(proxy, user)
 
-        self.setnick("owner", "Graymalkin")
-        self.setnick("alice", "Paddock")
-        self.setnick("bob", "Banquo")
-        self.setnick("carol", "Fleance")
+        await self.setnick("owner", "Graymalkin")
+        await self.setnick("alice", "Paddock")
+        await self.setnick("bob", "Banquo")
+        await self.setnick("carol", "Fleance")
         # Errors: a nick in use, a nick too odd, a join with a bad form.
-        self.setnick("alice", "Banquo")
-        self.setnick("carol", "x" * 200)
-        self.feed("<iq type='set' id='badjoin' from='%s' to='%s'>"
+        await self.setnick("alice", "Banquo")
+        await self.setnick("carol", "x" * 200)
+        await self.feed("<iq type='set' id='badjoin' from='%s' to='%s'>"
                   "<join xmlns='%s'>%s</join></iq>"
                   % (bare("alice"), CHANNEL, NS_MIX,
                      submitForm(("Private Messages", "sometimes"))))
@@ -216,105 +217,105 @@ class LeakTestsMixin(MIXTestMixin):
         # Presence: online (two clients for bob), status changes with
         # caps and languages, a client-supplied <mix/> naming a real JID,
         # unavailable, resyncs, probes, the node read, a late subscriber.
-        self.presence("owner", "<show>chat</show>")
-        self.presence("alice", "<show>dnd</show><status xml:lang='en'>"
+        await self.presence("owner", "<show>chat</show>")
+        await self.presence("alice", "<show>dnd</show><status xml:lang='en'>"
                       "Making a Brew</status><c xmlns='http://jabber.org/"
                       "protocol/caps' hash='sha-1' node='n' ver='v'/>")
-        self.presence("bob")
-        self.presence("bob", "<show>away</show>", second=True)
-        self.presence("alice", "<status>back</status><mix xmlns='urn:xmpp:"
+        await self.presence("bob")
+        await self.presence("bob", "<show>away</show>", second=True)
+        await self.presence("alice", "<status>back</status><mix xmlns='urn:xmpp:"
                       "mix:presence:0'><jid>%s</jid></mix>" % (full("alice"),))
-        self.presence("bob", "<show>xa</show><status>gone</status>")
-        self.presence("bob", kind="unavailable", second=True)
-        self.presence("alice", bareJID=True)
-        self.presence("bob", kind="probe", bareJID=True)
-        self.presence("carol", "<show>chat</show>")
-        self.feed("<iq type='set' id='us-carol' from='%s' to='%s'>"
+        await self.presence("bob", "<show>xa</show><status>gone</status>")
+        await self.presence("bob", kind="unavailable", second=True)
+        await self.presence("alice", bareJID=True)
+        await self.presence("bob", kind="probe", bareJID=True)
+        await self.presence("carol", "<show>chat</show>")
+        await self.feed("<iq type='set' id='us-carol' from='%s' to='%s'>"
                   "<update-subscription xmlns='%s'><subscribe node='%s'/>"
                   "</update-subscription></iq>"
                   % (full("carol"), CHANNEL, NS_MIX, NODE_PRESENCE))
-        self.presence("carol", "<status>hi</status>", second=True)
+        await self.presence("carol", "<status>hi</status>", second=True)
         for user in ("alice", "bob", "carol"):
-            self.items(user, NODE_PRESENCE, "pr-" + user)
+            await self.items(user, NODE_PRESENCE, "pr-" + user)
 
         sent = {}
-        sent["owner"] = self.say("owner", "When shall we three meet", "g1")
-        sent["alice"] = self.say("alice", "In thunder, lightning", "g2")
-        sent["bob"] = self.say("bob", "or in rain", "g3")
-        sent["carol"] = self.say("carol", "When the hurlyburly", "g4")
-        sent["bob2"] = self.say("bob", "Fair is foul", "g5")
+        sent["owner"] = await self.say("owner", "When shall we three meet", "g1")
+        sent["alice"] = await self.say("alice", "In thunder, lightning", "g2")
+        sent["bob"] = await self.say("bob", "or in rain", "g3")
+        sent["carol"] = await self.say("carol", "When the hurlyburly", "g4")
+        sent["bob2"] = await self.say("bob", "Fair is foul", "g5")
 
         # Private messages, both ways, several clients.
-        first = self.pm("bob", proxies["alice"], "psst", "p1")
+        first = await self.pm("bob", proxies["alice"], "psst", "p1")
         bobFull = first["from"]
-        reply = self.pm("alice", bobFull, "what?", "p2")
+        reply = await self.pm("alice", bobFull, "what?", "p2")
         aliceFull = reply["from"]
-        self.pm("bob", aliceFull, "meet at the heath", "p3")
-        self.pm("bob", proxies["alice"], "from my other client", "p4",
+        await self.pm("bob", aliceFull, "meet at the heath", "p3")
+        await self.pm("bob", proxies["alice"], "from my other client", "p4",
                 second=True)
-        self.pm("carol", proxies["alice"], "hello", "p5")
-        carolFull = self.pm("alice", proxies["carol"], "hi", "p6")["from"]
-        self.pm("carol", aliceFull, "hi back", "p7")
-        self.pm("alice", carolFull, "bye", "p8")
-        self.pm("alice", proxies["owner"], "to the owner", "p9")
-        self.pm("owner", aliceFull, "from the owner", "p10")
+        await self.pm("carol", proxies["alice"], "hello", "p5")
+        carolFull = (await self.pm("alice", proxies["carol"], "hi", "p6"))["from"]
+        await self.pm("carol", aliceFull, "hi back", "p7")
+        await self.pm("alice", carolFull, "bye", "p8")
+        await self.pm("alice", proxies["owner"], "to the owner", "p9")
+        await self.pm("owner", aliceFull, "from the owner", "p10")
         # PM errors: unmapped full proxy, unknown proxy, groupchat.
-        self.pm("alice", proxies["bob"] + "/nosuchres", "x", "p11")
-        self.pm("alice", "nosuchid#darkhour@" + DOMAIN, "x", "p12")
-        self.feed("<message type='groupchat' id='p13' from='%s' to='%s'>"
+        await self.pm("alice", proxies["bob"] + "/nosuchres", "x", "p11")
+        await self.pm("alice", "nosuchid#darkhour@" + DOMAIN, "x", "p12")
+        await self.feed("<message type='groupchat' id='p13' from='%s' to='%s'>"
                   "<body>x</body></message>"
                   % (full("alice"), proxies["bob"]))
 
         # Retractions: by the sender, by the owner, a forbidden one.
-        self.retract("bob", sent["bob"], "r1")
-        self.retract("owner", sent["carol"], "r2")
-        self.retract("alice", sent["bob2"], "r3")
-        self.retract("alice", sent["bob"], "r4")
+        await self.retract("bob", sent["bob"], "r1")
+        await self.retract("owner", sent["carol"], "r2")
+        await self.retract("alice", sent["bob2"], "r3")
+        await self.retract("alice", sent["bob"], "r4")
 
         # Reads: MAM (all, by sender, of jidmap), node items, disco.
-        self.mam("alice", rsm(50), iqId="mam1")
-        self.mam("alice", submitForm(("with", proxies["bob"]),
+        await self.mam("alice", rsm(50), iqId="mam1")
+        await self.mam("alice", submitForm(("with", proxies["bob"]),
                                      formType=NS_MAM2), iqId="mam2")
-        self.mam("alice", node=NODE_JIDMAP, iqId="mam3")
-        self.mam("bob", rsm(50), iqId="mam4")
+        await self.mam("alice", node=NODE_JIDMAP, iqId="mam3")
+        await self.mam("bob", rsm(50), iqId="mam4")
         for user in ("alice", "bob", "carol"):
-            self.items(user, NODE_PARTICIPANTS, "ps-" + user)
-            self.items(user, NODE_JIDMAP, "jm-" + user)
-            self.items(user, "urn:xmpp:mix:nodes:config", "cf-" + user)
-            self.items(user, "urn:xmpp:mix:nodes:info", "in-" + user)
-            self.disco(user, CHANNEL, NS_DISCO_INFO)
-            self.disco(user, CHANNEL, NS_DISCO_ITEMS)
-            self.disco(user, CHANNEL, NS_DISCO_INFO, node="mix")
-            self.disco(user, DOMAIN, NS_DISCO_ITEMS)
-            self.disco(user, proxies["owner"], NS_DISCO_INFO)
+            await self.items(user, NODE_PARTICIPANTS, "ps-" + user)
+            await self.items(user, NODE_JIDMAP, "jm-" + user)
+            await self.items(user, "urn:xmpp:mix:nodes:config", "cf-" + user)
+            await self.items(user, "urn:xmpp:mix:nodes:info", "in-" + user)
+            await self.disco(user, CHANNEL, NS_DISCO_INFO)
+            await self.disco(user, CHANNEL, NS_DISCO_ITEMS)
+            await self.disco(user, CHANNEL, NS_DISCO_INFO, node="mix")
+            await self.disco(user, DOMAIN, NS_DISCO_ITEMS)
+            await self.disco(user, proxies["owner"], NS_DISCO_INFO)
 
         # Leave and come back; more traffic.
-        self.feed("<iq type='set' id='leave-bob' from='%s' to='%s'>"
+        await self.feed("<iq type='set' id='leave-bob' from='%s' to='%s'>"
                   "<leave xmlns='%s'/></iq>" % (bare("bob"), CHANNEL, NS_MIX))
-        self.pm("bob", proxies["alice"], "left", "p14")
-        self.join("bob", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE))
-        self.presence("bob", "<show>chat</show>")
-        self.presence("bob", kind="probe")
-        self.say("bob", "I am back", "g6")
-        self.pm("bob", aliceFull, "back again", "p15")
-        self.feed("<iq type='set' id='leave-carol' from='%s' to='%s'>"
+        await self.pm("bob", proxies["alice"], "left", "p14")
+        await self.join("bob", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE))
+        await self.presence("bob", "<show>chat</show>")
+        await self.presence("bob", kind="probe")
+        await self.say("bob", "I am back", "g6")
+        await self.pm("bob", aliceFull, "back again", "p15")
+        await self.feed("<iq type='set' id='leave-carol' from='%s' to='%s'>"
                   "<leave xmlns='%s'/></iq>"
                   % (bare("carol"), CHANNEL, NS_MIX))
         # Ghost checks an hour on; the clients that do not answer go.
-        self.h.clock.advance(3600)
-        self.pump()
-        self.h.clock.advance(30)
-        self.pump()
-        self.presence("alice", bareJID=True)
-        self.mam("alice", rsm(50), iqId="mam5")
-        self.items("alice", NODE_PARTICIPANTS, "ps-again")
+        await self.h.advance(3600)
+        await self.pump()
+        await self.h.advance(30)
+        await self.pump()
+        await self.presence("alice", bareJID=True)
+        await self.mam("alice", rsm(50), iqId="mam5")
+        await self.items("alice", NODE_PARTICIPANTS, "ps-again")
 
         # The owner reads the jidmap (legitimately) and its archive.
-        self.items("owner", NODE_JIDMAP, "jm-owner")
-        self.mam("owner", node=NODE_JIDMAP, iqId="mam6")
+        await self.items("owner", NODE_JIDMAP, "jm-owner")
+        await self.mam("owner", node=NODE_JIDMAP, iqId="mam6")
         return proxies
 
-    def test_noRealJIDsForNonAdministrators(self):
+    async def test_noRealJIDsForNonAdministrators(self):
         """
         VIS-6, MSG-11, RET-4, RET-5, PM-3, PJID-6, PJID-9: in a JID-hidden
         channel, no stanza addressed to a non-administrator names another
@@ -322,7 +323,7 @@ class LeakTestsMixin(MIXTestMixin):
         private messages, retractions, MAM, node reads, notifications,
         disco, errors, leave and re-join.
         """
-        self.scenario()
+        await self.scenario()
         for user in ("alice", "bob", "carol"):
             mine = self.addressedTo(user)
             text = "".join(mine)
@@ -356,13 +357,13 @@ class LeakTestsMixin(MIXTestMixin):
             self.assertNotIn(body, mam5)
         self.assertIn("Fair is foul", mam5)
 
-    def test_searchFindsRealJIDs(self):
+    async def test_searchFindsRealJIDs(self):
         """
         The search can fail: the owner, an administrator, legitimately
         reads every real JID in the jidmap, and a stanza naming one is
         flagged.
         """
-        self.scenario()
+        await self.scenario()
         found = {other for other, _, _ in
                  self.leaksIn(self.addressedTo("owner"), "owner")}
         self.assertEqual({"alice", "bob", "carol"}, found)
@@ -375,4 +376,8 @@ class LeakTestsMixin(MIXTestMixin):
 
 
 class LeakMemoryTests(MemoryStoreMixin, LeakTestsMixin, unittest.TestCase):
+    pass
+
+
+class LeakPgsqlTests(PgsqlStoreMixin, LeakTestsMixin, unittest.TestCase):
     pass

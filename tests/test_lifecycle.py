@@ -12,7 +12,9 @@ from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
     MIXTestMixin, MemoryStoreMixin, NODE_BANNED, NODE_CONFIG, NODE_INFO,
     NODE_JIDMAP, NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE, NS_DATA,
-    NS_DISCO_ITEMS, NS_MIX, NS_PUBSUB, formValues, serviceSettings, submitForm)
+    NS_DISCO_ITEMS, NS_MIX, NS_PUBSUB, formValues, serviceSettings,
+    startHarness, submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 GREYMALKIN = "greymalkin@shakespeare.example"
 OPERATOR = "root@shakespeare.example"
@@ -41,28 +43,28 @@ class LifecycleTestsMixin(MIXTestMixin):
         return serviceSettings(admins=(OPERATOR,),
                                limits=Limits(maxChannelNameLength=10))
 
-    def createIQ(self, attribute, sender=HAG66_FULL, to=DOMAIN, body="",
+    async def createIQ(self, attribute, sender=HAG66_FULL, to=DOMAIN, body="",
                  iqId="c1"):
         channel = "" if attribute is None else " channel='%s'" % attribute
-        return self.h.iq(
+        return await self.h.iq(
             "<iq type='set' id='%s' from='%s' to='%s'>"
             "<create xmlns='urn:xmpp:mix:1'%s>%s</create></iq>"
             % (iqId, sender, to, channel, body))
 
-    def destroyIQ(self, name="coven", sender=HAG66_FULL, to=DOMAIN):
-        return self.h.iq(
+    async def destroyIQ(self, name="coven", sender=HAG66_FULL, to=DOMAIN):
+        return await self.h.iq(
             "<iq type='set' id='d1' from='%s' to='%s'>"
             "<destroy xmlns='urn:xmpp:mix:1' channel='%s'/></iq>"
             % (sender, to, name))
 
-    def readNode(self, node, sender=HAG66_FULL, channel=COVEN):
-        return self.h.iq(
+    async def readNode(self, node, sender=HAG66_FULL, channel=COVEN):
+        return await self.h.iq(
             "<iq type='get' id='p1' from='%s' to='%s'>"
             "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
             "<items node='%s'/></pubsub></iq>" % (sender, channel, node))
 
-    def nodeForm(self, node, sender=HAG66_FULL):
-        response = self.readNode(node, sender)
+    async def nodeForm(self, node, sender=HAG66_FULL):
+        response = await self.readNode(node, sender)
         self.assertResult(response)
         items = only(response.pubsub.elements(NS_PUBSUB, "items"))
         self.assertEqual(node, items["node"])
@@ -73,13 +75,13 @@ class LifecycleTestsMixin(MIXTestMixin):
 
     # CRE-1
 
-    def test_createWithDefaults(self):
+    async def test_createWithDefaults(self):
         """
         CRE-1: create with a channel attribute returns a result from the
         service to the requester echoing
         C{<create channel='coven' xmlns='urn:xmpp:mix:1'/>}.
         """
-        response = self.createIQ("coven")
+        response = await self.createIQ("coven")
         self.assertResult(response)
         self.assertEqual(DOMAIN, response["from"])
         self.assertEqual(HAG66_FULL, response["to"])
@@ -89,203 +91,197 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertEqual({"channel": "coven"}, create.attributes)
         self.assertEqual([], list(create.elements()))
         self.assertIsNot(None,
-                         self.successResultOf(self.h.store.getChannel("coven")))
+                         (await self.h.store.getChannel("coven")))
 
     # CRE-2
 
-    def test_createWithFullChannelJID(self):
+    async def test_createWithFullChannelJID(self):
         """
         CRE-2, AMB-29: C{channel} given as a JID on our domain is accepted
         and echoed exactly as received; the channel is the localpart.
         """
-        response = self.createIQ(COVEN)
+        response = await self.createIQ(COVEN)
         self.assertResult(response)
         self.assertEqual(COVEN, response.create["channel"])
         self.assertIsNot(None,
-                         self.successResultOf(self.h.store.getChannel("coven")))
-        self.assertResult(self.h.join(HAG66, COVEN))
+                         (await self.h.store.getChannel("coven")))
+        self.assertResult(await self.h.join(HAG66, COVEN))
 
-    def test_createOnOtherDomain(self):
+    async def test_createOnOtherDomain(self):
         """
         CRE-2: a channel JID on another domain is a C{bad-request}.
         """
-        response = self.createIQ("coven@mix.example.org")
+        response = await self.createIQ("coven@mix.example.org")
         self.assertError(response, "modify", "bad-request")
-        self.assertIs(None,
-                      self.successResultOf(self.h.store.getChannel("coven")))
+        self.assertIs(None, await self.h.store.getChannel("coven"))
 
     # CRE-3
 
-    def test_createWithListing68Form(self):
+    async def test_createWithListing68Form(self):
         """
         CRE-3, AMB-2, AMB-5, AMB-6, AMB-8: the Listing 68 form (underscored
         vars, jid-mandatory-visible, No Private Messages) is applied: the
         config node shows both owners, messages subscription C{allowed},
         Private Messages false; the info node shows C{jid-visible}.
         """
-        response = self.createIQ("coven", body=LISTING_68_FORM)
+        response = await self.createIQ("coven", body=LISTING_68_FORM)
         self.assertResult(response)
         create = only(response.elements())
         self.assertEqual({"channel": "coven"}, create.attributes)
         self.assertEqual([], list(create.elements()))
 
-        config = self.nodeForm(NODE_CONFIG, HECATE_FULL)
+        config = await self.nodeForm(NODE_CONFIG, HECATE_FULL)
         self.assertEqual([NS_MIX], config["FORM_TYPE"])
         self.assertEqual([HECATE, GREYMALKIN], config["Owner"])
         self.assertEqual(["allowed"], config["Messages Node Subscription"])
         self.assertEqual(["false"], config["Private Messages"])
-        info = self.nodeForm(NODE_INFO, HECATE_FULL)
+        info = await self.nodeForm(NODE_INFO, HECATE_FULL)
         self.assertEqual(["jid-visible"], info["JID Visibility"])
 
-    def test_createFormInvalidListValue(self):
+    async def test_createFormInvalidListValue(self):
         """
         CRE-3: a list value the field does not take is C{not-acceptable}
         and nothing is created.
         """
-        response = self.createIQ("coven", body=submitForm(
+        response = await self.createIQ("coven", body=submitForm(
             ("Messages Node Subscription", ["everybody"])))
         self.assertError(response, "modify", "not-acceptable")
-        self.assertIs(None,
-                      self.successResultOf(self.h.store.getChannel("coven")))
+        self.assertIs(None, await self.h.store.getChannel("coven"))
 
-    def test_createFormMalformedBoolean(self):
+    async def test_createFormMalformedBoolean(self):
         """
         CRE-3, AMB-6: a boolean that is not true/false/1/0 (the C{>true}
         typo of Listing 68) is a C{bad-request}.
         """
-        response = self.createIQ("coven", body=submitForm(
+        response = await self.createIQ("coven", body=submitForm(
             ("No Private Messages", ["&gt;true"])))
         self.assertError(response, "modify", "bad-request")
-        self.assertIs(None,
-                      self.successResultOf(self.h.store.getChannel("coven")))
+        self.assertIs(None, await self.h.store.getChannel("coven"))
 
-    def test_createFormWrongFormType(self):
+    async def test_createFormWrongFormType(self):
         """
         CRE-3: a form whose FORM_TYPE is not urn:xmpp:mix:1 is a
         C{bad-request}.
         """
-        response = self.createIQ("coven", body=submitForm(
+        response = await self.createIQ("coven", body=submitForm(
             ("Messages Node Subscription", ["allowed"]),
             formType="urn:xmpp:mix:0"))
         self.assertError(response, "modify", "bad-request")
-        self.assertIs(None,
-                      self.successResultOf(self.h.store.getChannel("coven")))
+        self.assertIs(None, await self.h.store.getChannel("coven"))
 
-    def test_createFormUnknownFieldIgnored(self):
+    async def test_createFormUnknownFieldIgnored(self):
         """
         CRE-3: unknown fields are ignored; known ones still apply.
         """
-        response = self.createIQ("coven", body=submitForm(
+        response = await self.createIQ("coven", body=submitForm(
             ("Colour of the Cauldron", ["black"]),
             ("Messages Node Subscription", ["anyone"])))
         self.assertResult(response)
-        config = self.nodeForm(NODE_CONFIG)
+        config = await self.nodeForm(NODE_CONFIG)
         self.assertEqual(["anyone"], config["Messages Node Subscription"])
         self.assertNotIn("Colour of the Cauldron", config)
 
     # CRE-4
 
-    def test_creatorIsOwner(self):
+    async def test_creatorIsOwner(self):
         """
         CRE-4: without an Owner field the creator is the only owner.
         """
-        self.assertResult(self.createIQ("coven"))
-        config = self.nodeForm(NODE_CONFIG)
+        self.assertResult(await self.createIQ("coven"))
+        config = await self.nodeForm(NODE_CONFIG)
         self.assertEqual([HAG66], config["Owner"])
 
-    def test_ownerGivenReplacesCreator(self):
+    async def test_ownerGivenReplacesCreator(self):
         """
         CRE-4: when the form names owners, the creator is not an owner (so
         may not destroy the channel).
         """
-        self.assertResult(self.createIQ("coven", body=submitForm(
+        self.assertResult(await self.createIQ("coven", body=submitForm(
             ("Owner", [HECATE]))))
-        config = self.nodeForm(NODE_CONFIG, HECATE_FULL)
+        config = await self.nodeForm(NODE_CONFIG, HECATE_FULL)
         self.assertEqual([HECATE], config["Owner"])
-        self.assertError(self.destroyIQ(), "auth", "forbidden")
+        self.assertError(await self.destroyIQ(), "auth", "forbidden")
 
     # CRE-6
 
-    def test_createExisting(self):
+    async def test_createExisting(self):
         """
         CRE-6: creating an existing channel is a C{conflict} (cancel).
         """
-        self.assertResult(self.createIQ("coven"))
-        self.assertError(self.createIQ("coven", sender=CAT_FULL),
+        self.assertResult(await self.createIQ("coven"))
+        self.assertError(await self.createIQ("coven", sender=CAT_FULL),
                          "cancel", "conflict")
-        config = self.nodeForm(NODE_CONFIG)
+        config = await self.nodeForm(NODE_CONFIG)
         self.assertEqual([HAG66], config["Owner"])
 
-    def test_createInvalidLocalpart(self):
+    async def test_createInvalidLocalpart(self):
         """
         CRE-6: a name that is not a valid JID localpart is a
         C{bad-request}.
         """
         for name in ("a/b", "x@y@%s" % (DOMAIN,), "a b", "a:b"):
-            response = self.createIQ(name)
+            response = await self.createIQ(name)
             self.assertError(response, "modify", "bad-request")
-        self.assertEqual([], self.successResultOf(self.h.store.listChannels()))
+        self.assertEqual([], (await self.h.store.listChannels()))
 
-    def test_createMixedCase(self):
+    async def test_createMixedCase(self):
         """
         CRE-1, CRE-2, CRE-6: 'Coven' is a valid localpart (JID localparts
         are case-insensitive, so Coven@… is coven@…): the channel is
         created under its prepared form and the attribute echoed as
         received; a second 'coven' is then a conflict.
         """
-        response = self.createIQ("Coven")
+        response = await self.createIQ("Coven")
         self.assertResult(response)
         self.assertEqual("Coven", response.create["channel"])
         self.assertIsNot(None,
-                         self.successResultOf(self.h.store.getChannel("coven")))
-        self.assertResult(self.h.join(CAT, COVEN))
-        self.assertError(self.createIQ("coven", iqId="c2"),
+                         (await self.h.store.getChannel("coven")))
+        self.assertResult(await self.h.join(CAT, COVEN))
+        self.assertError(await self.createIQ("coven", iqId="c2"),
                          "cancel", "conflict")
 
-    def test_createEmptyName(self):
+    async def test_createEmptyName(self):
         """
         CRE-6: an empty channel attribute is a C{bad-request}, not an ad
         hoc channel.
         """
-        self.assertError(self.createIQ(""), "modify", "bad-request")
-        self.assertEqual([], self.successResultOf(self.h.store.listChannels()))
+        self.assertError(await self.createIQ(""), "modify", "bad-request")
+        self.assertEqual([], (await self.h.store.listChannels()))
 
-    def test_createTooLong(self):
+    async def test_createTooLong(self):
         """
         CRE-6, limits: a name longer than maxChannelNameLength is
         C{not-acceptable}; one at the limit is fine.
         """
-        self.assertError(self.createIQ("a" * 11), "modify", "not-acceptable")
-        self.assertResult(self.createIQ("a" * 10))
+        self.assertError(await self.createIQ("a" * 11), "modify", "not-acceptable")
+        self.assertResult(await self.createIQ("a" * 10))
 
-    def test_createAtChannelJID(self):
+    async def test_createAtChannelJID(self):
         """
         CRE-6: C{<create/>} sent to a channel JID is a C{bad-request}.
         """
-        self.assertResult(self.createIQ("coven"))
-        response = self.createIQ("witches", to=COVEN)
+        self.assertResult(await self.createIQ("coven"))
+        response = await self.createIQ("witches", to=COVEN)
         self.assertError(response, "modify", "bad-request")
-        self.assertIs(None, self.successResultOf(
-            self.h.store.getChannel("witches")))
+        self.assertIs(None, (await self.h.store.getChannel("witches")))
 
-    def test_createProxyLikeName(self):
+    async def test_createProxyLikeName(self):
         """
         CRE-6, AMB-30: a channel C{x#coven} is refused while C{coven}
         exists (it would look like a proxy JID of coven).
         """
-        self.assertResult(self.createIQ("coven"))
-        self.assertError(self.createIQ("x#coven"), "modify", "bad-request")
-        self.assertIs(None, self.successResultOf(
-            self.h.store.getChannel("x#coven")))
+        self.assertResult(await self.createIQ("coven"))
+        self.assertError(await self.createIQ("x#coven"), "modify", "bad-request")
+        self.assertIs(None, (await self.h.store.getChannel("x#coven")))
 
     # CRE-7
 
-    def test_createAdHoc(self):
+    async def test_createAdHoc(self):
         """
         CRE-7: C{<create/>} without a channel attribute creates a channel
         with a generated name returned in the result; it is joinable.
         """
-        response = self.createIQ(None)
+        response = await self.createIQ(None)
         self.assertResult(response)
         create = only(response.elements())
         self.assertEqual((NS_MIX, "create"), (create.uri, create.name))
@@ -293,43 +289,43 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertTrue(name)
         self.assertNotIn("@", name)
         self.assertNotIn("hag66", name)
-        channel = self.successResultOf(self.h.store.getChannel(name))
+        channel = (await self.h.store.getChannel(name))
         self.assertIsNot(None, channel)
         self.assertTrue(channel.adhoc)
-        join = self.h.join(HAG66, "%s@%s" % (name, DOMAIN))
+        join = await self.h.join(HAG66, "%s@%s" % (name, DOMAIN))
         self.assertResult(join)
         self.assertTrue(join.join["jid"].endswith("#%s@%s" % (name, DOMAIN)))
 
-    def test_createAdHocWithForm(self):
+    async def test_createAdHocWithForm(self):
         """
         CRE-7, CRE-3: an ad hoc create may carry a configuration form.
         """
-        response = self.createIQ(None, body=submitForm(
+        response = await self.createIQ(None, body=submitForm(
             ("Messages Node Subscription", ["anyone"])))
         self.assertResult(response)
         name = response.create["channel"]
-        channel = self.successResultOf(self.h.store.getChannel(name))
+        channel = (await self.h.store.getChannel(name))
         self.assertEqual("anyone",
                          channel.config["Messages Node Subscription"])
         self.assertEqual((HAG66,), tuple(channel.config["Owner"]))
 
-    def test_adHocNamesDiffer(self):
+    async def test_adHocNamesDiffer(self):
         """
         CRE-7: two ad hoc channels get different names.
         """
-        first = self.createIQ(None, iqId="a1").create["channel"]
-        second = self.createIQ(None, iqId="a2").create["channel"]
+        first = (await self.createIQ(None, iqId="a1")).create["channel"]
+        second = (await self.createIQ(None, iqId="a2")).create["channel"]
         self.assertNotEqual(first, second)
 
     # CRE-8
 
-    def test_nodesPresentAfterCreate(self):
+    async def test_nodesPresentAfterCreate(self):
         """
         CRE-8, AMB-4: after create the default nodes exist; the owner sees
         them all in disco#items (node='mix').
         """
-        self.assertResult(self.createIQ("coven"))
-        response = self.h.iq(
+        self.assertResult(await self.createIQ("coven"))
+        response = await self.h.iq(
             "<iq type='get' id='di' from='%s' to='%s'>"
             "<query xmlns='%s' node='mix'/></iq>"
             % (HAG66_FULL, COVEN, NS_DISCO_ITEMS))
@@ -342,208 +338,205 @@ class LifecycleTestsMixin(MIXTestMixin):
              NODE_INFO, NODE_BANNED, NODE_CONFIG],
             [i["node"] for i in items])
 
-    def test_infoAndConfigItemsAfterCreate(self):
+    async def test_infoAndConfigItemsAfterCreate(self):
         """
         CRE-8: the info node has an item with JID Visibility (default
         jid-hidden) and the config node an item with the options.
         """
-        self.assertResult(self.createIQ("coven"))
-        info = self.nodeForm(NODE_INFO)
+        self.assertResult(await self.createIQ("coven"))
+        info = await self.nodeForm(NODE_INFO)
         self.assertEqual(["jid-hidden"], info["JID Visibility"])
-        config = self.nodeForm(NODE_CONFIG)
+        config = await self.nodeForm(NODE_CONFIG)
         self.assertEqual(["participants"],
                          config["Messages Node Subscription"])
         self.assertEqual([HAG66], config["Owner"])
 
     # CRE-5
 
-    def test_creatorsPolicy(self):
+    async def test_creatorsPolicy(self):
         """
         CRE-5: with a creators list, others get C{forbidden} (auth).
         """
-        self.h = type(self.h)(self.makeStore(), serviceSettings(
+        self.h = await startHarness(self.makeStore(), serviceSettings(
             creators=(HECATE,)))
-        self.assertError(self.createIQ("coven"), "auth", "forbidden")
-        self.assertIs(None,
-                      self.successResultOf(self.h.store.getChannel("coven")))
-        self.assertResult(self.createIQ("coven", sender=HECATE_FULL))
+        self.assertError(await self.createIQ("coven"), "auth", "forbidden")
+        self.assertIs(None, await self.h.store.getChannel("coven"))
+        self.assertResult(await self.createIQ("coven", sender=HECATE_FULL))
 
-    def test_creatorsPolicyDomain(self):
+    async def test_creatorsPolicyDomain(self):
         """
         CRE-5: a domain in the creators list lets its users create.
         """
-        self.h = type(self.h)(self.makeStore(), serviceSettings(
+        self.h = await startHarness(self.makeStore(), serviceSettings(
             creators=("shakespeare.example",)))
-        self.assertResult(self.createIQ("coven"))
+        self.assertResult(await self.createIQ("coven"))
         self.assertError(
-            self.createIQ("other", sender="eve@evil.example/x"),
+            await self.createIQ("other", sender="eve@evil.example/x"),
             "auth", "forbidden")
 
     # CRE-9
 
-    def test_destroyByOwner(self):
+    async def test_destroyByOwner(self):
         """
         CRE-9: the owner (not a participant, no presence) destroys the
         channel; the result is empty.
         """
-        self.assertResult(self.createIQ("coven"))
-        response = self.destroyIQ()
+        self.assertResult(await self.createIQ("coven"))
+        response = await self.destroyIQ()
         self.assertResult(response)
         self.assertEqual(DOMAIN, response["from"])
         self.assertEqual(HAG66_FULL, response["to"])
         self.assertEqual([], list(response.elements()))
-        self.assertIs(None,
-                      self.successResultOf(self.h.store.getChannel("coven")))
+        self.assertIs(None, await self.h.store.getChannel("coven"))
 
-    def test_destroyByFullChannelJID(self):
+    async def test_destroyByFullChannelJID(self):
         """
         CRE-9, AMB-29: destroy accepts the channel as a JID on our domain.
         """
-        self.assertResult(self.createIQ("coven"))
-        self.assertResult(self.destroyIQ(COVEN))
-        self.assertIs(None,
-                      self.successResultOf(self.h.store.getChannel("coven")))
+        self.assertResult(await self.createIQ("coven"))
+        self.assertResult(await self.destroyIQ(COVEN))
+        self.assertIs(None, await self.h.store.getChannel("coven"))
 
-    def test_destroyByParticipant(self):
+    async def test_destroyByParticipant(self):
         """
         CRE-9: a participant who is not an owner gets C{forbidden}; the
         channel stays.
         """
-        self.assertResult(self.createIQ("coven"))
-        self.assertResult(self.h.join(CAT))
-        self.assertError(self.destroyIQ(sender=CAT_FULL), "auth", "forbidden")
+        self.assertResult(await self.createIQ("coven"))
+        self.assertResult(await self.h.join(CAT))
+        self.assertError(await self.destroyIQ(sender=CAT_FULL), "auth", "forbidden")
         self.assertIsNot(None,
-                         self.successResultOf(self.h.store.getChannel("coven")))
+                         (await self.h.store.getChannel("coven")))
 
-    def test_destroyUnknown(self):
+    async def test_destroyUnknown(self):
         """
         CRE-9: destroying an unknown channel is C{item-not-found}.
         """
-        self.assertError(self.destroyIQ("nowhere"), "cancel", "item-not-found")
+        self.assertError(await self.destroyIQ("nowhere"), "cancel", "item-not-found")
 
-    def test_destroyByOperator(self):
+    async def test_destroyByOperator(self):
         """
         CRE-9, AMB-8: a service operator (admins setting) may destroy any
         channel.
         """
-        self.assertResult(self.createIQ("coven"))
-        self.assertResult(self.destroyIQ(sender=OPERATOR + "/console"))
-        self.assertIs(None,
-                      self.successResultOf(self.h.store.getChannel("coven")))
+        self.assertResult(await self.createIQ("coven"))
+        self.assertResult(await self.destroyIQ(sender=OPERATOR + "/console"))
+        self.assertIs(None, await self.h.store.getChannel("coven"))
 
-    def test_destroyAtChannelJID(self):
+    async def test_destroyAtChannelJID(self):
         """
         CRE-9, CRE-6: destroy is addressed to the service; sent to the
         channel it is a C{bad-request} and nothing is destroyed.
         """
-        self.assertResult(self.createIQ("coven"))
-        self.assertError(self.destroyIQ(to=COVEN), "modify", "bad-request")
+        self.assertResult(await self.createIQ("coven"))
+        self.assertError(await self.destroyIQ(to=COVEN), "modify", "bad-request")
         self.assertIsNot(None,
-                         self.successResultOf(self.h.store.getChannel("coven")))
+                         (await self.h.store.getChannel("coven")))
 
     # CRE-10
 
-    def test_afterDestroy(self):
+    async def test_afterDestroy(self):
         """
         CRE-10, AMB-31: after destroy, join and PubSub reads are
         C{item-not-found}, and the old proxy JID no longer resolves.
         """
-        self.assertResult(self.createIQ("coven"))
-        proxy = self.proxyOf(CAT)
+        self.assertResult(await self.createIQ("coven"))
+        proxy = await self.proxyOf(CAT)
         self.h.take()
-        self.assertResult(self.destroyIQ())
+        self.assertResult(await self.destroyIQ())
         self.h.take()
-        self.assertError(self.h.join(HECATE), "cancel", "item-not-found")
-        self.assertError(self.readNode(NODE_INFO), "cancel", "item-not-found")
-        self.h.receive(
+        self.assertError(await self.h.join(HECATE), "cancel", "item-not-found")
+        self.assertError(await self.readNode(NODE_INFO), "cancel", "item-not-found")
+        await self.h.receive(
             "<message type='chat' id='pm1' from='%s' to='%s'>"
             "<body>hi</body></message>" % (HECATE_FULL, proxy))
         out = self.h.take()
         self.assertEqual(1, len(out), [o.toXml() for o in out])
         self.assertEqual("pm1", out[0]["id"])
         self.assertError(out[0], "cancel", "item-not-found")
-        self.assertEqual([], self.successResultOf(
-            self.h.store.listParticipants("coven")))
+        self.assertEqual([], (await self.h.store.listParticipants("coven")))
 
-    def test_recreateAfterDestroy(self):
+    async def test_recreateAfterDestroy(self):
         """
         CRE-10, PJID-3: the name can be created again; the new channel has
         no participants and fresh configuration; proxy identifiers of the
         old incarnation are never issued to another user.
         """
-        self.assertResult(self.createIQ("coven", body=submitForm(
+        self.assertResult(await self.createIQ("coven", body=submitForm(
             ("Messages Node Subscription", ["anyone"]))))
-        proxy = self.proxyOf(HAG66)
+        proxy = await self.proxyOf(HAG66)
         oldId = proxy.split("#", 1)[0]
-        self.assertResult(self.destroyIQ())
-        self.assertResult(self.createIQ("coven", sender=HECATE_FULL))
-        config = self.nodeForm(NODE_CONFIG, HECATE_FULL)
+        self.assertResult(await self.destroyIQ())
+        self.assertResult(await self.createIQ("coven", sender=HECATE_FULL))
+        config = await self.nodeForm(NODE_CONFIG, HECATE_FULL)
         self.assertEqual([HECATE], config["Owner"])
         self.assertEqual(["participants"],
                          config["Messages Node Subscription"])
-        self.assertEqual([], self.successResultOf(
-            self.h.store.listParticipants("coven")))
-        self.assertFalse(self.successResultOf(
-            self.h.store.reserveProxyId("coven", CAT, oldId)))
+        self.assertEqual([], (await self.h.store.listParticipants("coven")))
+        self.assertFalse((await self.h.store.reserveProxyId("coven", CAT, oldId)))
 
         # Even when the generator offers the old identifier, another user
         # does not get it.
         offered = [oldId, "freshid000001"]
         self.patch(channels, "generateProxyId", lambda *a: offered.pop(0))
-        self.assertEqual("freshid000001#coven@" + DOMAIN, self.proxyOf(CAT))
+        self.assertEqual("freshid000001#coven@" + DOMAIN, await self.proxyOf(CAT))
 
-    def test_rejoinAfterRecreate(self):
+    async def test_rejoinAfterRecreate(self):
         """
         PJID-3, CRE-10: the returning user may join the re-created channel;
         its proxy JID is well formed and not another user's.
         """
-        self.assertResult(self.createIQ("coven"))
-        self.proxyOf(HAG66)
-        self.assertResult(self.destroyIQ())
-        self.assertResult(self.createIQ("coven"))
-        catProxy = self.proxyOf(CAT)
-        hagProxy = self.proxyOf(HAG66)
+        self.assertResult(await self.createIQ("coven"))
+        await self.proxyOf(HAG66)
+        self.assertResult(await self.destroyIQ())
+        self.assertResult(await self.createIQ("coven"))
+        catProxy = await self.proxyOf(CAT)
+        hagProxy = await self.proxyOf(HAG66)
         self.assertNotEqual(catProxy, hagProxy)
         self.assertTrue(hagProxy.endswith("#coven@" + DOMAIN))
 
     # CRE-13
 
-    def test_allLeavingKeepsChannel(self):
+    async def test_allLeavingKeepsChannel(self):
         """
         CRE-13: when every participant leaves, the channel remains.
         """
-        self.assertResult(self.createIQ("coven"))
+        self.assertResult(await self.createIQ("coven"))
         for user in (HAG66, CAT):
-            self.assertResult(self.h.join(user))
+            self.assertResult(await self.h.join(user))
         for user in (HAG66, CAT):
-            self.assertResult(self.h.iq(
+            self.assertResult(await self.h.iq(
                 "<iq type='set' id='l1' from='%s' to='%s'>"
                 "<leave xmlns='urn:xmpp:mix:1'/></iq>" % (user, COVEN)))
-        self.assertEqual([], self.successResultOf(
-            self.h.store.listParticipants("coven")))
+        self.assertEqual([], (await self.h.store.listParticipants("coven")))
         self.assertIsNot(None,
-                         self.successResultOf(self.h.store.getChannel("coven")))
-        self.assertResult(self.h.join(HECATE))
+                         (await self.h.store.getChannel("coven")))
+        self.assertResult(await self.h.join(HECATE))
 
     # CRE-15
 
-    def test_nameFieldDoesNotRenameChannel(self):
+    async def test_nameFieldDoesNotRenameChannel(self):
         """
         CRE-15: the channel JID is fixed: a Name field sets the info name
         only.
         """
-        self.assertResult(self.createIQ("coven", body=submitForm(
+        self.assertResult(await self.createIQ("coven", body=submitForm(
             ("Name", ["Witches Coven"]))))
         self.assertIsNot(None,
-                         self.successResultOf(self.h.store.getChannel("coven")))
+                         (await self.h.store.getChannel("coven")))
         names = [c.name for c in
-                 self.successResultOf(self.h.store.listChannels())]
+                 (await self.h.store.listChannels())]
         self.assertEqual(["coven"], names)
-        info = self.nodeForm(NODE_INFO)
+        info = await self.nodeForm(NODE_INFO)
         self.assertEqual(["Witches Coven"], info["Name"])
-        self.assertResult(self.h.join(HAG66))
+        self.assertResult(await self.h.join(HAG66))
 
 
 class LifecycleMemoryTests(MemoryStoreMixin, LifecycleTestsMixin,
                            unittest.TestCase):
+    pass
+
+
+class LifecyclePgsqlTests(PgsqlStoreMixin, LifecycleTestsMixin,
+                         unittest.TestCase):
     pass

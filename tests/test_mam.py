@@ -18,6 +18,7 @@ from tests.helpers import (
     NS_DISCO_INFO, NS_FORWARD, NS_MAM1, NS_MAM2, NS_MIX, NS_PUBSUB,
     NS_PUBSUB_EVENT, NS_RSM, SmallChannelMixin, archiveCount, child,
     errorCondition, mamQuery, rsm, submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 T0 = 1500000000
 STAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -28,24 +29,24 @@ class MAMTestsMixin(SmallChannelMixin):
     MAM queries addressed to a channel (MAM-*).
     """
 
-    def say(self, n, sender=HAG66_FULL, advance=0):
+    async def say(self, n, sender=HAG66_FULL, advance=0):
         """
         Send C{n} messages; return their archive ids (from the reflection).
         """
         ids = []
         for i in range(n):
-            self.h.message(sender, "msg %d" % (i,), "c%d" % (i,))
+            await self.h.message(sender, "msg %d" % (i,), "c%d" % (i,))
             own = [s for s in self.h.take() if s.name == "message" and
                    s.getAttribute("type") == "groupchat" and
                    s.getAttribute("to") == sender.split("/")[0]]
             self.assertEqual(1, len(own))
             ids.append(own[0]["id"])
             if advance:
-                self.h.clock.advance(advance)
+                await self.h.advance(advance)
         return ids
 
-    def query(self, body="", requester=HAG66_FULL, **kw):
-        return mamQuery(self.h, requester, body, **kw)
+    async def query(self, body="", requester=HAG66_FULL, **kw):
+        return await mamQuery(self.h, requester, body, **kw)
 
     def fin(self, response, namespace=NS_MAM2):
         self.assertResult(response)
@@ -65,29 +66,29 @@ class MAMTestsMixin(SmallChannelMixin):
     def resultIds(self, results, namespace=NS_MAM2):
         return [child(r, namespace, "result")["id"] for r in results]
 
-    def page(self, body):
-        response, results = self.query(body)
+    async def page(self, body):
+        response, results = await self.query(body)
         fin = self.fin(response)
         return fin.getAttribute("complete"), self.resultIds(results), \
             self.rsmOf(fin)
 
     # MAM-1, MAM-2
 
-    def test_everyMessageArchived(self):
+    async def test_everyMessageArchived(self):
         """
         MAM-1: every message sent to the channel is archived, in order.
         """
-        ids = self.say(4)
-        complete, got, values = self.page(rsm(5))
+        ids = await self.say(4)
+        complete, got, values = await self.page(rsm(5))
         self.assertEqual(ids, got)
         self.assertEqual("4", values["count"])
 
-    def test_discoAdvertisesMAM(self):
+    async def test_discoAdvertisesMAM(self):
         """
         MAM-2, AMB-37: the channel's disco#info advertises both
         C{urn:xmpp:mam:2} and C{urn:xmpp:mam:1}.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='get' id='d1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (HAG66_FULL, COVEN, NS_DISCO_INFO))
         features = set(f["var"] for f in response.query.elements(
@@ -97,15 +98,15 @@ class MAMTestsMixin(SmallChannelMixin):
 
     # MAM-3: result shape
 
-    def test_resultShapeMAM2(self):
+    async def test_resultShapeMAM2(self):
         """
         MAM-3, MAM-7: results in C{urn:xmpp:mam:2}, queryid echoed, the
         archived stanza forwarded in C{jabber:client} with a XEP-0082 UTC
         delay stamp; fin in the same namespace, complete, RSM
         first/last/count.
         """
-        ids = self.say(2)
-        response, results = self.query(rsm(5), namespace=NS_MAM2,
+        ids = await self.say(2)
+        response, results = await self.query(rsm(5), namespace=NS_MAM2,
                                        queryId="f27")
         self.assertEqual(2, len(results))
         for message, archiveId in zip(results, ids):
@@ -131,13 +132,13 @@ class MAMTestsMixin(SmallChannelMixin):
         self.assertEqual(COVEN, response["from"])
         self.assertEqual(HAG66_FULL, response["to"])
 
-    def test_resultShapeMAM1(self):
+    async def test_resultShapeMAM1(self):
         """
         MAM-3, AMB-37: a query in C{urn:xmpp:mam:1} is answered in
         C{urn:xmpp:mam:1} (results and fin).
         """
-        ids = self.say(1)
-        response, results = self.query(
+        ids = await self.say(1)
+        response, results = await self.query(
             submitForm(formType=NS_MAM1) + rsm(5), namespace=NS_MAM1,
             queryId="q1")
         self.assertEqual(1, len(results))
@@ -150,24 +151,24 @@ class MAMTestsMixin(SmallChannelMixin):
         self.assertEqual("true", fin["complete"])
         self.assertIsNone(child(response, NS_MAM2, "fin"))
 
-    def test_noQueryIdNoAttribute(self):
+    async def test_noQueryIdNoAttribute(self):
         """
         MAM-3: without a queryid on the query, results carry none.
         """
-        self.say(2)
-        response, results = self.query(rsm(5))
+        await self.say(2)
+        response, results = await self.query(rsm(5))
         self.assertEqual(2, len(results))
         for message in results:
             self.assertIsNone(
                 child(message, NS_MAM2, "result").getAttribute("queryid"))
 
-    def test_resultsBeforeFin(self):
+    async def test_resultsBeforeFin(self):
         """
         MAM-3: every result message is sent before the IQ result with the
         fin.
         """
-        self.say(3)
-        self.h.receive("<iq type='set' id='o1' from='%s' to='%s'>"
+        await self.say(3)
+        await self.h.receive("<iq type='set' id='o1' from='%s' to='%s'>"
                        "<query xmlns='%s'/></iq>" % (HAG66_FULL, COVEN,
                                                      NS_MAM2))
         out = self.h.take()
@@ -176,248 +177,248 @@ class MAMTestsMixin(SmallChannelMixin):
 
     # Paging
 
-    def test_paging(self):
+    async def test_paging(self):
         """
         MAM-3 (XEP-0059): seven messages, max=3: pages of 3, 3 and 1 by
         after=last; complete only on the last page; count is the total.
         """
-        ids = self.say(7)
-        complete, got, values = self.page(rsm(3))
+        ids = await self.say(7)
+        complete, got, values = await self.page(rsm(3))
         self.assertEqual(("false", ids[:3]), (complete, got))
         self.assertEqual({"first": ids[0], "last": ids[2], "count": "7"},
                          values)
-        complete, got, values = self.page(rsm(3, after=values["last"]))
+        complete, got, values = await self.page(rsm(3, after=values["last"]))
         self.assertEqual(("false", ids[3:6]), (complete, got))
         self.assertEqual({"first": ids[3], "last": ids[5], "count": "7"},
                          values)
-        complete, got, values = self.page(rsm(3, after=values["last"]))
+        complete, got, values = await self.page(rsm(3, after=values["last"]))
         self.assertEqual(("true", ids[6:]), (complete, got))
         self.assertEqual({"first": ids[6], "last": ids[6], "count": "7"},
                          values)
 
-    def test_beforeEmptyLastPage(self):
+    async def test_beforeEmptyLastPage(self):
         """
         MAM-3 (XEP-0059 2.5): an empty C{<before/>} asks for the last page.
         """
-        ids = self.say(7)
-        complete, got, values = self.page(rsm(3, before=""))
+        ids = await self.say(7)
+        complete, got, values = await self.page(rsm(3, before=""))
         self.assertEqual(ids[4:], got)
         self.assertEqual("false", complete)
         self.assertEqual("7", values["count"])
         self.assertEqual(ids[4], values["first"])
         self.assertEqual(ids[6], values["last"])
 
-    def test_beforeId(self):
+    async def test_beforeId(self):
         """
         MAM-3 (XEP-0059): C{before} an id gives the page preceding it;
         reaching the start of the archive is complete.
         """
-        ids = self.say(7)
-        complete, got, values = self.page(rsm(2, before=ids[5]))
+        ids = await self.say(7)
+        complete, got, values = await self.page(rsm(2, before=ids[5]))
         self.assertEqual(ids[3:5], got)
         self.assertEqual("false", complete)
-        complete, got, values = self.page(rsm(3, before=ids[3]))
+        complete, got, values = await self.page(rsm(3, before=ids[3]))
         self.assertEqual(ids[:3], got)
         self.assertEqual("true", complete)
 
-    def test_maxClamped(self):
+    async def test_maxClamped(self):
         """
         MAM-3: a max above the configured maxMAMPage (5) is clamped; with
         no max the page is maxMAMPage long.
         """
-        ids = self.say(7)
-        complete, got, values = self.page(rsm(100))
+        ids = await self.say(7)
+        complete, got, values = await self.page(rsm(100))
         self.assertEqual(ids[:5], got)
         self.assertEqual("false", complete)
-        complete, got, values = self.page("")
+        complete, got, values = await self.page("")
         self.assertEqual(ids[:5], got)
 
-    def test_maxZeroCountOnly(self):
+    async def test_maxZeroCountOnly(self):
         """
         MAM-3 (XEP-0059 2.7): max=0 returns no results, only the count.
         """
-        self.say(3)
-        complete, got, values = self.page(rsm(0))
+        await self.say(3)
+        complete, got, values = await self.page(rsm(0))
         self.assertEqual([], got)
         self.assertEqual({"first": None, "last": None, "count": "3"}, values)
 
-    def test_unknownAfter(self):
+    async def test_unknownAfter(self):
         """
         MAM-3, ERR-7: C{after} naming an unknown id is C{item-not-found}.
         """
-        self.say(2)
-        response, results = self.query(
+        await self.say(2)
+        response, results = await self.query(
             rsm(3, after="0005543DF729C000-DEADBEEF"))
         self.assertError(response, "cancel", "item-not-found")
         self.assertEqual([], results)
 
-    def test_unknownBefore(self):
+    async def test_unknownBefore(self):
         """
         MAM-3, ERR-7: C{before} naming an unknown id is C{item-not-found}.
         """
-        self.say(2)
-        response, results = self.query(rsm(3, before="no-such-id"))
+        await self.say(2)
+        response, results = await self.query(rsm(3, before="no-such-id"))
         self.assertError(response, "cancel", "item-not-found")
         self.assertEqual([], results)
 
-    def test_malformedMax(self):
+    async def test_malformedMax(self):
         """
         MAM-3, ERR-7: a non-numeric or negative max is C{bad-request}.
         """
-        self.say(1)
+        await self.say(1)
         for value in ("lots", "-1"):
-            response, results = self.query(rsm(value))
+            response, results = await self.query(rsm(value))
             self.assertError(response, "modify", "bad-request")
             self.assertEqual([], results)
 
-    def test_unknownChannel(self):
+    async def test_unknownChannel(self):
         """
         MAM-3, ERR-7: a query to a channel that does not exist is
         C{item-not-found}.
         """
-        response, results = self.query(rsm(3), channel="nosuch@" + DOMAIN)
+        response, results = await self.query(rsm(3), channel="nosuch@" + DOMAIN)
         self.assertError(response, "cancel", "item-not-found")
         self.assertEqual([], results)
 
     # Filters
 
-    def test_malformedWith(self):
+    async def test_malformedWith(self):
         """
         MAM-3, ERR-7: a C{with} value that is not a JID is C{bad-request}.
         """
-        self.say(1)
-        response, results = self.query(
+        await self.say(1)
+        response, results = await self.query(
             submitForm(("with", "a@b@c"), formType=NS_MAM2))
         self.assertError(response, "modify", "bad-request")
         self.assertEqual([], results)
 
-    def test_startEndInclusive(self):
+    async def test_startEndInclusive(self):
         """
         MAM-3 (XEP-0313 4.1.1): C{start} and C{end} filter by archive time,
         both bounds inclusive; a zone offset is understood.
         """
-        ids = self.say(4, advance=10)
-        complete, got, values = self.page(
+        ids = await self.say(4, advance=10)
+        complete, got, values = await self.page(
             submitForm(("start", "2017-07-14T02:40:10Z"),
                        ("end", "2017-07-14T02:40:20Z"), formType=NS_MAM2))
         self.assertEqual(ids[1:3], got)
         self.assertEqual("2", values["count"])
         self.assertEqual("true", complete)
-        complete, got, values = self.page(
+        complete, got, values = await self.page(
             submitForm(("start", "2017-07-14T04:40:20+02:00"),
                        formType=NS_MAM2))
         self.assertEqual(ids[2:], got)
-        complete, got, values = self.page(
+        complete, got, values = await self.page(
             submitForm(("end", "2017-07-14T02:40:09.999Z"), formType=NS_MAM2))
         self.assertEqual(ids[:1], got)
 
-    def test_malformedStart(self):
+    async def test_malformedStart(self):
         """
         MAM-3, ERR-7: a malformed C{start} (not XEP-0082, or without time
         zone) is C{bad-request}.
         """
         for value in ("yesterday", "2017-07-14T02:40:10"):
-            response, results = self.query(
+            response, results = await self.query(
                 submitForm(("start", value), formType=NS_MAM2))
             self.assertError(response, "modify", "bad-request")
             self.assertEqual([], results)
 
-    def test_withFilter(self):
+    async def test_withFilter(self):
         """
         MAM-3 (DEC): C{with} matches the sender's proxy JID.
         """
-        hecateProxy = self.h.join(HECATE).firstChildElement()["jid"]
-        self.h.setnick(HECATE_FULL, "hecate")
+        hecateProxy = (await self.h.join(HECATE)).firstChildElement()["jid"]
+        await self.h.setnick(HECATE_FULL, "hecate")
         self.h.take()
-        mine = self.say(1)
-        theirs = self.say(2, sender=HECATE_FULL)
-        mine += self.say(1)
-        complete, got, values = self.page(
+        mine = await self.say(1)
+        theirs = await self.say(2, sender=HECATE_FULL)
+        mine += await self.say(1)
+        complete, got, values = await self.page(
             submitForm(("with", hecateProxy), formType=NS_MAM2))
         self.assertEqual(theirs, got)
-        complete, got, values = self.page(
+        complete, got, values = await self.page(
             submitForm(("with", self.hagProxy), formType=NS_MAM2))
         self.assertEqual(mine, got)
 
-    def test_unknownField(self):
+    async def test_unknownField(self):
         """
         MAM-3, ERR-7: an unknown form field is C{bad-request}.
         """
-        self.say(1)
-        response, results = self.query(
+        await self.say(1)
+        response, results = await self.query(
             submitForm(("colour", "red"), formType=NS_MAM2))
         self.assertError(response, "modify", "bad-request")
         self.assertEqual([], results)
 
-    def test_wrongFormType(self):
+    async def test_wrongFormType(self):
         """
         MAM-3, ERR-7: a form whose FORM_TYPE is not a MAM namespace is
         C{bad-request}.
         """
-        self.say(1)
-        response, results = self.query(submitForm(formType=NS_MIX))
+        await self.say(1)
+        response, results = await self.query(submitForm(formType=NS_MIX))
         self.assertError(response, "modify", "bad-request")
         self.assertEqual([], results)
 
     # Access
 
-    def test_nonParticipantForbidden(self):
+    async def test_nonParticipantForbidden(self):
         """
         MAM-5, AMB-48: with the default configuration a non-participant
         may not query the archive: C{forbidden}.
         """
-        self.say(1)
-        response, results = self.query(rsm(5), requester=CAT_FULL)
+        await self.say(1)
+        response, results = await self.query(rsm(5), requester=CAT_FULL)
         self.assertError(response, "auth", "forbidden")
         self.assertEqual([], results)
         self.assertEqual(CAT_FULL, response["to"])
         self.assertEqual(COVEN, response["from"])
 
-    def test_historyBeforeJoin(self):
+    async def test_historyBeforeJoin(self):
         """
         MAM-5: a participant reads history sent before they joined.
         """
-        ids = self.say(2)
-        self.h.join(HECATE)
+        ids = await self.say(2)
+        await self.h.join(HECATE)
         self.h.take()
-        response, results = self.query(rsm(5), requester=HECATE_FULL)
+        response, results = await self.query(rsm(5), requester=HECATE_FULL)
         self.fin(response)
         self.assertEqual(ids, self.resultIds(results))
         for message in results:
             self.assertEqual(HECATE_FULL, message["to"])
 
-    def test_serviceJID(self):
+    async def test_serviceJID(self):
         """
         MAM-6: MAM is not offered on the service JID:
         C{service-unavailable}.
         """
-        self.say(1)
-        response = self.h.iq(
+        await self.say(1)
+        response = await self.h.iq(
             "<iq type='set' id='s1' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (HAG66_FULL, DOMAIN, NS_MAM2))
         self.assertError(response, "cancel", "service-unavailable")
         self.assertEqual([], self.h.take())
 
-    def test_archivedHasNoSubmissionId(self):
+    async def test_archivedHasNoSubmissionId(self):
         """
         MAM-7, MSG-4: the archived message carries no C{<submission-id/>}
         and no C{to}.
         """
-        self.say(1)
-        response, results = self.query(rsm(5))
+        await self.say(1)
+        response, results = await self.query(rsm(5))
         inner = child(child(child(results[0], NS_MAM2, "result"),
                             NS_FORWARD, "forwarded"), NS_CLIENT, "message")
         self.assertNotIn("submission-id", inner.toXml())
         self.assertIsNone(inner.getAttribute("to"))
         self.assertIsNotNone(child(inner, NS_MIX, "mix"))
 
-    def test_queryForm(self):
+    async def test_queryForm(self):
         """
         MAM-3 (XEP-0313 4.1.1): an IQ get of the query returns the form
         with FORM_TYPE, with, start and end.
         """
         for namespace in (NS_MAM2, NS_MAM1):
-            response = self.h.iq(
+            response = await self.h.iq(
                 "<iq type='get' id='g1' from='%s' to='%s'>"
                 "<query xmlns='%s'/></iq>" % (HAG66_FULL, COVEN, namespace))
             self.assertResult(response)
@@ -430,12 +431,12 @@ class MAMTestsMixin(SmallChannelMixin):
             self.assertEqual(namespace, str(child(fields["FORM_TYPE"],
                                                   NS_DATA, "value")))
 
-    def test_nodeArchive(self):
+    async def test_nodeArchive(self):
         """
         MAM-4: a participant's query on the participants node archive is
         answered with a fin (possibly empty), in the query's namespace.
         """
-        response, results = self.query(rsm(5), node=NODE_PARTICIPANTS)
+        response, results = await self.query(rsm(5), node=NODE_PARTICIPANTS)
         fin = self.fin(response)
         self.assertIn(fin.getAttribute("complete"), ("true", "false"))
         self.assertIsNotNone(child(fin, NS_RSM, "set"))
@@ -444,6 +445,10 @@ class MAMTestsMixin(SmallChannelMixin):
 
 
 class MAMMemoryTests(MemoryStoreMixin, MAMTestsMixin, unittest.TestCase):
+    pass
+
+
+class MAMPgsqlTests(PgsqlStoreMixin, MAMTestsMixin, unittest.TestCase):
     pass
 
 
@@ -511,8 +516,8 @@ class NodeArchiveTestsMixin(SmallChannelMixin):
     information history (MAM-4, MAM-8).
     """
 
-    def nodeResults(self, requester, node, body=""):
-        response, results = mamQuery(self.h, requester, body, node=node)
+    async def nodeResults(self, requester, node, body=""):
+        response, results = await mamQuery(self.h, requester, body, node=node)
         items = []
         for message in results:
             forwarded = child(child(message, NS_MAM2, "result"),
@@ -523,16 +528,16 @@ class NodeArchiveTestsMixin(SmallChannelMixin):
                                NS_PUBSUB_EVENT, "item"))
         return response, items
 
-    def test_jidmapOfDepartedParticipant(self):
+    async def test_jidmapOfDepartedParticipant(self):
         """
         VIS-7, MAM-4: the real JID behind a proxy JID that is no longer
         current is found in the jidmap node's archive, by item id (the
         non-standard C{id} field, AMB-37), by an owner.
         """
-        proxy = self.h.join(HECATE).firstChildElement()["jid"]
-        self.h.leave(HECATE)
+        proxy = (await self.h.join(HECATE)).firstChildElement()["jid"]
+        await self.h.leave(HECATE)
         self.h.take()
-        response, items = self.nodeResults(
+        response, items = await self.nodeResults(
             HAG66_FULL, NODE_JIDMAP,
             submitForm(("id", proxy), formType=NS_MAM2))
         self.assertEqual("result", response["type"], response.toXml())
@@ -540,62 +545,67 @@ class NodeArchiveTestsMixin(SmallChannelMixin):
             (i["id"], str(child(child(i, NS_MIX, "participant"),
                                 NS_MIX, "jid"))) for i in items])
 
-    def test_jidmapArchiveHiddenFromParticipants(self):
+    async def test_jidmapArchiveHiddenFromParticipants(self):
         """
         VIS-5, VIS-6, MAM-5: in a jid-hidden channel a participant may not
         read the jidmap archive.
         """
-        self.h.join(HECATE)
+        await self.h.join(HECATE)
         self.h.take()
-        response, items = self.nodeResults(HECATE_FULL, NODE_JIDMAP)
+        response, items = await self.nodeResults(HECATE_FULL, NODE_JIDMAP)
         self.assertEqual(("auth", "forbidden"), errorCondition(response))
         self.assertEqual([], items)
 
-    def test_jidmapArchiveAdminsOnlyInVisibleChannel(self):
+    async def test_jidmapArchiveAdminsOnlyInVisibleChannel(self):
         """
         VIS-6, VIS-7, D-22: the jidmap archive holds the JIDs of everyone
         who ever took part, also while the channel hid them: when the
         channel turns jid-visible its participants read the live jidmap
         but not its archive.
         """
-        self.assertResult(self.h.join(CAT, extra=submitForm(
+        self.assertResult(await self.h.join(CAT, extra=submitForm(
             ("JID Visibility", "never"))))
-        self.h.join(HECATE)
-        self.assertResult(self.h.iq(
+        await self.h.join(HECATE)
+        self.assertResult(await self.h.iq(
             "<iq type='set' id='p' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<publish node='%s'>%s</publish></pubsub></iq>"
             % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_CONFIG, submitForm(
                 ("JID Visibility", "jid-visible")))))
         self.h.take()
-        response, items = self.nodeResults(HECATE_FULL, NODE_JIDMAP)
+        response, items = await self.nodeResults(HECATE_FULL, NODE_JIDMAP)
         self.assertEqual(("auth", "forbidden"), errorCondition(response))
         self.assertNotIn(CAT, response.toXml())
-        live = self.h.iq(
+        live = await self.h.iq(
             "<iq type='get' id='l' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<items node='%s'/></pubsub></iq>"
             % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_JIDMAP))
         self.assertEqual("result", live["type"])
         self.assertNotIn(CAT, live.toXml())
 
-    def test_configHistory(self):
+    async def test_configHistory(self):
         """
         MAM-8: configuration changes are archived in the config node's
         archive, readable by those who may read the node; they do not
         appear in the messages archive.
         """
-        before = archiveCount(self.h)
-        self.assertResult(self.h.iq(
+        before = await archiveCount(self.h)
+        self.assertResult(await self.h.iq(
             "<iq type='set' id='p' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<publish node='%s'>%s</publish></pubsub></iq>"
             % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_CONFIG, submitForm(
                 ("Private Messages", "false")))))
         self.h.take()
-        response, items = self.nodeResults(HAG66_FULL, NODE_CONFIG)
+        response, items = await self.nodeResults(HAG66_FULL, NODE_CONFIG)
         self.assertEqual(1, len(items), response.toXml())
         self.assertIn("Private Messages", items[0].toXml())
-        self.assertEqual(before, archiveCount(self.h))
+        self.assertEqual(before, await archiveCount(self.h))
 
 
 class NodeArchiveMemoryTests(MemoryStoreMixin, NodeArchiveTestsMixin,
                              unittest.TestCase):
+    pass
+
+
+class NodeArchivePgsqlTests(PgsqlStoreMixin, NodeArchiveTestsMixin,
+                           unittest.TestCase):
     pass

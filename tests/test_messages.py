@@ -12,6 +12,7 @@ from tests.helpers import (
     NS_FORWARD, NS_MAM2, NS_MIX, NS_SID, NS_XML, archiveCount,
     archivedMessages, child, errorCondition, groupchats, mamQuery,
     smallSettings)
+from tests.pgsql import PgsqlStoreMixin
 
 class MessageTestsMixin(MIXTestMixin):
     """
@@ -21,19 +22,19 @@ class MessageTestsMixin(MIXTestMixin):
     def makeSettings(self):
         return smallSettings()
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.h.create()
-        self.hagProxy = self.h.join(HAG66).firstChildElement()["jid"]
-        self.hecateProxy = self.h.join(HECATE).firstChildElement()["jid"]
-        self.h.setnick(HAG66_FULL, "thirdwitch")
-        self.h.setnick(HECATE_FULL, "hecate")
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        await self.h.create()
+        self.hagProxy = (await self.h.join(HAG66)).firstChildElement()["jid"]
+        self.hecateProxy = (await self.h.join(HECATE)).firstChildElement()["jid"]
+        await self.h.setnick(HAG66_FULL, "thirdwitch")
+        await self.h.setnick(HECATE_FULL, "hecate")
         self.h.take()
 
-    def groupchat(self, body="Harpier cries", mid="92vax143g",
+    async def groupchat(self, body="Harpier cries", mid="92vax143g",
                   sender=HAG66_FULL, extra="", attrs=""):
         idAttr = " id='%s'" % (mid,) if mid is not None else ""
-        return self.send(
+        return await self.send(
             "<message type='groupchat'%s from='%s' to='%s'%s>"
             "<body>%s</body>%s</message>"
             % (idAttr, sender, COVEN, attrs, body, extra))
@@ -44,25 +45,25 @@ class MessageTestsMixin(MIXTestMixin):
         self.assertEqual(1, len(copies), [s.toXml() for s in stanzas])
         return copies[0]
 
-    def test_participantMessageReflected(self):
+    async def test_participantMessageReflected(self):
         """
         MSG-1: a groupchat message from a participant's full JID to the
         channel bare JID is accepted and reflected (with its body).
         """
-        out = self.groupchat("Harpier cries: 'tis time")
+        out = await self.groupchat("Harpier cries: 'tis time")
         copy = self.copyTo(out, HECATE)
         self.assertEqual("Harpier cries: 'tis time",
                          str(child(copy, copy.uri, "body")))
         self.assertEqual(COVEN, copy.getAttribute("from"))
         self.assertEqual("groupchat", copy.getAttribute("type"))
 
-    def test_nonParticipantForbidden(self):
+    async def test_nonParticipantForbidden(self):
         """
         MSG-2, AMB-20, ERR-3: a message from a non-participant gets a
         message error C{forbidden} (auth) back to the sender with the
         original id; nothing is reflected or archived.
         """
-        out = self.groupchat(sender=CAT_FULL, mid="catmsg")
+        out = await self.groupchat(sender=CAT_FULL, mid="catmsg")
         self.assertEqual(1, len(out), [s.toXml() for s in out])
         error = out[0]
         self.assertEqual("message", error.name)
@@ -70,22 +71,22 @@ class MessageTestsMixin(MIXTestMixin):
         self.assertEqual("catmsg", error.getAttribute("id"))
         self.assertEqual(CAT_FULL, error.getAttribute("to"))
         self.assertEqual(COVEN, error.getAttribute("from"))
-        self.assertEqual(0, archiveCount(self.h))
+        self.assertEqual(0, await archiveCount(self.h))
 
-    def test_mixElementAdded(self):
+    async def test_mixElementAdded(self):
         """
         MSG-3, AMB-19: the reflected message carries
         C{<mix xmlns='urn:xmpp:mix:1'>} with the sender's nick and bare
         proxy JID.
         """
-        copy = self.copyTo(self.groupchat(), HECATE)
+        copy = self.copyTo(await self.groupchat(), HECATE)
         mixes = list(copy.elements(NS_MIX, "mix"))
         self.assertEqual(1, len(mixes))
         self.assertEqual("thirdwitch", str(child(mixes[0], NS_MIX, "nick")))
         self.assertEqual(self.hagProxy, str(child(mixes[0], NS_MIX, "jid")))
         self.assertNotIn("/", self.hagProxy)
 
-    def test_clientMixRemoved(self):
+    async def test_clientMixRemoved(self):
         """
         MSG-3: a client-supplied C{<mix/>} (here with a forged C{<jid/>}
         and nick) is removed; only the channel's own is present.
@@ -94,7 +95,7 @@ class MessageTestsMixin(MIXTestMixin):
                   "<jid>forged#coven@%s</jid>"
                   "<submission-id>fake</submission-id></mix>"
                   % (NS_MIX, DOMAIN))
-        out = self.groupchat(extra=forged)
+        out = await self.groupchat(extra=forged)
         for bare in (HECATE, HAG66):
             copy = self.copyTo(out, bare)
             mixes = list(copy.elements(NS_MIX, "mix"))
@@ -108,10 +109,10 @@ class MessageTestsMixin(MIXTestMixin):
         own = self.copyTo(out, HAG66)
         self.assertEqual(["92vax143g"], [str(e) for e in child(
             own, NS_MIX, "mix").elements(NS_MIX, "submission-id")])
-        archived = archivedMessages(self.h)
+        archived = await archivedMessages(self.h)
         self.assertNotIn("forged", archived[0].toXml())
 
-    def test_clientStanzaIdRemoved(self):
+    async def test_clientStanzaIdRemoved(self):
         """
         MSG-3, MSG-5: a client-supplied C{<stanza-id/>} claiming to be by
         the channel is not passed on; the reflection carries the channel's
@@ -119,20 +120,20 @@ class MessageTestsMixin(MIXTestMixin):
         """
         forged = ("<stanza-id xmlns='%s' id='forged-id' by='%s'/>"
                   % (NS_SID, COVEN))
-        copy = self.copyTo(self.groupchat(extra=forged), HECATE)
+        copy = self.copyTo(await self.groupchat(extra=forged), HECATE)
         sids = list(copy.elements(NS_SID, "stanza-id"))
         self.assertEqual(1, len(sids), copy.toXml())
         self.assertEqual(copy["id"], sids[0]["id"])
 
-    def test_archivedCopy(self):
+    async def test_archivedCopy(self):
         """
         MSG-4, MAM-7: the archived copy has no C{to}, its id is the archive
         id (= the C{<result id/>} and the reflected id), it is from the
         channel and carries the channel's C{<mix/>}.
         """
-        out = self.groupchat()
+        out = await self.groupchat()
         reflected = self.copyTo(out, HECATE)
-        response, results = mamQuery(self.h, HAG66_FULL)
+        response, results = await mamQuery(self.h, HAG66_FULL)
         self.assertEqual(1, len(results))
         result = child(results[0], NS_MAM2, "result")
         archived = child(child(result, NS_FORWARD, "forwarded"),
@@ -145,16 +146,16 @@ class MessageTestsMixin(MIXTestMixin):
         mix = child(archived, NS_MIX, "mix")
         self.assertEqual(self.hagProxy, str(child(mix, NS_MIX, "jid")))
 
-    def test_copiesToSubscribers(self):
+    async def test_copiesToSubscribers(self):
         """
         MSG-5, AMB-42: one copy per messages-node subscriber's bare JID,
         from the channel bare JID, type groupchat, the archive id on every
         copy, different from the client's id.
         """
-        self.h.join(CAT)
-        self.h.setnick(CAT_FULL, "cat")
+        await self.h.join(CAT)
+        await self.h.setnick(CAT_FULL, "cat")
         self.h.take()
-        out = self.groupchat(mid="client-id-1")
+        out = await self.groupchat(mid="client-id-1")
         copies = groupchats(out)
         self.assertEqual(sorted([HAG66, HECATE, CAT]),
                          sorted(c["to"] for c in copies))
@@ -164,28 +165,28 @@ class MessageTestsMixin(MIXTestMixin):
         for c in copies:
             self.assertEqual(COVEN, c["from"])
             self.assertEqual("groupchat", c["type"])
-        self.assertEqual(ids, set(m["id"] for m in archivedMessages(self.h)))
+        self.assertEqual(ids, set(m["id"] for m in await archivedMessages(self.h)))
 
-    def test_unsubscribedParticipantGetsNothing(self):
+    async def test_unsubscribedParticipantGetsNothing(self):
         """
         MSG-5: a participant not subscribed to the messages node gets no
         copy.
         """
-        self.h.join(CAT, nodes=(NODE_PARTICIPANTS,))
-        self.h.setnick(CAT_FULL, "cat")
+        await self.h.join(CAT, nodes=(NODE_PARTICIPANTS,))
+        await self.h.setnick(CAT_FULL, "cat")
         self.h.take()
-        out = self.groupchat()
+        out = await self.groupchat()
         self.assertEqual([], [s for s in out
                               if s.getAttribute("to", "").startswith(CAT)])
         self.assertEqual(sorted([HAG66, HECATE]),
                          sorted(c["to"] for c in groupchats(out)))
 
-    def test_submissionIdOnlyOnOriginatorCopy(self):
+    async def test_submissionIdOnlyOnOriginatorCopy(self):
         """
         MSG-6: only the originator's copy carries C{<submission-id/>} (in
         C{<mix/>}) holding the client's id.
         """
-        out = self.groupchat(mid="92vax143g")
+        out = await self.groupchat(mid="92vax143g")
         own = self.copyTo(out, HAG66)
         sub = child(child(own, NS_MIX, "mix"), NS_MIX, "submission-id")
         self.assertIsNotNone(sub, own.toXml())
@@ -194,40 +195,40 @@ class MessageTestsMixin(MIXTestMixin):
         self.assertNotIn("submission-id", other.toXml())
         self.assertEqual(own["id"], other["id"])
 
-    def test_originatorNotSubscribedGetsCopy(self):
+    async def test_originatorNotSubscribedGetsCopy(self):
         """
         MSG-6, AMB-53: the originator gets its copy (with submission-id)
         even when not subscribed to the messages node.
         """
-        self.h.join(CAT, nodes=(NODE_PARTICIPANTS,))
-        self.h.setnick(CAT_FULL, "cat")
+        await self.h.join(CAT, nodes=(NODE_PARTICIPANTS,))
+        await self.h.setnick(CAT_FULL, "cat")
         self.h.take()
-        out = self.groupchat(sender=CAT_FULL, mid="cat-1")
+        out = await self.groupchat(sender=CAT_FULL, mid="cat-1")
         own = self.copyTo(out, CAT)
         sub = child(child(own, NS_MIX, "mix"), NS_MIX, "submission-id")
         self.assertEqual("cat-1", str(sub))
         self.copyTo(out, HECATE)
         self.copyTo(out, HAG66)
 
-    def test_noIdNoSubmissionId(self):
+    async def test_noIdNoSubmissionId(self):
         """
         MSG-6: a message without id gets no C{<submission-id/>}, and still
         reaches the originator.
         """
-        out = self.groupchat(mid=None)
+        out = await self.groupchat(mid=None)
         own = self.copyTo(out, HAG66)
         self.assertNotIn("submission-id", own.toXml())
         self.assertTrue(own.getAttribute("id"))
 
-    def test_senderWithoutNickGetsGenerated(self):
+    async def test_senderWithoutNickGetsGenerated(self):
         """
         MSG-7, NICK-5, AMB-21: a participant without nick that sends gets
         a generated nick (not derived from the JID), published on the
         participants node, and used in the reflection.
         """
-        self.h.join(CAT)
+        await self.h.join(CAT)
         self.h.take()
-        out = self.groupchat(sender=CAT_FULL, mid="c1")
+        out = await self.groupchat(sender=CAT_FULL, mid="c1")
         copy = self.copyTo(out, HECATE)
         nick = str(child(child(copy, NS_MIX, "mix"), NS_MIX, "nick"))
         self.assertTrue(nick)
@@ -237,7 +238,7 @@ class MessageTestsMixin(MIXTestMixin):
                   nick in s.toXml() and "event" in s.toXml()]
         self.assertTrue(events, [s.toXml() for s in out])
 
-    def test_otherPayloadCopied(self):
+    async def test_otherPayloadCopied(self):
         """
         MSG-9: other payload is copied unchanged: bodies in all languages,
         extension elements in other namespaces, the message's xml:lang.
@@ -245,7 +246,7 @@ class MessageTestsMixin(MIXTestMixin):
         extra = ("<body xml:lang='de'>Harpyie ruft</body>"
                  "<ext xmlns='urn:example:ext' a='1'><sub b='2'>t</sub>"
                  "</ext>")
-        out = self.groupchat(body="Harpier cries", extra=extra,
+        out = await self.groupchat(body="Harpier cries", extra=extra,
                              attrs=" xml:lang='en'")
         copy = self.copyTo(out, HECATE)
         self.assertEqual("en", copy.getAttribute((NS_XML, "lang")))
@@ -260,18 +261,18 @@ class MessageTestsMixin(MIXTestMixin):
         sub = child(ext, "urn:example:ext", "sub")
         self.assertEqual("2", sub["b"])
         self.assertEqual("t", str(sub))
-        archived = archivedMessages(self.h)[0]
+        archived = (await archivedMessages(self.h))[0]
         self.assertEqual("en", archived.getAttribute((NS_XML, "lang")))
         self.assertIsNotNone(child(archived, "urn:example:ext", "ext"))
         self.assertEqual(2, len(list(archived.elements(NS_CLIENT, "body"))))
 
-    def test_forwardedHistoryReflected(self):
+    async def test_forwardedHistoryReflected(self):
         """
         MSG-10, CRE-14: a message forwarding (XEP-0297) an old 1:1 message
         is reflected and archived as an ordinary groupchat message, the
         forwarded message kept unchanged.
         """
-        out = self.send(
+        out = await self.send(
             "<message type='groupchat' id='h1' from='%s' to='%s'>"
             "<forwarded xmlns='%s'>"
             "<delay xmlns='%s' stamp='2010-07-10T23:08:25Z'/>"
@@ -293,15 +294,15 @@ class MessageTestsMixin(MIXTestMixin):
         self.assertEqual(HECATE_FULL, inner["from"])
         self.assertEqual("old words", str(child(inner, NS_CLIENT, "body")))
         self.assertIsNotNone(child(copy, NS_MIX, "mix"))
-        self.assertEqual(1, archiveCount(self.h))
+        self.assertEqual(1, await archiveCount(self.h))
 
-    def test_chatMessageBadRequest(self):
+    async def test_chatMessageBadRequest(self):
         """
         MSG-11, ERR-3: a chat message to the channel gets a message error
         C{bad-request} with the original id; nothing reflected.
         """
         for kind in ("chat", "normal"):
-            out = self.send(
+            out = await self.send(
                 "<message type='%s' id='x-%s' from='%s' to='%s'>"
                 "<body>hi</body></message>" % (kind, kind, HAG66_FULL, COVEN))
             self.assertEqual(1, len(out), [s.toXml() for s in out])
@@ -311,43 +312,43 @@ class MessageTestsMixin(MIXTestMixin):
             self.assertEqual(HAG66_FULL, out[0]["to"])
             self.assertEqual(COVEN, out[0]["from"])
 
-    def test_noTypeMessageBadRequest(self):
+    async def test_noTypeMessageBadRequest(self):
         """
         MSG-11: a message without type (i.e. normal) is a C{bad-request}.
         """
-        out = self.send("<message id='nt' from='%s' to='%s'><body>hi</body>"
+        out = await self.send("<message id='nt' from='%s' to='%s'><body>hi</body>"
                         "</message>" % (HAG66_FULL, COVEN))
         self.assertEqual(1, len(out))
         self.assertEqual(("modify", "bad-request"), errorCondition(out[0]))
 
-    def test_headlineIgnored(self):
+    async def test_headlineIgnored(self):
         """
         MSG-11: a headline message to the channel is ignored: no output,
         nothing archived.
         """
-        out = self.send("<message type='headline' id='hl' from='%s' to='%s'>"
+        out = await self.send("<message type='headline' id='hl' from='%s' to='%s'>"
                         "<body>news</body></message>" % (HAG66_FULL, COVEN))
         self.assertEqual([], out)
-        self.assertEqual(0, archiveCount(self.h))
+        self.assertEqual(0, await archiveCount(self.h))
 
-    def test_errorMessageNoOutput(self):
+    async def test_errorMessageNoOutput(self):
         """
         MSG-11, ERR-6: a message of type error gets no answer at all.
         """
-        out = self.send(
+        out = await self.send(
             "<message type='error' id='e1' from='%s' to='%s'>"
             "<error type='cancel'><service-unavailable "
             "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
             "</message>" % (HAG66, COVEN))
         self.assertEqual([], out)
 
-    def test_retractUnknownId(self):
+    async def test_retractUnknownId(self):
         """
         MSG-11, RET-3, ERR-7: a message with C{<retract/>} is a retraction
         request, not a groupchat message: for an id the archive does not
         hold it gets C{item-not-found}; nothing is reflected or archived.
         """
-        out = self.send(
+        out = await self.send(
             "<message id='r1' from='%s' to='%s'>"
             "<retract xmlns='%s' id='0005543DF729C000-3F5FF542'/>"
             "</message>" % (HAG66_FULL, COVEN, NS_MIX))
@@ -355,15 +356,15 @@ class MessageTestsMixin(MIXTestMixin):
         self.assertEqual(("cancel", "item-not-found"),
                          errorCondition(out[0]))
         self.assertEqual("r1", out[0]["id"])
-        self.assertEqual(0, archiveCount(self.h))
+        self.assertEqual(0, await archiveCount(self.h))
 
-    def test_unknownChannel(self):
+    async def test_unknownChannel(self):
         """
         ERR-7: a message to a channel that does not exist gets
         C{item-not-found}, from the address it was sent to.
         """
         target = "nosuch@" + DOMAIN
-        out = self.send("<message type='groupchat' id='u1' from='%s' to='%s'>"
+        out = await self.send("<message type='groupchat' id='u1' from='%s' to='%s'>"
                         "<body>hi</body></message>" % (HAG66_FULL, target))
         self.assertEqual(1, len(out))
         self.assertEqual(("cancel", "item-not-found"), errorCondition(out[0]))
@@ -371,12 +372,12 @@ class MessageTestsMixin(MIXTestMixin):
         self.assertEqual(target, out[0]["from"])
         self.assertEqual(HAG66_FULL, out[0]["to"])
 
-    def test_messageToService(self):
+    async def test_messageToService(self):
         """
         ERR-7, MSG-11: a groupchat message to the service JID gets
         C{service-unavailable}.
         """
-        out = self.send("<message type='groupchat' id='s1' from='%s' to='%s'>"
+        out = await self.send("<message type='groupchat' id='s1' from='%s' to='%s'>"
                         "<body>hi</body></message>" % (HAG66_FULL, DOMAIN))
         self.assertEqual(1, len(out))
         self.assertEqual(("cancel", "service-unavailable"),
@@ -384,27 +385,27 @@ class MessageTestsMixin(MIXTestMixin):
         self.assertEqual(DOMAIN, out[0]["from"])
         self.assertEqual(HAG66_FULL, out[0]["to"])
 
-    def test_archiveIdsIncrease(self):
+    async def test_archiveIdsIncrease(self):
         """
         MSG-5, MAM-7: archive ids of consecutive messages strictly increase
         in string order, also within one clock tick, and are unique.
         """
         ids = []
         for i in range(5):
-            copy = self.copyTo(self.groupchat(mid="m%d" % i), HECATE)
+            copy = self.copyTo(await self.groupchat(mid="m%d" % i), HECATE)
             ids.append(copy["id"])
             if i == 2:
-                self.h.clock.advance(1)
+                await self.h.advance(1)
         self.assertEqual(sorted(ids), ids)
         self.assertEqual(len(ids), len(set(ids)))
-        self.assertEqual(ids, [m["id"] for m in archivedMessages(self.h)])
+        self.assertEqual(ids, [m["id"] for m in await archivedMessages(self.h)])
 
-    def test_stanzaIdOnReflection(self):
+    async def test_stanzaIdOnReflection(self):
         """
         MSG-5: every reflected copy carries
         C{<stanza-id xmlns='urn:xmpp:sid:0' id=ARCHIVE-ID by=CHANNEL/>}.
         """
-        out = self.groupchat()
+        out = await self.groupchat()
         for bare in (HAG66, HECATE):
             copy = self.copyTo(out, bare)
             sid = child(copy, NS_SID, "stanza-id")
@@ -412,14 +413,19 @@ class MessageTestsMixin(MIXTestMixin):
             self.assertEqual(copy["id"], sid["id"])
             self.assertEqual(COVEN, sid["by"])
 
-    def test_reflectionIsOneStanza(self):
+    async def test_reflectionIsOneStanza(self):
         """
         MSG-5: each subscriber gets exactly one copy of a message.
         """
-        out = self.groupchat()
+        out = await self.groupchat()
         self.assertEqual(2, len(groupchats(out)))
 
 
 class MessageMemoryTests(MemoryStoreMixin, MessageTestsMixin,
                          unittest.TestCase):
+    pass
+
+
+class MessagePgsqlTests(PgsqlStoreMixin, MessageTestsMixin,
+                       unittest.TestCase):
     pass

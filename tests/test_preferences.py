@@ -10,6 +10,7 @@ from tests.helpers import (
     MIXTestMixin, MemoryStoreMixin, NODE_JIDMAP_VISIBLE, NODE_MESSAGES,
     NS_DATA, NS_MIX, NS_PUBSUB_EVENT, child, formValues, notifications,
     submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 PREF_VARS = ["JID Visibility", "Private Messages", "vCard", "Presence"]
 DEFAULTS = {"JID Visibility": ["default"], "Private Messages": ["allow"],
@@ -21,19 +22,19 @@ class PreferenceTestsMixin(MIXTestMixin):
     Channel C{coven} created by hag66, who has joined.
     """
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.assertResult(self.h.create())
-        self.assertResult(self.h.join(HAG66))
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        self.assertResult(await self.h.create())
+        self.assertResult(await self.h.join(HAG66))
         self.h.take()
 
-    def template(self, sender=HAG66_FULL, to=COVEN):
-        return self.h.iq(
+    async def template(self, sender=HAG66_FULL, to=COVEN):
+        return await self.h.iq(
             "<iq type='get' id='p1' from='%s' to='%s'>"
             "<user-preference xmlns='urn:xmpp:mix:1'/></iq>" % (sender, to))
 
-    def setPrefs(self, form, sender=HAG66_FULL, to=COVEN):
-        return self.h.iq(
+    async def setPrefs(self, form, sender=HAG66_FULL, to=COVEN):
+        return await self.h.iq(
             "<iq type='set' id='p2' from='%s' to='%s'>"
             "<user-preference xmlns='urn:xmpp:mix:1'>%s</user-preference>"
             "</iq>" % (sender, to, form))
@@ -46,18 +47,17 @@ class PreferenceTestsMixin(MIXTestMixin):
         self.assertEqual(formType, x["type"])
         return x
 
-    def stored(self, bare=HAG66, name="coven"):
-        return self.successResultOf(
-            self.h.store.getParticipant(name, bare)).prefs
+    async def stored(self, bare=HAG66, name="coven"):
+        return (await self.h.store.getParticipant(name, bare)).prefs
 
-    def test_template(self):
+    async def test_template(self):
         """
         PREF-2, PREF-1, AMB-7: the template is a C{form} with FORM_TYPE
         urn:xmpp:mix:1 and the four preferences as labelled list-single
         fields offering every value (the five visibility values, labelled)
         with the current value.
         """
-        x = self.resultForm(self.template(), "form")
+        x = self.resultForm(await self.template(), "form")
         fields = {f["var"]: f for f in x.elements(NS_DATA, "field")}
         self.assertEqual(["urn:xmpp:mix:1"], formValues(x)["FORM_TYPE"])
         self.assertEqual("hidden", fields["FORM_TYPE"]["type"])
@@ -77,51 +77,51 @@ class PreferenceTestsMixin(MIXTestMixin):
         for var in PREF_VARS:
             self.assertEqual(DEFAULTS[var], values[var])
 
-    def test_templateCurrentValues(self):
+    async def test_templateCurrentValues(self):
         """
         PREF-2: a participant's template carries its current values.
         """
-        self.assertResult(self.setPrefs(submitForm(
+        self.assertResult(await self.setPrefs(submitForm(
             ("vCard", "allow"), ("Presence", "not share"))))
-        values = formValues(self.resultForm(self.template(), "form"))
+        values = formValues(self.resultForm(await self.template(), "form"))
         self.assertEqual(["allow"], values["vCard"])
         self.assertEqual(["not share"], values["Presence"])
         self.assertEqual(["default"], values["JID Visibility"])
 
-    def test_templateForAllowedNonParticipant(self):
+    async def test_templateForAllowedNonParticipant(self):
         """
         PREF-2: anyone Allowed gets the template with the defaults.
         """
-        values = formValues(self.resultForm(self.template(CAT_FULL), "form"))
+        values = formValues(self.resultForm(await self.template(CAT_FULL), "form"))
         for var in PREF_VARS:
             self.assertEqual(DEFAULTS[var], values[var])
 
-    def test_templateForbiddenForOthers(self):
+    async def test_templateForbiddenForOthers(self):
         """
         PREF-2: a JID that is not Allowed (banned here) is C{forbidden}.
         """
-        self.assertResult(self.h.create("witches", form=submitForm(
+        self.assertResult(await self.h.create("witches", form=submitForm(
             ("Nodes Present", ["participants", "banned"]))))
-        channel = self.successResultOf(self.h.store.getChannel("witches"))
+        channel = (await self.h.store.getChannel("witches"))
         channel.banned = (CAT,)
-        self.successResultOf(self.h.store.updateChannel(channel))
-        response = self.template(CAT_FULL, "witches@" + DOMAIN)
+        (await self.h.store.updateChannel(channel))
+        response = await self.template(CAT_FULL, "witches@" + DOMAIN)
         self.assertError(response, "auth", "forbidden")
 
-    def test_templateUnknownChannel(self):
+    async def test_templateUnknownChannel(self):
         """
         ERR-*: preferences of a channel that does not exist:
         C{item-not-found}.
         """
-        response = self.template(to="nowhere@" + DOMAIN)
+        response = await self.template(to="nowhere@" + DOMAIN)
         self.assertError(response, "cancel", "item-not-found")
 
-    def test_update(self):
+    async def test_update(self):
         """
         PREF-3, Listing 32: a set with a submit form updates the given
         fields and returns all four preferences in a C{result} form.
         """
-        response = self.setPrefs(submitForm(
+        response = await self.setPrefs(submitForm(
             ("JID Visibility", "never"), ("Private Messages", "allow"),
             ("vCard", "block")))
         x = self.resultForm(response)
@@ -130,131 +130,130 @@ class PreferenceTestsMixin(MIXTestMixin):
         self.assertEqual({"FORM_TYPE"} | set(PREF_VARS), set(values))
         self.assertEqual(["never"], values["JID Visibility"])
         self.assertEqual(["share"], values["Presence"])
-        self.assertEqual("never", self.stored()["JID Visibility"])
+        self.assertEqual("never", (await self.stored())["JID Visibility"])
 
-    def test_partialUpdateKeepsOthers(self):
+    async def test_partialUpdateKeepsOthers(self):
         """
         PREF-3: a set MAY give only some fields; the others keep their
         values.
         """
-        self.assertResult(self.setPrefs(submitForm(("vCard", "allow"))))
+        self.assertResult(await self.setPrefs(submitForm(("vCard", "allow"))))
         values = formValues(self.resultForm(
-            self.setPrefs(submitForm(("Presence", "not share")))))
+            await self.setPrefs(submitForm(("Presence", "not share")))))
         self.assertEqual(["allow"], values["vCard"])
         self.assertEqual(["not share"], values["Presence"])
         self.assertEqual({"JID Visibility": "default",
                           "Private Messages": "allow", "vCard": "allow",
-                          "Presence": "not share"}, self.stored())
+                          "Presence": "not share"}, await self.stored())
 
-    def test_formAsSibling(self):
+    async def test_formAsSibling(self):
         """
         PREF-3, AMB-28: listing 32 closes C{<user-preference/>} before the
         form; a form beside it is accepted.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='p3' from='%s' to='%s'>"
             "<user-preference xmlns='urn:xmpp:mix:1'/>%s</iq>"
             % (HAG66_FULL, COVEN, submitForm(("vCard", "allow"))))
         self.assertEqual(["allow"], formValues(self.resultForm(response))[
             "vCard"])
-        self.assertEqual("allow", self.stored()["vCard"])
+        self.assertEqual("allow", (await self.stored())["vCard"])
 
-    def test_caseInsensitiveAndAliases(self):
+    async def test_caseInsensitiveAndAliases(self):
         """
         PREF-9, VIS-2, AMB-7: values match case-insensitively and are
         reported in lowercase; the §3.8 names are aliases.
         """
-        values = formValues(self.resultForm(self.setPrefs(submitForm(
+        values = formValues(self.resultForm(await self.setPrefs(submitForm(
             ("JID Visibility", "Never"), ("vCard", "ALLOW")))))
         self.assertEqual(["never"], values["JID Visibility"])
         self.assertEqual(["allow"], values["vCard"])
-        values = formValues(self.resultForm(self.setPrefs(submitForm(
+        values = formValues(self.resultForm(await self.setPrefs(submitForm(
             ("JID Visibility", "Prefer Visible")))))
         self.assertEqual(["prefer visible"], values["JID Visibility"])
-        values = formValues(self.resultForm(self.setPrefs(submitForm(
+        values = formValues(self.resultForm(await self.setPrefs(submitForm(
             ("JID Visibility", "Enforce Hidden")))))
         self.assertEqual(["never"], values["JID Visibility"])
 
-    def test_invalidValueChangesNothing(self):
+    async def test_invalidValueChangesNothing(self):
         """
         PREF-9: an invalid value is C{bad-request} (modify) and nothing
         changes, not even the valid fields of the same form.
         """
-        response = self.setPrefs(submitForm(
+        response = await self.setPrefs(submitForm(
             ("vCard", "allow"), ("Presence", "sometimes")))
         self.assertError(response, "modify", "bad-request")
-        self.assertEqual("block", self.stored()["vCard"])
-        self.assertEqual("share", self.stored()["Presence"])
+        self.assertEqual("block", (await self.stored())["vCard"])
+        self.assertEqual("share", (await self.stored())["Presence"])
 
-    def test_unknownFieldIgnored(self):
+    async def test_unknownFieldIgnored(self):
         """
         PREF-9: unknown fields are ignored.
         """
-        values = formValues(self.resultForm(self.setPrefs(submitForm(
+        values = formValues(self.resultForm(await self.setPrefs(submitForm(
             ("Colour", "green"), ("vCard", "allow")))))
         self.assertNotIn("Colour", values)
         self.assertEqual(["allow"], values["vCard"])
 
-    def test_wrongFormType(self):
+    async def test_wrongFormType(self):
         """
         PREF-9: a FORM_TYPE other than urn:xmpp:mix:1 is C{bad-request}.
         """
-        response = self.setPrefs(submitForm(
+        response = await self.setPrefs(submitForm(
             ("vCard", "allow"), formType="urn:xmpp:mix:admin:0"))
         self.assertError(response, "modify", "bad-request")
-        self.assertEqual("block", self.stored()["vCard"])
+        self.assertEqual("block", (await self.stored())["vCard"])
 
-    def test_missingForm(self):
+    async def test_missingForm(self):
         """
         PREF-3: a set without form is C{bad-request}.
         """
-        self.assertError(self.setPrefs(""), "modify", "bad-request")
+        self.assertError(await self.setPrefs(""), "modify", "bad-request")
 
-    def test_setByNonParticipant(self):
+    async def test_setByNonParticipant(self):
         """
         PREF-3: only participants may set preferences (C{forbidden}).
         """
-        response = self.setPrefs(submitForm(("vCard", "allow")), CAT_FULL)
+        response = await self.setPrefs(submitForm(("vCard", "allow")), CAT_FULL)
         self.assertError(response, "auth", "forbidden")
-        self.assertIs(None, self.successResultOf(
-            self.h.store.getParticipant("coven", CAT)))
+        self.assertIs(None, (await self.h.store.getParticipant("coven", CAT)))
 
-    def test_conflictWithHiddenMode(self):
+    async def test_conflictWithHiddenMode(self):
         """
         PREF-8: C{always} in a jid-hidden channel (the default) is
         C{not-acceptable}; the preference stays.
         """
-        response = self.setPrefs(submitForm(("JID Visibility", "always")))
+        response = await self.setPrefs(submitForm(("JID Visibility", "always")))
         self.assertError(response, "modify", "not-acceptable")
-        self.assertEqual("default", self.stored()["JID Visibility"])
+        self.assertEqual("default", (await self.stored())["JID Visibility"])
 
-    def test_conflictWithVisibleMode(self):
+    async def test_conflictWithVisibleMode(self):
         """
         PREF-8: C{never} in a jid-visible channel is C{not-acceptable}.
         """
-        self.assertResult(self.h.create("witches", form=submitForm(
+        self.assertResult(await self.h.create("witches", form=submitForm(
             ("JID Visibility", "jid-visible"))))
-        self.assertResult(self.h.join(CAT, "witches@" + DOMAIN))
-        response = self.setPrefs(submitForm(("JID Visibility", "never")),
+        self.assertResult(await self.h.join(CAT, "witches@" + DOMAIN))
+        response = await self.setPrefs(submitForm(("JID Visibility", "never")),
                                  CAT_FULL, "witches@" + DOMAIN)
         self.assertError(response, "modify", "not-acceptable")
         self.assertEqual("default",
-                         self.stored(CAT, "witches")["JID Visibility"])
+                         (await self.stored(CAT, "witches"))["JID Visibility"])
 
-    def test_presenceForced(self):
+    async def test_presenceForced(self):
         """
         PREF-4: with Participants Must Provide Presence, Presence 'not
         share' is stored and reported as 'share'.
         """
-        self.assertResult(self.h.create("witches", form=submitForm(
+        self.assertResult(await self.h.create("witches", form=submitForm(
             ("Participants Must Provide Presence", "true"))))
-        self.assertResult(self.h.join(CAT, "witches@" + DOMAIN))
-        values = formValues(self.resultForm(self.setPrefs(
+        self.assertResult(await self.h.join(CAT, "witches@" + DOMAIN))
+        values = formValues(self.resultForm(await self.setPrefs(
             submitForm(("Presence", "not share"), ("vCard", "allow")),
             CAT_FULL, "witches@" + DOMAIN)))
         self.assertEqual(["share"], values["Presence"])
         self.assertEqual(["allow"], values["vCard"])
-        self.assertEqual("share", self.stored(CAT, "witches")["Presence"])
+        self.assertEqual("share", (await self.stored(CAT, "witches"))["Presence"])
 
     def visibleItems(self):
         return [(to, item["id"], str(child(child(
@@ -263,36 +262,36 @@ class PreferenceTestsMixin(MIXTestMixin):
                                                NODE_JIDMAP_VISIBLE)
                 for item in items.elements(NS_PUBSUB_EVENT, "item")]
 
-    def test_sharingChangeNotified(self):
+    async def test_sharingChangeNotified(self):
         """
         VIS-8, VIS-3, JOIN-9: in a jid-maybe-visible channel, a change of
         preference that shows or hides the JID updates the jidmap-visible
         item, notifying its subscribers; a change that does not affect
         sharing notifies nothing.
         """
-        self.assertResult(self.h.create("witches", form=submitForm(
+        self.assertResult(await self.h.create("witches", form=submitForm(
             ("JID Visibility", "jid-maybe-visible"))))
         witches = "witches@" + DOMAIN
-        self.assertResult(self.h.join(
+        self.assertResult(await self.h.join(
             HECATE, witches, (NODE_MESSAGES, NODE_JIDMAP_VISIBLE)))
-        proxy = self.h.join(CAT, witches).join["jid"]
+        proxy = (await self.h.join(CAT, witches)).join["jid"]
         self.h.take()
 
-        self.assertResult(self.setPrefs(
+        self.assertResult(await self.setPrefs(
             submitForm(("JID Visibility", "prefer visible")),
             CAT_FULL, witches))
         self.assertEqual([(HECATE, proxy, CAT)], self.visibleItems())
 
-        self.assertResult(self.setPrefs(
+        self.assertResult(await self.setPrefs(
             submitForm(("JID Visibility", "always")), CAT_FULL, witches))
         self.assertEqual([], self.visibleItems())
 
-        self.assertResult(self.setPrefs(
+        self.assertResult(await self.setPrefs(
             submitForm(("JID Visibility", "prefer not")), CAT_FULL, witches))
         self.assertEqual([(HECATE, proxy, proxy)], self.visibleItems())
 
         # What a participant reads now matches (VIS-3).
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='get' id='r' from='%s' to='%s'><pubsub xmlns="
             "'http://jabber.org/protocol/pubsub'><items node='%s'/>"
             "</pubsub></iq>" % (HECATE_FULL, witches, NODE_JIDMAP_VISIBLE))
@@ -300,15 +299,20 @@ class PreferenceTestsMixin(MIXTestMixin):
         self.assertIn("<jid>%s</jid>" % (proxy,), response.toXml())
         self.assertNotIn(CAT, response.toXml())
 
-    def test_prefsAtService(self):
+    async def test_prefsAtService(self):
         """
         PREF-2: preferences are per channel; at the service JID the request
         is a C{bad-request}.
         """
-        response = self.template(to=DOMAIN)
+        response = await self.template(to=DOMAIN)
         self.assertError(response, "modify", "bad-request")
 
 
 class PreferenceMemoryTests(MemoryStoreMixin, PreferenceTestsMixin,
                             unittest.TestCase):
+    pass
+
+
+class PreferencePgsqlTests(PgsqlStoreMixin, PreferenceTestsMixin,
+                          unittest.TestCase):
     pass

@@ -13,6 +13,7 @@ from tests.helpers import (
     MIXTestMixin, MemoryStoreMixin, NODE_MESSAGES, NODE_PARTICIPANTS,
     NODE_PRESENCE, NS_CLIENT, NS_MIX, NS_PUBSUB, NS_XML,
     child, groupchats, notifications, submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 NS_NICK = "http://jabber.org/protocol/nick"
 NS_MIXP = "urn:xmpp:mix:presence:0"
@@ -59,36 +60,36 @@ class PresenceTestsMixin(MIXTestMixin):
 
     form = ""
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.assertResult(self.h.create(form=self.form))
-        self.hagProxy = self.proxyOf(HAG66, nodes=WITH_PRESENCE)
-        self.h.setnick(HAG66_FULL, "thirdwitch")
-        self.hecateProxy = self.proxyOf(HECATE, nodes=WITH_PRESENCE)
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        self.assertResult(await self.h.create(form=self.form))
+        self.hagProxy = await self.proxyOf(HAG66, nodes=WITH_PRESENCE)
+        await self.h.setnick(HAG66_FULL, "thirdwitch")
+        self.hecateProxy = await self.proxyOf(HECATE, nodes=WITH_PRESENCE)
         # The subscription dumps follow the join results (JOIN-10).
-        self.h.clock.advance(0)
+        await self.h.advance(0)
         self.h.take()
 
-    def available(self, full=HAG66_FULL, payload="<show>dnd</show>"):
-        return self.send("<presence from='%s' to='%s'>%s</presence>"
+    async def available(self, full=HAG66_FULL, payload="<show>dnd</show>"):
+        return await self.send("<presence from='%s' to='%s'>%s</presence>"
                          % (full, COVEN, payload))
 
-    def items(self, requester=HECATE_FULL):
-        response = self.h.iq(
+    async def items(self, requester=HECATE_FULL):
+        response = await self.h.iq(
             "<iq type='get' id='pi' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<items node='%s'/></pubsub></iq>"
             % (requester, COVEN, NS_PUBSUB, NODE_PRESENCE))
         return response
 
-    def itemList(self, requester=HECATE_FULL):
-        response = self.items(requester)
+    async def itemList(self, requester=HECATE_FULL):
+        response = await self.items(requester)
         self.assertResult(response)
         return list(response.pubsub.items.elements(NS_PUBSUB, "item"))
 
 
 class DistributionTestsMixin(PresenceTestsMixin):
 
-    def test_availableDistributed(self):
+    async def test_availableDistributed(self):
         """
         X403-1: the channel distributes its participants' presence.
         PRES-1, PRES-3, PRES-14, X403-3, X403-4, AMB-39, PJID-6, PJID-7:
@@ -98,7 +99,7 @@ class DistributionTestsMixin(PresenceTestsMixin):
         with the XEP-0172 nick and the XEP-0403 <mix/> (no <jid/> in a
         jid-hidden channel).
         """
-        out = presences(self.send(BREW % (HAG66_FULL, COVEN)))
+        out = presences(await self.send(BREW % (HAG66_FULL, COVEN)))
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in out))
         for presence in out:
             sender = presence["from"]
@@ -112,13 +113,13 @@ class DistributionTestsMixin(PresenceTestsMixin):
             self.assertEqual((None, "thirdwitch"), mixOf(presence))
         self.assertEqual(out[0]["from"], out[1]["from"])
 
-    def test_payloadCopied(self):
+    async def test_payloadCopied(self):
         """
         PRES-13: show, every status with its xml:lang, priority and caps
         are copied; the client's own nick and <mix/> are replaced by the
         channel's; every copy has its own id.
         """
-        out = presences(self.send(BREW % (HAG66_FULL, COVEN)))
+        out = presences(await self.send(BREW % (HAG66_FULL, COVEN)))
         ids = [p.getAttribute("id") for p in out]
         self.assertTrue(all(ids))
         self.assertEqual(len(ids), len(set(ids)))
@@ -135,28 +136,28 @@ class DistributionTestsMixin(PresenceTestsMixin):
         self.assertEqual(1, len(list(presence.elements(NS_MIXP, "mix"))))
         raw = "".join(self.h.raw())
         self.assertEqual("", raw)
-        self.h.receive(BREW % (HAG66_FULL, COVEN))
+        await self.h.receive(BREW % (HAG66_FULL, COVEN))
         raw = "".join(self.h.raw())
         self.assertNotIn("forged", raw)
         self.assertNotIn("evil", raw)
         self.assertNotIn("pubsub#event", raw)
 
-    def test_statusLangFromStanza(self):
+    async def test_statusLangFromStanza(self):
         """
         PRES-13: a status without xml:lang keeps the stanza's language.
         """
-        out = presences(self.send(
+        out = presences(await self.send(
             "<presence from='%s' to='%s' xml:lang='de'>"
             "<status>Zaubertrank</status></presence>" % (HAG66_FULL, COVEN)))
         status = out[0].status
         self.assertEqual("de", status.getAttribute((NS_XML, "lang")))
 
-    def test_serverAddressesDropped(self):
+    async def test_serverAddressesDropped(self):
         """
         VIS-6: delays, stanza ids and extended addressing a server may add
         (they name the sender's server or account) are not copied.
         """
-        self.h.receive(
+        await self.h.receive(
             "<presence from='%s' to='%s'><show>away</show>"
             "<delay xmlns='urn:xmpp:delay' from='shakespeare.example' "
             "stamp='2002-09-10T23:41:07Z'/>"
@@ -172,14 +173,14 @@ class DistributionTestsMixin(PresenceTestsMixin):
                            "'shakespeare.example'"):
                 self.assertNotIn(needle, text)
 
-    def test_itemStored(self):
+    async def test_itemStored(self):
         """
         X403-2, NODE-8, CHAN-7: the presence node holds one item per
         client, id = full proxy JID, payload the presence in jabber:client
         with the <mix/> element; a participant reads it with items.
         """
-        sender = presences(self.available())[0]["from"]
-        items = self.itemList()
+        sender = presences(await self.available())[0]["from"]
+        items = await self.itemList()
         self.assertEqual([sender], [i["id"] for i in items])
         payload = items[0].firstChildElement()
         self.assertEqual((NS_CLIENT, "presence"),
@@ -187,50 +188,50 @@ class DistributionTestsMixin(PresenceTestsMixin):
         self.assertEqual((None, "thirdwitch"), mixOf(payload))
         self.assertEqual("dnd", str(child(payload, NS_CLIENT, "show")))
 
-    def test_itemsForbiddenToStrangers(self):
+    async def test_itemsForbiddenToStrangers(self):
         """
         CHAN-7, PS-6: who may not subscribe to the presence node may not
         read it either.
         """
-        self.available()
-        self.assertError(self.items(CAT_FULL), "auth", "forbidden")
+        await self.available()
+        self.assertError(await self.items(CAT_FULL), "auth", "forbidden")
 
-    def test_updateKeepsProxyJID(self):
+    async def test_updateKeepsProxyJID(self):
         """
         PJID-6, PRES-12, X403-4: a client's updates come from the same full
         proxy JID; another client of the same user gets another one and its
         own item.
         """
-        first = presences(self.available())[0]["from"]
-        again = presences(self.available(payload="<show>away</show>"))
+        first = presences(await self.available())[0]["from"]
+        again = presences(await self.available(payload="<show>away</show>"))
         self.assertEqual({first}, {p["from"] for p in again})
         self.assertEqual("away", str(again[0].show))
-        other = presences(self.available(HAG66 + "/UUID-c8y/1573"))
+        other = presences(await self.available(HAG66 + "/UUID-c8y/1573"))
         second = other[0]["from"]
         self.assertNotEqual(first, second)
         self.assertEqual(second.split("/")[0], first.split("/")[0])
         self.assertEqual(sorted([first, second]),
-                         sorted(i["id"] for i in self.itemList()))
+                         sorted(i["id"] for i in await self.itemList()))
 
-    def test_sameResourceAsPrivateMessages(self):
+    async def test_sameResourceAsPrivateMessages(self):
         """
         PJID-6, PM-6: a client has one full proxy JID in a channel, for
         presence and private messages alike.
         """
-        sender = presences(self.available())[0]["from"]
-        out = self.send("<message type='chat' id='pm' from='%s' to='%s'>"
+        sender = presences(await self.available())[0]["from"]
+        out = await self.send("<message type='chat' id='pm' from='%s' to='%s'>"
                         "<body>hi</body></message>"
                         % (HAG66_FULL, self.hecateProxy))
         self.assertEqual(sender, out[0]["from"])
 
-    def test_unavailable(self):
+    async def test_unavailable(self):
         """
         PRES-5, X403-6: unavailable removes the item and is sent, with the
         <mix/> element, from the full proxy JID to every subscriber; a
         second one finds no item and sends nothing.
         """
-        sender = presences(self.available())[0]["from"]
-        out = self.send("<presence type='unavailable' from='%s' to='%s'>"
+        sender = presences(await self.available())[0]["from"]
+        out = await self.send("<presence type='unavailable' from='%s' to='%s'>"
                         "<status>bye</status></presence>"
                         % (HAG66_FULL, COVEN))
         gone = presences(out, "unavailable")
@@ -238,113 +239,113 @@ class DistributionTestsMixin(PresenceTestsMixin):
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
         self.assertEqual({sender}, {p["from"] for p in gone})
         self.assertEqual((None, "thirdwitch"), mixOf(gone[0]))
-        self.assertEqual([], self.itemList())
-        self.assertEqual([], self.send(
+        self.assertEqual([], await self.itemList())
+        self.assertEqual([], await self.send(
             "<presence type='unavailable' from='%s' to='%s'/>"
             % (HAG66_FULL, COVEN)))
 
-    def test_errorRemoves(self):
+    async def test_errorRemoves(self):
         """
         PRES-9: a presence error from a client removes its item, with
         unavailable to the subscribers; nothing answers the error.
         """
-        self.available()
-        out = self.send("<presence type='error' from='%s' to='%s'>"
+        await self.available()
+        out = await self.send("<presence type='error' from='%s' to='%s'>"
                         "<error type='cancel'><remote-server-not-found "
                         "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
                         "</error></presence>" % (HAG66_FULL, COVEN))
         self.assertEqual(2, len(presences(out, "unavailable")))
-        self.assertEqual([], self.itemList())
+        self.assertEqual([], await self.itemList())
 
-    def test_nonParticipantIgnored(self):
+    async def test_nonParticipantIgnored(self):
         """
         PRES-2, ERR-4: without Open Presence, presence from a
         non-participant is ignored, silently.
         """
-        self.assertEqual([], self.available(CAT_FULL))
-        self.assertEqual([], self.itemList())
+        self.assertEqual([], await self.available(CAT_FULL))
+        self.assertEqual([], await self.itemList())
 
-    def test_neverAnswered(self):
+    async def test_neverAnswered(self):
         """
         ERR-4: presence is never answered with an error: to an unknown
         channel, the service, a proxy JID, or of unknown types.
         """
         for to in ("nosuch@" + DOMAIN, DOMAIN, self.hagProxy,
                    COVEN + "/x"):
-            self.assertEqual([], self.send(
+            self.assertEqual([], await self.send(
                 "<presence from='%s' to='%s'/>" % (HAG66_FULL, to)))
         for kind in ("subscribe", "subscribed", "unsubscribe", "bogus"):
-            self.assertEqual([], self.send(
+            self.assertEqual([], await self.send(
                 "<presence type='%s' from='%s' to='%s'/>"
                 % (kind, HAG66_FULL, COVEN)))
 
-    def test_bareResync(self):
+    async def test_bareResync(self):
         """
         PRES-6, AMB-46: presence from a bare JID that may read the presence
         node gets one presence per item, to that bare JID only; a probe
         from a bare JID the same.
         """
-        self.available()
-        self.available(HAG66 + "/UUID-c8y/1573")
+        await self.available()
+        await self.available(HAG66 + "/UUID-c8y/1573")
         self.h.take()
         for kind in ("", " type='probe'"):
-            out = self.send("<presence%s from='%s' to='%s'/>"
+            out = await self.send("<presence%s from='%s' to='%s'/>"
                             % (kind, HECATE, COVEN))
             self.assertEqual(2, len(presences(out)))
             self.assertEqual({HECATE}, {p["to"] for p in out})
             self.assertEqual((None, "thirdwitch"), mixOf(out[0]))
 
-    def test_resyncRefusedToStrangers(self):
+    async def test_resyncRefusedToStrangers(self):
         """
         AMB-46: a bare JID that may not read the presence node gets
         nothing.
         """
-        self.available()
+        await self.available()
         self.h.take()
-        self.assertEqual([], self.send(
+        self.assertEqual([], await self.send(
             "<presence from='%s' to='%s'/>" % (CAT, COVEN)))
 
-    def test_joinSendsCurrent(self):
+    async def test_joinSendsCurrent(self):
         """
         JOIN-10, PRES-7: joining with the presence node brings the current
         presence to the joiner's bare JID; without it, nothing.
         """
-        sender = presences(self.available())[0]["from"]
-        self.h.join(CAT, nodes=(NODE_MESSAGES,))
-        self.h.clock.advance(0)
+        sender = presences(await self.available())[0]["from"]
+        await self.h.join(CAT, nodes=(NODE_MESSAGES,))
+        await self.h.advance(0)
         self.assertEqual([], presences(self.h.take()))
-        self.h.join(CAT, nodes=WITH_PRESENCE)
-        self.h.clock.advance(0)
+        await self.h.join(CAT, nodes=WITH_PRESENCE)
+        await self.h.advance(0)
         out = presences(self.h.take())
         self.assertEqual([(CAT, sender)], [(p["to"], p["from"]) for p in out])
 
-    def test_updateSubscriptionSendsCurrent(self):
+    async def test_updateSubscriptionSendsCurrent(self):
         """
         JOIN-10, JOIN-17, PRES-7: update-subscription adding the presence
         node brings the current presence.
         """
-        self.h.join(CAT, nodes=(NODE_MESSAGES,))
-        self.available()
+        await self.h.join(CAT, nodes=(NODE_MESSAGES,))
+        await self.available()
         self.h.take()
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='u1' from='%s' to='%s'>"
             "<update-subscription xmlns='%s'><subscribe node='%s'/>"
             "</update-subscription></iq>"
             % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
         self.assertResult(response)
-        self.h.clock.advance(0)
+        await self.h.advance(0)
         out = presences(self.h.take())
         self.assertEqual([CAT], [p["to"] for p in out])
 
-    def test_leaveRemovesClients(self):
+    async def test_leaveRemovesClients(self):
         """
         JOIN-20, X403-6, AMB-18, AMB-33: leaving removes every item of the
         user's clients with an unavailable each to the presence
         subscribers, and no PubSub retraction on the presence node.
         """
-        first = presences(self.available())[0]["from"]
-        second = presences(self.available(HAG66 + "/UUID-c8y/1573"))[0]
-        response = self.h.leave(HAG66)
+        first = presences(await self.available())[0]["from"]
+        second = presences(await self.available(HAG66 + "/UUID-c8y/1573"))[0]
+        response = await self.h.leave(HAG66)
         self.assertResult(response)
         out = self.h.take()
         gone = presences(out, "unavailable")
@@ -353,16 +354,16 @@ class DistributionTestsMixin(PresenceTestsMixin):
                          sorted(p["from"] for p in gone))
         self.assertEqual((None, "thirdwitch"), mixOf(gone[0]))
         self.assertEqual([], notifications(out, NODE_PRESENCE))
-        self.assertEqual([], self.itemList())
+        self.assertEqual([], await self.itemList())
 
-    def test_nickChange(self):
+    async def test_nickChange(self):
         """
         NICK-6, X403-4: a nick change re-sends the user's clients'
         presence, from the same full proxy JID, with the new nick; the
         item holds it too.
         """
-        sender = presences(self.available())[0]["from"]
-        self.h.setnick(HAG66_FULL, "firstwitch")
+        sender = presences(await self.available())[0]["from"]
+        await self.h.setnick(HAG66_FULL, "firstwitch")
         out = presences(self.h.take())
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in out))
         self.assertEqual({sender}, {p["from"] for p in out})
@@ -370,14 +371,14 @@ class DistributionTestsMixin(PresenceTestsMixin):
         self.assertEqual("firstwitch", str(child(out[0], NS_NICK, "nick")))
         self.assertEqual("dnd", str(out[0].show))
         self.assertEqual((None, "firstwitch"),
-                         mixOf(self.itemList()[0].firstChildElement()))
+                         mixOf((await self.itemList())[0].firstChildElement()))
 
-    def test_nickAssignedFirst(self):
+    async def test_nickAssignedFirst(self):
         """
         NICK-5, AMB-21, X403-3: a participant without nick gets a
         generated one, published, before its presence is shared.
         """
-        out = self.available(HECATE_FULL)
+        out = await self.available(HECATE_FULL)
         published = notifications(out, NODE_PARTICIPANTS)
         self.assertTrue(published)
         nick = str(published[0][1].item.participant.nick)
@@ -385,13 +386,13 @@ class DistributionTestsMixin(PresenceTestsMixin):
         for presence in presences(out):
             self.assertEqual((None, nick), mixOf(presence))
 
-    def test_destroy(self):
+    async def test_destroy(self):
         """
         CRE-10: destroying a channel sends unavailable for every item to
         the presence subscribers before it goes.
         """
-        sender = presences(self.available())[0]["from"]
-        response = self.h.iq(
+        sender = presences(await self.available())[0]["from"]
+        response = await self.h.iq(
             "<iq type='set' id='d1' from='%s' to='%s'>"
             "<destroy xmlns='%s' channel='coven'/></iq>"
             % (HAG66_FULL, DOMAIN, NS_MIX))
@@ -400,54 +401,54 @@ class DistributionTestsMixin(PresenceTestsMixin):
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
         self.assertEqual({sender}, {p["from"] for p in gone})
 
-    def test_notShareIgnored(self):
+    async def test_notShareIgnored(self):
         """
         PREF-5: presence from a participant whose Presence preference is
         'not share' is not shared; changing to 'not share' removes the
         items with unavailable.
         """
-        self.available()
+        await self.available()
         self.h.take()
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='p2' from='%s' to='%s'>"
             "<user-preference xmlns='%s'>%s</user-preference></iq>"
             % (HAG66_FULL, COVEN, NS_MIX,
                submitForm(("Presence", "not share"))))
         self.assertResult(response)
         self.assertEqual(2, len(presences(self.h.take(), "unavailable")))
-        self.assertEqual([], self.available())
-        self.assertEqual([], self.itemList())
+        self.assertEqual([], await self.available())
+        self.assertEqual([], await self.itemList())
 
-    def test_pubsubNeverUsed(self):
+    async def test_pubsubNeverUsed(self):
         """
         PRES-4, X403-5: presence goes out as presence stanzas only, never
         as PubSub events; PubSub publishing to the presence node is
         forbidden.
         """
-        out = self.available()
+        out = await self.available()
         self.assertEqual([], [s for s in out if s.name == "message"])
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='pp' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<publish node='%s'><item id='x'><presence xmlns='%s'/></item>"
             "</publish></pubsub></iq>"
             % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE, NS_CLIENT))
         self.assertError(response, "auth", "forbidden")
 
-    def test_throttled(self):
+    async def test_throttled(self):
         """
         Issue 4 limits: a client flooding presence is throttled (the
         excess dropped, silently) without affecting another client.
         """
         sent = 0
         for n in range(40):
-            sent += len(self.available(payload="<status>%d</status>" % n))
+            sent += len(await self.available(payload="<status>%d</status>" % n))
         # Two subscribers, and only the burst (20) distributed.
         self.assertEqual(20 * 2, sent)
-        self.assertEqual(2, len(presences(self.available(HECATE_FULL))))
-        self.h.clock.advance(10)
-        self.assertEqual(2, len(self.available()))
+        self.assertEqual(2, len(presences(await self.available(HECATE_FULL))))
+        await self.h.advance(10)
+        self.assertEqual(2, len(await self.available()))
 
-    def test_mustProvidePresence(self):
+    async def test_mustProvidePresence(self):
         """
         MSG-8, PRES-10, AMB-44, PREF-4: with Participants Must Provide
         Presence, a
@@ -455,7 +456,7 @@ class DistributionTestsMixin(PresenceTestsMixin):
         with not-acceptable (modify); once its presence is in, it is
         reflected.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='cf' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<publish node='urn:xmpp:mix:nodes:config'><item>%s</item>"
             "</publish></pubsub></iq>"
@@ -463,25 +464,30 @@ class DistributionTestsMixin(PresenceTestsMixin):
                 ("Participants Must Provide Presence", "true"))))
         self.assertResult(response)
         self.h.take()
-        out = self.send("<message type='groupchat' id='m1' from='%s' "
+        out = await self.send("<message type='groupchat' id='m1' from='%s' "
                         "to='%s'><body>hi</body></message>"
                         % (HAG66_FULL, COVEN))
         self.assertEqual(1, len(out))
         self.assertError(out[0], "modify", "not-acceptable")
-        self.available()
-        out = self.send("<message type='groupchat' id='m2' from='%s' "
+        await self.available()
+        out = await self.send("<message type='groupchat' id='m2' from='%s' "
                         "to='%s'><body>hi</body></message>"
                         % (HAG66_FULL, COVEN))
         self.assertEqual([HAG66, HECATE],
                          sorted(m["to"] for m in groupchats(out)))
         # Another client of the same user without presence: refused.
-        out = self.send("<message type='groupchat' id='m3' from='%s/other' "
+        out = await self.send("<message type='groupchat' id='m3' from='%s/other' "
                         "to='%s'><body>hi</body></message>" % (HAG66, COVEN))
         self.assertError(out[0], "modify", "not-acceptable")
 
 
 class DistributionMemoryTests(MemoryStoreMixin, DistributionTestsMixin,
                               unittest.TestCase):
+    pass
+
+
+class DistributionPgsqlTests(PgsqlStoreMixin, DistributionTestsMixin,
+                            unittest.TestCase):
     pass
 
 
@@ -492,13 +498,13 @@ class OpenPresenceTestsMixin(PresenceTestsMixin):
 
     form = submitForm(("Open Presence", "true"))
 
-    def test_guestPresence(self):
+    async def test_guestPresence(self):
         """
         AMB-43, PJID-9, PRES-2: with Open Presence a non-participant's
         presence is shared under a proxy JID of its own and a generated
         nick; it does not become a participant and its JID never shows.
         """
-        out = presences(self.available(CAT_FULL))
+        out = presences(await self.available(CAT_FULL))
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in out))
         sender = out[0]["from"]
         proxy = sender.split("/")[0]
@@ -510,7 +516,7 @@ class OpenPresenceTestsMixin(PresenceTestsMixin):
         self.assertNotIn("cat", nick)
         for text in self.h.raw():
             self.assertNotIn("cat@", text)
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='get' id='pa' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<items node='%s'/></pubsub></iq>"
             % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_PARTICIPANTS))
@@ -518,75 +524,80 @@ class OpenPresenceTestsMixin(PresenceTestsMixin):
                response.pubsub.items.elements(NS_PUBSUB, "item")]
         self.assertNotIn(proxy, ids)
         # A second client of the guest: the same proxy and nick.
-        again = presences(self.available(CAT + "/two"))
+        again = presences(await self.available(CAT + "/two"))
         self.assertEqual(proxy, again[0]["from"].split("/")[0])
         self.assertEqual((None, nick), mixOf(again[0]))
 
-    def test_guestUnavailable(self):
+    async def test_guestUnavailable(self):
         """
         PRES-5: a guest's unavailable removes its item.
         """
-        self.available(CAT_FULL)
-        gone = presences(self.send(
+        await self.available(CAT_FULL)
+        gone = presences(await self.send(
             "<presence type='unavailable' from='%s' to='%s'/>"
             % (CAT_FULL, COVEN)), "unavailable")
         self.assertEqual(2, len(gone))
-        self.assertEqual([], self.itemList())
+        self.assertEqual([], await self.itemList())
 
-    def test_bannedGuestIgnored(self):
+    async def test_bannedGuestIgnored(self):
         """
         PRES-2: a banned JID is not Allowed and registers no presence.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='b' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<publish node='urn:xmpp:mix:nodes:banned'><item id='%s'/>"
             "</publish></pubsub></iq>" % (HAG66_FULL, COVEN, NS_PUBSUB, CAT))
         self.assertResult(response)
         self.h.take()
-        self.assertEqual([], self.available(CAT_FULL))
+        self.assertEqual([], await self.available(CAT_FULL))
 
-    def banOrConfigure(self, body):
-        response = self.h.iq(
+    async def banOrConfigure(self, body):
+        response = await self.h.iq(
             "<iq type='set' id='b' from='%s' to='%s'><pubsub xmlns='%s'>"
             "%s</pubsub></iq>" % (HAG66_FULL, COVEN, NS_PUBSUB, body))
         self.assertResult(response)
         return self.h.take()
 
-    def test_banningOnlineGuest(self):
+    async def test_banningOnlineGuest(self):
         """
         ADM-9, PRES-5: banning the domain of an online guest removes its
         item, with unavailable to the presence subscribers.
         """
-        self.available(CAT_FULL)
-        out = self.banOrConfigure(
+        await self.available(CAT_FULL)
+        out = await self.banOrConfigure(
             "<publish node='urn:xmpp:mix:nodes:banned'><item "
             "id='shakespeare.example.org'/></publish>")
-        self.assertEqual(1, len(self.itemList()))
-        out = self.banOrConfigure(
+        self.assertEqual(1, len(await self.itemList()))
+        out = await self.banOrConfigure(
             "<publish node='urn:xmpp:mix:nodes:banned'><item id='%s'/>"
             "</publish>" % (CAT,))
         gone = presences(out, "unavailable")
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
-        self.assertEqual([], self.itemList())
+        self.assertEqual([], await self.itemList())
 
-    def test_closingOpenPresence(self):
+    async def test_closingOpenPresence(self):
         """
         PRES-2, ADM-5: switching Open Presence off removes the guests'
         items, with unavailable; participants' items stay.
         """
-        self.available(HAG66_FULL)
-        self.available(CAT_FULL)
+        await self.available(HAG66_FULL)
+        await self.available(CAT_FULL)
         self.h.take()
-        out = self.banOrConfigure(
+        out = await self.banOrConfigure(
             "<publish node='urn:xmpp:mix:nodes:config'>%s</publish>"
             % (submitForm(("Open Presence", "false")),))
         gone = presences(out, "unavailable")
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
-        self.assertEqual(1, len(self.itemList()))
+        self.assertEqual(1, len(await self.itemList()))
 
 
 class OpenPresenceMemoryTests(MemoryStoreMixin, OpenPresenceTestsMixin,
                               unittest.TestCase):
+    pass
+
+
+class OpenPresencePgsqlTests(PgsqlStoreMixin, OpenPresenceTestsMixin,
+                            unittest.TestCase):
     pass
 
 
@@ -595,44 +606,44 @@ class VisibilityTestsMixin(MIXTestMixin):
     The real JID in <mix><jid/> (VIS-3, VIS-6, X403-3, AMB-23).
     """
 
-    def channel(self, mode, hagPref="default"):
-        self.assertResult(self.h.create(form=submitForm(
+    async def channel(self, mode, hagPref="default"):
+        self.assertResult(await self.h.create(form=submitForm(
             ("JID Visibility", mode))))
-        self.assertResult(self.h.join(HAG66, nodes=WITH_PRESENCE, extra=(
+        self.assertResult(await self.h.join(HAG66, nodes=WITH_PRESENCE, extra=(
             submitForm(("JID Visibility", hagPref)))))
-        self.h.setnick(HAG66_FULL, "thirdwitch")
-        self.assertResult(self.h.join(HECATE, nodes=WITH_PRESENCE))
+        await self.h.setnick(HAG66_FULL, "thirdwitch")
+        self.assertResult(await self.h.join(HECATE, nodes=WITH_PRESENCE))
         self.h.take()
 
-    def shown(self):
-        out = presences(self.send("<presence from='%s' to='%s'/>"
+    async def shown(self):
+        out = presences(await self.send("<presence from='%s' to='%s'/>"
                                   % (HAG66_FULL, COVEN)))
         return mixOf(out[0])[0]
 
-    def test_visible(self):
+    async def test_visible(self):
         """
         VIS-3, X403-3: in a jid-visible channel <jid/> is the client's
         real full JID.
         """
-        self.channel("jid-visible")
-        self.assertEqual(HAG66_FULL, self.shown())
+        await self.channel("jid-visible")
+        self.assertEqual(HAG66_FULL, await self.shown())
 
-    def test_hidden(self):
+    async def test_hidden(self):
         """
         VIS-6, X403-3, AMB-23: never in a jid-hidden channel, whatever the
         preference.
         """
-        self.channel("jid-hidden", "prefer visible")
-        self.assertIsNone(self.shown())
+        await self.channel("jid-hidden", "prefer visible")
+        self.assertIsNone(await self.shown())
 
-    def test_maybeVisible(self):
+    async def test_maybeVisible(self):
         """
         VIS-3: in a jid-maybe-visible channel only for a user who shares
         its JID; a preference change re-sends presence without it.
         """
-        self.channel("jid-maybe-visible", "prefer visible")
-        self.assertEqual(HAG66_FULL, self.shown())
-        response = self.h.iq(
+        await self.channel("jid-maybe-visible", "prefer visible")
+        self.assertEqual(HAG66_FULL, await self.shown())
+        response = await self.h.iq(
             "<iq type='set' id='p2' from='%s' to='%s'>"
             "<user-preference xmlns='%s'>%s</user-preference></iq>"
             % (HAG66_FULL, COVEN, NS_MIX,
@@ -641,27 +652,27 @@ class VisibilityTestsMixin(MIXTestMixin):
         out = presences(self.h.take())
         self.assertEqual(2, len(out))
         self.assertEqual((None, "thirdwitch"), mixOf(out[0]))
-        raw = self.h.iq(
+        raw = (await self.h.iq(
             "<iq type='get' id='pi' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<items node='%s'/></pubsub></iq>"
-            % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE)).toXml()
+            % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE))).toXml()
         self.assertNotIn("hag66@", raw)
 
-    def test_maybeVisibleDefault(self):
+    async def test_maybeVisibleDefault(self):
         """
         VIS-3: by default a jid-maybe-visible channel hides the JID.
         """
-        self.channel("jid-maybe-visible")
-        self.assertIsNone(self.shown())
+        await self.channel("jid-maybe-visible")
+        self.assertIsNone(await self.shown())
 
-    def test_modeChangeHidesStoredJID(self):
+    async def test_modeChangeHidesStoredJID(self):
         """
         VIS-6: when the owner hides JIDs, items stored while they were
         visible are read and resent without <jid/>.
         """
-        self.channel("jid-maybe-visible", "prefer visible")
-        self.assertEqual(HAG66_FULL, self.shown())
-        response = self.h.iq(
+        await self.channel("jid-maybe-visible", "prefer visible")
+        self.assertEqual(HAG66_FULL, await self.shown())
+        response = await self.h.iq(
             "<iq type='set' id='inf' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<publish node='urn:xmpp:mix:nodes:info'><item>%s</item>"
             "</publish></pubsub></iq>"
@@ -669,13 +680,13 @@ class VisibilityTestsMixin(MIXTestMixin):
                submitForm(("JID Visibility", "jid-hidden"))))
         self.assertResult(response)
         self.h.take()
-        raw = self.h.iq(
+        raw = (await self.h.iq(
             "<iq type='get' id='pi' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<items node='%s'/></pubsub></iq>"
-            % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE)).toXml()
+            % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE))).toXml()
         self.assertIn("thirdwitch", raw)
         self.assertNotIn("hag66@", raw)
-        self.h.receive("<presence from='%s' to='%s'/>" % (HECATE, COVEN))
+        await self.h.receive("<presence from='%s' to='%s'/>" % (HECATE, COVEN))
         resync = "".join(self.h.raw())
         self.assertIn("thirdwitch", resync)
         self.assertNotIn("hag66@", resync)
@@ -683,6 +694,11 @@ class VisibilityTestsMixin(MIXTestMixin):
 
 class VisibilityMemoryTests(MemoryStoreMixin, VisibilityTestsMixin,
                             unittest.TestCase):
+    pass
+
+
+class VisibilityPgsqlTests(PgsqlStoreMixin, VisibilityTestsMixin,
+                          unittest.TestCase):
     pass
 
 
@@ -705,70 +721,70 @@ class OutsiderVisibilityTestsMixin(PresenceTestsMixin):
     form = submitForm(("JID Visibility", "jid-visible"),
                       ("Presence Node Subscription", "anyone"))
 
-    def subscribeCat(self):
-        response = self.h.iq(
+    async def subscribeCat(self):
+        response = await self.h.iq(
             "<iq type='set' id='s1' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<subscribe node='%s' jid='%s'/></pubsub></iq>"
             % (CAT_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE, CAT))
         self.assertResult(response)
-        self.h.clock.advance(0)
+        await self.h.advance(0)
         return presences(self.h.take())
 
-    def test_itemsReadWithoutJIDForOutsiders(self):
+    async def test_itemsReadWithoutJIDForOutsiders(self):
         """
         X403-3, VIS-5: a non-participant reading the presence node gets
         the items without <jid/>; a participant gets the real full JID
         (VIS-3, jid-visible).
         """
-        self.available()
+        await self.available()
         self.h.take()
-        [outsider] = self.itemList(CAT_FULL)
+        [outsider] = await self.itemList(CAT_FULL)
         self.assertNotIn("hag66@", outsider.toXml())
         self.assertIn("thirdwitch", outsider.toXml())
-        [member] = self.itemList(HECATE_FULL)
+        [member] = await self.itemList(HECATE_FULL)
         self.assertIn("<jid>%s</jid>" % (HAG66_FULL,), member.toXml())
 
-    def test_resyncWithoutJIDForOutsiders(self):
+    async def test_resyncWithoutJIDForOutsiders(self):
         """
         PRES-6, X403-3, VIS-5: a resync by a non-participant brings the
         items without <jid/>; a participant's with it.
         """
-        self.available()
+        await self.available()
         self.h.take()
-        out = presences(self.send("<presence from='%s' to='%s'/>"
+        out = presences(await self.send("<presence from='%s' to='%s'/>"
                                   % (CAT, COVEN)))
         self.assertEqual([(None, "thirdwitch")], [mixOf(p) for p in out])
-        out = presences(self.send("<presence from='%s' to='%s'/>"
+        out = presences(await self.send("<presence from='%s' to='%s'/>"
                                   % (HECATE, COVEN)))
         self.assertEqual([(HAG66_FULL, "thirdwitch")],
                          [mixOf(p) for p in out])
 
-    def test_broadcastSplitByRole(self):
+    async def test_broadcastSplitByRole(self):
         """
         PRES-3, PRES-7, X403-3, VIS-3, VIS-5: a non-participant
         subscriber gets the subscription dump, every later presence and
         unavailable without <jid/>; participants get <jid/>.
         """
-        self.available()
+        await self.available()
         self.h.take()
-        dump = self.subscribeCat()
+        dump = await self.subscribeCat()
         self.assertEqual([(None, "thirdwitch")], [mixOf(p) for p in dump])
-        out = presences(self.available(payload="<show>away</show>"))
+        out = presences(await self.available(payload="<show>away</show>"))
         shown = {p["to"]: mixOf(p)[0] for p in out}
         self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL, CAT: None},
                          shown)
-        out = presences(self.send("<presence type='unavailable' from='%s' "
+        out = presences(await self.send("<presence type='unavailable' from='%s' "
                                   "to='%s'/>" % (HAG66_FULL, COVEN)))
         shown = {p["to"]: mixOf(p)[0] for p in out}
         self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL, CAT: None},
                          shown)
 
-    def test_administratorsSee(self):
+    async def test_administratorsSee(self):
         """
         VIS-5: an administrator who is not a participant may see real
         JIDs like participants.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='cf' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<publish node='urn:xmpp:mix:nodes:config'><item>%s</item>"
             "</publish></pubsub></iq>"
@@ -776,23 +792,23 @@ class OutsiderVisibilityTestsMixin(PresenceTestsMixin):
                submitForm(("Administrator", [CAT]))))
         self.assertResult(response)
         self.h.take()
-        self.subscribeCat()
-        out = presences(self.available())
+        await self.subscribeCat()
+        out = presences(await self.available())
         self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL,
                           CAT: HAG66_FULL},
                          {p["to"]: mixOf(p)[0] for p in out})
-        [item] = self.itemList(CAT_FULL)
+        [item] = await self.itemList(CAT_FULL)
         self.assertIn("<jid>%s</jid>" % (HAG66_FULL,), item.toXml())
 
-    def test_destroyWithoutJIDForOutsiders(self):
+    async def test_destroyWithoutJIDForOutsiders(self):
         """
         CRE-10, X403-3, VIS-5: the unavailable presence at destruction
         reaches a non-participant subscriber without <jid/>.
         """
-        self.available()
-        self.subscribeCat()
+        await self.available()
+        await self.subscribeCat()
         self.h.take()
-        self.h.receive("<iq type='set' id='d1' from='%s' to='%s'>"
+        await self.h.receive("<iq type='set' id='d1' from='%s' to='%s'>"
                        "<destroy xmlns='%s' channel='coven'/></iq>"
                        % (HAG66_FULL, DOMAIN, NS_MIX))
         out = presences(self.h.take(), "unavailable")
@@ -806,6 +822,12 @@ class OutsiderVisibilityMemoryTests(MemoryStoreMixin,
     pass
 
 
+class OutsiderVisibilityPgsqlTests(PgsqlStoreMixin,
+                                  OutsiderVisibilityTestsMixin,
+                                  unittest.TestCase):
+    pass
+
+
 class MaybeVisibleOutsiderTestsMixin(OutsiderVisibilityTestsMixin):
     """
     The same in a jid-maybe-visible channel where hag66 shares its JID.
@@ -814,9 +836,9 @@ class MaybeVisibleOutsiderTestsMixin(OutsiderVisibilityTestsMixin):
     form = submitForm(("JID Visibility", "jid-maybe-visible"),
                       ("Presence Node Subscription", "anyone"))
 
-    def setUp(self):
-        OutsiderVisibilityTestsMixin.setUp(self)
-        self.assertResult(self.h.iq(
+    async def setUp(self):
+        await OutsiderVisibilityTestsMixin.setUp(self)
+        self.assertResult(await self.h.iq(
             "<iq type='set' id='p2' from='%s' to='%s'>"
             "<user-preference xmlns='%s'>%s</user-preference></iq>"
             % (HAG66_FULL, COVEN, NS_MIX,
@@ -830,13 +852,19 @@ class MaybeVisibleOutsiderMemoryTests(MemoryStoreMixin,
     pass
 
 
+class MaybeVisibleOutsiderPgsqlTests(PgsqlStoreMixin,
+                                    MaybeVisibleOutsiderTestsMixin,
+                                    unittest.TestCase):
+    pass
+
+
 class HardeningTestsMixin(PresenceTestsMixin):
     """
     Review findings: copied extensions, dumps, limits, node removal, the
     order of join results and dumps, guest nicks.
     """
 
-    def test_onlyAllowlistedExtensionsCopied(self):
+    async def test_onlyAllowlistedExtensionsCopied(self):
         """
         PRES-13, VIS-6: of a client's extensions only caps and idle are
         copied; MUC user items, reachability addresses, signatures and
@@ -853,7 +881,7 @@ class HardeningTestsMixin(PresenceTestsMixin):
             "<x xmlns='http://jabber.org/protocol/muc#user'>"
             "<item jid='%s'/></x><unknown xmlns='urn:example:x'/>"
             % (NS_CAPS, HAG66_FULL))
-        out = presences(self.available(payload=payload))
+        out = presences(await self.available(payload=payload))
         [copy] = [p for p in out if p["to"] == HECATE]
         kept = sorted((c.uri, c.name) for c in copy.elements())
         self.assertEqual(sorted([
@@ -864,12 +892,12 @@ class HardeningTestsMixin(PresenceTestsMixin):
         self.assertNotIn("hag66", copied)
         self.assertNotIn("shakespeare", copied)
 
-    def test_childNamingSenderDropped(self):
+    async def test_childNamingSenderDropped(self):
         """
         VIS-6: a copied child whose text names the sender's bare JID or
         domain is dropped; the rest is kept.
         """
-        out = presences(self.available(payload=(
+        out = presences(await self.available(payload=(
             "<show>away</show><status>mail hag66@Shakespeare.example</status>"
             "<status xml:lang='fr'>ailleurs</status>")))
         [copy] = [p for p in out if p["to"] == HECATE]
@@ -878,53 +906,53 @@ class HardeningTestsMixin(PresenceTestsMixin):
         self.assertIn("ailleurs", copy.toXml())
         self.assertIn("away", copy.toXml())
 
-    def test_dumpOnlyOnNewSubscription(self):
+    async def test_dumpOnlyOnNewSubscription(self):
         """
         PRES-7, JOIN-10: the current presence is sent when the presence
         subscription is added, not again on a re-join or an
         update-subscription that already had it.
         """
-        self.available()
+        await self.available()
         self.h.take()
-        self.assertResult(self.h.join(HECATE, nodes=WITH_PRESENCE))
-        self.h.clock.advance(0)
+        self.assertResult(await self.h.join(HECATE, nodes=WITH_PRESENCE))
+        await self.h.advance(0)
         self.assertEqual([], presences(self.h.take()))
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='u1' from='%s' to='%s'>"
             "<update-subscription xmlns='%s'><subscribe node='%s'/>"
             "</update-subscription></iq>"
             % (HECATE_FULL, COVEN, NS_MIX, NODE_PRESENCE))
         self.assertResult(response)
-        self.h.clock.advance(0)
+        await self.h.advance(0)
         self.assertEqual([], presences(self.h.take()))
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='s1' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<subscribe node='%s' jid='%s'/></pubsub></iq>"
             % (HECATE_FULL, COVEN, NS_PUBSUB, NODE_PRESENCE, HECATE))
         self.assertResult(response)
-        self.h.clock.advance(0)
+        await self.h.advance(0)
         self.assertEqual([], presences(self.h.take()))
 
-    def test_dumpsThrottledPerBareJID(self):
+    async def test_dumpsThrottledPerBareJID(self):
         """
         PRES-6, PRES-7, issue 4: dumps to one bare JID are limited (bursts
         of 5, 2 a second), whichever of its resources asks.
         """
-        self.available()
+        await self.available()
         self.h.take()
         # The join dumps of setUp are forgotten.
-        self.h.clock.advance(10)
+        await self.h.advance(10)
         dumps = 0
         for n in range(20):
-            out = self.send("<presence type='probe' from='%s/r%d' to='%s'/>"
+            out = await self.send("<presence type='probe' from='%s/r%d' to='%s'/>"
                             % (HECATE, n, COVEN))
             dumps += len(presences(out))
         self.assertEqual(5, dumps)
-        self.h.clock.advance(1)
-        out = self.send("<presence from='%s' to='%s'/>" % (HECATE, COVEN))
+        await self.h.advance(1)
+        out = await self.send("<presence from='%s' to='%s'/>" % (HECATE, COVEN))
         self.assertEqual(1, len(presences(out)))
 
-    def test_rotatingResources(self):
+    async def test_rotatingResources(self):
         """
         Issue 4, PRES-1: rotating resources does not escape the limit (per
         bare JID), and one bare JID has at most 10 clients in the node;
@@ -932,17 +960,16 @@ class HardeningTestsMixin(PresenceTestsMixin):
         """
         sent = []
         for n in range(200):
-            sent.extend(self.send("<presence from='%s/r%d' to='%s'/>"
+            sent.extend(await self.send("<presence from='%s/r%d' to='%s'/>"
                                   % (HAG66, n, COVEN)))
         self.assertEqual(10 * 2, len(presences(sent)))
         self.assertEqual([], [s for s in sent if s.name != "presence"])
-        records = self.successResultOf(self.h.store.listPresence("coven"))
+        records = (await self.h.store.listPresence("coven"))
         self.assertEqual(10, len(records))
-        self.assertIsNone(self.successResultOf(
-            self.h.store.clientResource("coven", HAG66 + "/r10")))
+        self.assertIsNone((await self.h.store.clientResource("coven", HAG66 + "/r10")))
         # The clients that are in still update, once the rate allows.
-        self.h.clock.advance(10)
-        self.assertEqual(2, len(presences(self.send(
+        await self.h.advance(10)
+        self.assertEqual(2, len(presences(await self.send(
             "<presence from='%s/r0' to='%s'><show>away</show></presence>"
             % (HAG66, COVEN)))))
 
@@ -957,16 +984,16 @@ class HardeningTestsMixin(PresenceTestsMixin):
         self.assertEqual(500, admitted)
         self.assertTrue(presence.admit(JID("u1@good.example/r")))
 
-    def test_mustProvidePresenceWithoutNode(self):
+    async def test_mustProvidePresenceWithoutNode(self):
         """
         MSG-8, ADM-5, PRES-5: taking the presence node out sends
         unavailable for every item to its subscribers, deletes the items,
         cancels their ghost timers, and Participants Must Provide Presence
         no longer refuses messages (nobody could provide presence).
         """
-        self.available(HECATE_FULL)
+        await self.available(HECATE_FULL)
         self.h.take()
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='cf' from='%s' to='%s'><pubsub xmlns='%s'>"
             "<publish node='urn:xmpp:mix:nodes:config'><item>%s</item>"
             "</publish></pubsub></iq>"
@@ -976,41 +1003,40 @@ class HardeningTestsMixin(PresenceTestsMixin):
         self.assertResult(response)
         gone = presences(self.h.take(), "unavailable")
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
-        self.assertEqual([], self.successResultOf(
-            self.h.store.listPresence("coven")))
+        self.assertEqual([], (await self.h.store.listPresence("coven")))
         self.assertEqual({}, presenceOf(self.h)._ghostTimers)
-        out = self.send("<message type='groupchat' id='m1' from='%s' "
+        out = await self.send("<message type='groupchat' id='m1' from='%s' "
                         "to='%s'><body>hi</body></message>"
                         % (HAG66_FULL, COVEN))
         self.assertEqual([HAG66, HECATE],
                          sorted(m["to"] for m in groupchats(out)))
-        self.h.clock.advance(7200)
+        await self.h.advance(7200)
         self.assertEqual([], self.h.take())
 
-    def test_dumpAfterJoinResult(self):
+    async def test_dumpAfterJoinResult(self):
         """
         JOIN-10, PRES-7: the current presence follows the join's result
         (a MIX-PAM server adds the channel to the roster on the result).
         """
-        self.available()
+        await self.available()
         self.h.take()
-        self.h.receive("<iq type='set' id='j9' from='%s' to='%s'>"
+        await self.h.receive("<iq type='set' id='j9' from='%s' to='%s'>"
                        "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
                        % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
         self.assertEqual([], presences(self.h.take()))
-        self.h.clock.advance(0)
+        await self.h.advance(0)
         self.assertEqual([CAT], [p["to"] for p in presences(self.h.take())])
 
-    def test_dumpAfterJoinResultOrder(self):
+    async def test_dumpAfterJoinResultOrder(self):
         """
         JOIN-10: in the stream, the join's result comes before the dump.
         """
-        self.available()
+        await self.available()
         self.h.take()
-        self.h.receive("<iq type='set' id='j9' from='%s' to='%s'>"
+        await self.h.receive("<iq type='set' id='j9' from='%s' to='%s'>"
                        "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
                        % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
-        self.h.clock.advance(0)
+        await self.h.advance(0)
         kinds = [(o.name, o.getAttribute("type")) for o in self.h.take()
                  if o.name in ("iq", "presence")]
         self.assertEqual([("iq", "result"), ("presence", None)], kinds)
@@ -1021,6 +1047,11 @@ class HardeningMemoryTests(MemoryStoreMixin, HardeningTestsMixin,
     pass
 
 
+class HardeningPgsqlTests(PgsqlStoreMixin, HardeningTestsMixin,
+                         unittest.TestCase):
+    pass
+
+
 class GuestLimitTestsMixin(PresenceTestsMixin):
     """
     Open Presence guests: limits and nicks (issue 4, AMB-43).
@@ -1028,51 +1059,55 @@ class GuestLimitTestsMixin(PresenceTestsMixin):
 
     form = submitForm(("Open Presence", "true"))
 
-    def guest(self, bare):
-        return presences(self.send("<presence from='%s/r' to='%s'/>"
+    async def guest(self, bare):
+        return presences(await self.send("<presence from='%s/r' to='%s'/>"
                                    % (bare, COVEN)))
 
-    def test_guestsPerDomain(self):
+    async def test_guestsPerDomain(self):
         """
         Issue 4, PRES-2: at most 50 guests per domain; the excess is
         ignored silently (ERR-4) and reserves no proxy id.
         """
         for n in range(60):
-            self.guest("g%d@evil.example" % (n,))
-        records = self.successResultOf(self.h.store.listPresence("coven"))
+            await self.guest("g%d@evil.example" % (n,))
+        records = (await self.h.store.listPresence("coven"))
         self.assertEqual(50, len(records))
-        self.assertIsNone(self.successResultOf(
-            self.h.store.proxyIdFor("coven", "g55@evil.example")))
-        self.assertEqual(2, len(self.guest("g0@other.example")))
+        self.assertIsNone((await self.h.store.proxyIdFor("coven", "g55@evil.example")))
+        self.assertEqual(2, len(await self.guest("g0@other.example")))
         # Participants are not guests: still in.
-        self.assertEqual(2, len(self.available()))
+        self.assertEqual(2, len(await self.available()))
 
-    def test_guestsPerChannel(self):
+    async def test_guestsPerChannel(self):
         """
         Issue 4, PRES-2: the channel takes at most maxGuests guests (1000
         by default); a guest already in may add clients.
         """
         presenceOf(self.h).maxGuests = 3
         for n in range(5):
-            self.guest("g%d@d%d.example" % (n, n))
-        records = self.successResultOf(self.h.store.listPresence("coven"))
+            await self.guest("g%d@d%d.example" % (n, n))
+        records = (await self.h.store.listPresence("coven"))
         self.assertEqual(3, len(records))
-        self.assertEqual(2, len(presences(self.send(
+        self.assertEqual(2, len(presences(await self.send(
             "<presence from='g0@d0.example/second' to='%s'/>" % (COVEN,)))))
 
-    def test_guestNicksDistinct(self):
+    async def test_guestNicksDistinct(self):
         """
         AMB-43, NICK-2: a generated guest nick never clashes with another
         guest's.
         """
         nicks = iter(["samenick", "samenick", "othernick"])
         presenceOf(self.h)._generateNick = lambda: next(nicks)
-        first = self.guest("g1@d.example")
-        second = self.guest("g2@e.example")
+        first = await self.guest("g1@d.example")
+        second = await self.guest("g2@e.example")
         self.assertEqual("samenick", mixOf(first[0])[1])
         self.assertEqual("othernick", mixOf(second[0])[1])
 
 
 class GuestLimitMemoryTests(MemoryStoreMixin, GuestLimitTestsMixin,
                             unittest.TestCase):
+    pass
+
+
+class GuestLimitPgsqlTests(PgsqlStoreMixin, GuestLimitTestsMixin,
+                          unittest.TestCase):
     pass

@@ -640,14 +640,24 @@ class TwistdMixUsageTests(unittest.TestCase):
         self.assertNotIn("Traceback", out + err)
 
     @defer.inlineCallbacks
-    def test_unsupportedBackend(self):
+    def test_unreachableDatabase(self):
         """
-        The pgsql backend is not implemented yet: twistd says so and exits
-        non-zero, without a traceback and without starting.
+        With a PostgreSQL server that cannot be reached, twistd logs one
+        line saying so and stops, without a traceback and without
+        connecting to the XMPP server.
         """
-        out, err, code = yield self.runMix(
-            ["--jid", DOMAIN, "--backend", "pgsql", "--dsn", "dbname=mix"],
-            childEnvironment(MIX_SECRET=SECRET))
-        self.assertNotEqual(code, 0, out + err)
-        self.assertIn("pgsql", out + err)
-        self.assertNotIn("Traceback", out + err)
+        workdir = os.path.abspath(self.mktemp())
+        os.makedirs(workdir)
+        logfile = os.path.join(workdir, "twistd.log")
+        out, err, code = yield getProcessOutputAndValue(
+            TWISTD[0],
+            TWISTD[1:] + ["-n", "--pidfile=", "--logfile=" + logfile, "mix",
+                          "--jid", DOMAIN, "--backend", "pgsql", "--dsn",
+                          "host=127.0.0.1 port=1 dbname=mix"],
+            env=childEnvironment(MIX_SECRET=SECRET), path=workdir)
+        with open(logfile) as f:
+            logged = f.read()
+        self.assertIn("start-up failed (pgsql store)", logged)
+        self.assertRegex(logged, r"port[ =]1\b")
+        self.assertNotIn("Traceback", logged + out.decode() + err.decode())
+        self.assertNotIn("Connected to", logged)

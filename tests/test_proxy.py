@@ -9,9 +9,11 @@ from twisted.trial import unittest
 
 from mixtwisted import channels
 
+from mixtwisted.store.memory import MemoryStore
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    Harness, MIXTestMixin, MemoryStoreMixin, NODE_PARTICIPANTS, NS_PUBSUB)
+    startHarness, MIXTestMixin, MemoryStoreMixin, NODE_PARTICIPANTS, NS_PUBSUB)
+from tests.pgsql import PgsqlStoreMixin
 
 PROXY_RE = re.compile(r"^([a-z0-9]+)#coven@mix\.shakespeare\.example$")
 
@@ -21,13 +23,13 @@ class ProxyTestsMixin(MIXTestMixin):
     Proxy JIDs in channel C{coven} owned by hag66.
     """
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.assertResult(self.h.create())
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        self.assertResult(await self.h.create())
         self.h.take()
 
-    def participantIds(self, reader=HAG66_FULL):
-        response = self.h.iq(
+    async def participantIds(self, reader=HAG66_FULL):
+        response = await self.h.iq(
             "<iq type='get' id='p1' from='%s' to='%s'>"
             "<pubsub xmlns='%s'><items node='%s'/></pubsub></iq>"
             % (reader, COVEN, NS_PUBSUB, NODE_PARTICIPANTS))
@@ -46,13 +48,13 @@ class ProxyTestsMixin(MIXTestMixin):
 
     # PJID-1
 
-    def test_format(self):
+    async def test_format(self):
         """
         PJID-1, PJID-4: the bare proxy JID is C{<id>#coven@<mix domain>};
         the identifier has only [a-z0-9] (so no '#', '/', '@') and does not
         contain the user's localpart.
         """
-        proxy = self.proxyOf(HAG66)
+        proxy = await self.proxyOf(HAG66)
         match = PROXY_RE.match(proxy)
         self.assertTrue(match, proxy)
         proxyId = match.group(1)
@@ -60,19 +62,19 @@ class ProxyTestsMixin(MIXTestMixin):
             self.assertNotIn(forbidden, proxyId)
         self.assertNotIn("hag66", proxyId)
 
-    def test_channelNameWithHash(self):
+    async def test_channelNameWithHash(self):
         """
         PJID-1, PJID-5, AMB-30: a channel whose name contains '#' (and
         whose suffix is no channel) gets proxy JIDs C{<id>#a#b@…}; the
         channel JID still routes to the channel.
         """
-        self.assertResult(self.h.create("a#b"))
+        self.assertResult(await self.h.create("a#b"))
         channelJID = "a#b@" + DOMAIN
-        proxy = self.proxyOf(CAT, channelJID)
+        proxy = await self.proxyOf(CAT, channelJID)
         self.assertTrue(re.match(r"^[a-z0-9]+#a#b@mix\.shakespeare\.example$",
                                  proxy), proxy)
         self.h.take()
-        self.h.message(CAT_FULL, "hello", channel=channelJID)
+        await self.h.message(CAT_FULL, "hello", channel=channelJID)
         out = [o for o in self.h.take()
                if o.getAttribute("type") == "groupchat"]
         self.assertEqual(1, len(out))
@@ -82,108 +84,109 @@ class ProxyTestsMixin(MIXTestMixin):
 
     # PJID-2
 
-    def test_stableWhileParticipant(self):
+    async def test_stableWhileParticipant(self):
         """
         PJID-2: the proxy JID does not change with setnick,
         update-subscription or a repeated join; the participants item id
         is that proxy JID.
         """
-        proxy = self.proxyOf(HAG66)
-        self.assertEqual([proxy], self.participantIds())
-        self.assertResult(self.h.setnick(HAG66_FULL, "thirdwitch"))
-        self.assertResult(self.h.iq(
+        proxy = await self.proxyOf(HAG66)
+        self.assertEqual([proxy], await self.participantIds())
+        self.assertResult(await self.h.setnick(HAG66_FULL, "thirdwitch"))
+        self.assertResult(await self.h.iq(
             "<iq type='set' id='u1' from='%s' to='%s'>"
             "<update-subscription xmlns='urn:xmpp:mix:1'>"
             "<subscribe node='urn:xmpp:mix:nodes:info'/>"
             "</update-subscription></iq>" % (HAG66_FULL, COVEN)))
-        self.assertEqual(proxy, self.proxyOf(HAG66))
-        self.assertEqual([proxy], self.participantIds())
+        self.assertEqual(proxy, await self.proxyOf(HAG66))
+        self.assertEqual([proxy], await self.participantIds())
         self.h.take()
-        self.h.message(HAG66_FULL, "hi")
+        await self.h.message(HAG66_FULL, "hi")
         reflected = self.h.take()[-1]
         self.assertEqual(proxy, str(reflected.mix.jid))
 
     # PJID-3
 
-    def test_differentUsersDifferentIds(self):
+    async def test_differentUsersDifferentIds(self):
         """
         PJID-3: two users get different proxy JIDs.
         """
-        self.assertNotEqual(self.proxyOf(HAG66), self.proxyOf(CAT))
+        self.assertNotEqual(await self.proxyOf(HAG66), await self.proxyOf(CAT))
 
-    def test_keptAfterLeave(self):
+    async def test_keptAfterLeave(self):
         """
         PJID-3, JOIN-22: the mapping is kept after leave: the returning
         user gets the same proxy JID.
         """
-        proxy = self.proxyOf(CAT)
-        self.assertResult(self.h.leave(CAT))
-        self.assertEqual(proxy, self.proxyOf(CAT))
+        proxy = await self.proxyOf(CAT)
+        self.assertResult(await self.h.leave(CAT))
+        self.assertEqual(proxy, await self.proxyOf(CAT))
 
-    def test_neverReused(self):
+    async def test_neverReused(self):
         """
         PJID-3: after A leaves, B never gets A's identifier, even when the
         generator offers it; the store refuses to reserve an issued id.
         """
-        proxy = self.proxyOf(CAT)
+        proxy = await self.proxyOf(CAT)
         oldId = proxy.split("#", 1)[0]
-        self.assertResult(self.h.leave(CAT))
-        self.assertFalse(self.successResultOf(
-            self.h.store.reserveProxyId("coven", HECATE, oldId)))
+        self.assertResult(await self.h.leave(CAT))
+        self.assertFalse((await self.h.store.reserveProxyId("coven", HECATE, oldId)))
         self.offer(oldId, "fresh0000001")
         self.assertEqual("fresh0000001#coven@" + DOMAIN,
-                         self.proxyOf(HECATE))
+                         await self.proxyOf(HECATE))
         # And A still gets its own back.
-        self.assertEqual(proxy, self.proxyOf(CAT))
+        self.assertEqual(proxy, await self.proxyOf(CAT))
 
     # PJID-4
 
-    def test_unrelatedAcrossChannels(self):
+    async def test_unrelatedAcrossChannels(self):
         """
         PJID-4: the identifiers of one real JID in two channels are
         different.
         """
-        self.assertResult(self.h.create("witches"))
-        first = self.proxyOf(HAG66).split("#", 1)[0]
-        second = self.proxyOf(HAG66, "witches@" + DOMAIN).split("#", 1)[0]
+        self.assertResult(await self.h.create("witches"))
+        first = (await self.proxyOf(HAG66)).split("#", 1)[0]
+        second = (await self.proxyOf(HAG66, "witches@" + DOMAIN)).split("#", 1)[0]
         self.assertNotEqual(first, second)
 
-    def test_notDerivedFromJID(self):
+    async def test_notDerivedFromJID(self):
         """
         PJID-4: the identifier is not a function of the real JID and the
         service's settings: the same user in the same channel of two
-        identically configured services gets different identifiers.
+        identically configured services gets different identifiers.  (The
+        other service keeps its state in memory: two services never share
+        a database.)
         """
-        other = Harness(self.makeStore(), self.makeSettings())
-        other.create()
-        first = self.proxyOf(HAG66)
-        response = other.join(HAG66)
+        other = await startHarness(MemoryStore(), self.makeSettings())
+        await other.create()
+        first = await self.proxyOf(HAG66)
+        response = await other.join(HAG66)
         self.assertEqual("result", response["type"])
         self.assertNotEqual(first, response.join["jid"])
 
-    def test_noCollisions(self):
+    async def test_noCollisions(self):
         """
         PJID-4: 50 users get 50 distinct, well-formed proxy JIDs.
         """
         proxies = set()
         for n in range(50):
-            proxy = self.proxyOf("user%d@shakespeare.example" % (n,))
+            proxy = await self.proxyOf("user%d@shakespeare.example" % (n,))
             self.assertTrue(PROXY_RE.match(proxy), proxy)
             proxies.add(proxy)
         self.assertEqual(50, len(proxies))
 
     # PJID-5
 
-    def test_groupchatToProxyNotChannel(self):
+    async def test_groupchatToProxyNotChannel(self):
         """
         PJID-5: a groupchat message to a participant's proxy JID is not
         treated as a message to the channel: the sender gets an error and
         nothing is reflected.
         """
-        proxy = self.proxyOf(HAG66)
-        self.proxyOf(CAT)
+        proxy = await self.proxyOf(HAG66)
+        await self.proxyOf(CAT)
         self.h.take()
-        self.h.receive(
+        await self.h.receive(
             "<message type='groupchat' id='g1' from='%s' to='%s'>"
             "<body>hi</body></message>" % (CAT_FULL, proxy))
         out = self.h.take()
@@ -192,78 +195,80 @@ class ProxyTestsMixin(MIXTestMixin):
         self.assertEqual(CAT_FULL, out[0]["to"])
         self.assertEqual(proxy, out[0]["from"])
 
-    def test_joinToProxyNotChannel(self):
+    async def test_joinToProxyNotChannel(self):
         """
         PJID-5: a join sent to a participant's proxy JID is an error, not
         a join of the channel.
         """
-        proxy = self.proxyOf(HAG66)
-        response = self.h.join(CAT, proxy)
+        proxy = await self.proxyOf(HAG66)
+        response = await self.h.join(CAT, proxy)
         self.assertEqual("error", response["type"], response.toXml())
-        self.assertIs(None, self.successResultOf(
-            self.h.store.getParticipant("coven", CAT)))
+        self.assertIs(None, (await self.h.store.getParticipant("coven", CAT)))
 
-    def test_unknownProxy(self):
+    async def test_unknownProxy(self):
         """
         PJID-5: a proxy-looking JID of no participant is
         C{item-not-found}, for messages and IQs.
         """
-        self.proxyOf(HAG66)
+        await self.proxyOf(HAG66)
         self.h.take()
         unknown = "zzzz0000zzzz#coven@" + DOMAIN
-        self.h.receive(
+        await self.h.receive(
             "<message type='chat' id='pm1' from='%s' to='%s'>"
             "<body>hi</body></message>" % (HECATE_FULL, unknown))
         out = self.h.take()
         self.assertEqual(1, len(out))
         self.assertError(out[0], "cancel", "item-not-found")
-        response = self.h.join(CAT, unknown)
+        response = await self.h.join(CAT, unknown)
         self.assertError(response, "cancel", "item-not-found")
 
-    def test_proxyOfLeftUserNotResolved(self):
+    async def test_proxyOfLeftUserNotResolved(self):
         """
         PJID-5, PJID-3: the proxy JID of a user who left names no
         participant: C{item-not-found}.
         """
-        proxy = self.proxyOf(CAT)
-        self.assertResult(self.h.leave(CAT))
+        proxy = await self.proxyOf(CAT)
+        self.assertResult(await self.h.leave(CAT))
         self.h.take()
-        self.h.receive(
+        await self.h.receive(
             "<message type='chat' id='pm1' from='%s' to='%s'>"
             "<body>hi</body></message>" % (HECATE_FULL, proxy))
         out = self.h.take()
         self.assertEqual(1, len(out))
         self.assertError(out[0], "cancel", "item-not-found")
 
-    def test_neverAllocateChannelName(self):
+    async def test_neverAllocateChannelName(self):
         """
         AMB-30, PJID-5: an identifier whose C{id#coven} is an existing
         channel name is never allocated.
         """
         # 'abc#witches' may be created while 'witches' does not exist.
-        self.assertResult(self.h.create("abc#witches"))
-        self.assertResult(self.h.create("witches"))
+        self.assertResult(await self.h.create("abc#witches"))
+        self.assertResult(await self.h.create("witches"))
         self.offer("abc", "def")
         self.assertEqual("def#witches@" + DOMAIN,
-                         self.proxyOf(CAT, "witches@" + DOMAIN))
+                         await self.proxyOf(CAT, "witches@" + DOMAIN))
         # The exact channel name still routes to that channel.
-        self.assertResult(self.h.join(HECATE, "abc#witches@" + DOMAIN))
-        self.assertIsNot(None, self.successResultOf(
-            self.h.store.getParticipant("abc#witches", HECATE)))
+        self.assertResult(await self.h.join(HECATE, "abc#witches@" + DOMAIN))
+        self.assertIsNot(None, (await self.h.store.getParticipant("abc#witches", HECATE)))
 
     # PJID-8
 
-    def test_joinResultCarriesProxy(self):
+    async def test_joinResultCarriesProxy(self):
         """
         PJID-8, JOIN-2: the join result's jid is the bare proxy JID that
         identifies the participant in the participants node and in
         reflected messages.
         """
-        proxy = self.proxyOf(CAT)
-        self.assertEqual([proxy], self.participantIds(CAT_FULL))
+        proxy = await self.proxyOf(CAT)
+        self.assertEqual([proxy], await self.participantIds(CAT_FULL))
         self.assertNotIn("/", proxy)
         self.assertNotIn(CAT, proxy)
 
 
 class ProxyMemoryTests(MemoryStoreMixin, ProxyTestsMixin, unittest.TestCase):
+    pass
+
+
+class ProxyPgsqlTests(PgsqlStoreMixin, ProxyTestsMixin, unittest.TestCase):
     pass

@@ -12,6 +12,7 @@ from tests.helpers import (
     NODE_CONFIG, NODE_INFO, NODE_JIDMAP, NODE_MESSAGES, NODE_PARTICIPANTS,
     NODE_PRESENCE, NS_DATA, NS_MIX, NS_PUBSUB, NS_PUBSUB_ERRORS,
     NS_PUBSUB_EVENT, NS_PUBSUB_OWNER, formValues, submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 DATETIME_Z = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -51,16 +52,16 @@ class PubSubTestsMixin(MIXTestMixin):
     PubSub on the nodes of a channel.
     """
 
-    def pubsub(self, sender, to, body, iqType="get", ns=NS_PUBSUB,
+    async def pubsub(self, sender, to, body, iqType="get", ns=NS_PUBSUB,
                iqid="p1"):
-        return self.h.iq(
+        return await self.h.iq(
             "<iq type='%s' id='%s' from='%s' to='%s'>"
             "<pubsub xmlns='%s'>%s</pubsub></iq>"
             % (iqType, iqid, sender, to, ns, body))
 
-    def itemsRequest(self, sender, node, itemIds=(), to=COVEN):
+    async def itemsRequest(self, sender, node, itemIds=(), to=COVEN):
         body = "".join("<item id='%s'/>" % i for i in itemIds)
-        return self.pubsub(sender, to,
+        return await self.pubsub(sender, to,
                            "<items node='%s'>%s</items>" % (node, body))
 
     def items(self, response, node):
@@ -78,15 +79,15 @@ class PubSubTestsMixin(MIXTestMixin):
             self.assertEqual((NS_PUBSUB, "item"), (child.uri, child.name))
         return children
 
-    def setUpChannel(self, form=""):
+    async def setUpChannel(self, form=""):
         """
         hag66 creates coven and joins; hecate joins.  Return the proxy JIDs
         C{(hag66, hecate)}.
         """
-        self.assertResult(self.h.create("coven", HAG66_FULL, form))
-        hag = self.h.join(HAG66)
+        self.assertResult(await self.h.create("coven", HAG66_FULL, form))
+        hag = await self.h.join(HAG66)
         self.assertResult(hag)
-        hec = self.h.join(HECATE)
+        hec = await self.h.join(HECATE)
         self.assertResult(hec)
         self.h.take()
         return (hag.firstChildElement().getAttribute("jid"),
@@ -101,15 +102,15 @@ class PubSubTestsMixin(MIXTestMixin):
 
     # Info node (CHAN-5)
 
-    def test_infoItem(self):
+    async def test_infoItem(self):
         """
         CHAN-5, NODE-9, AMB-27, AMB-45: one item whose id is a UTC
         date-time ending in Z, with a result form, FORM_TYPE
         urn:xmpp:mix:1, JID Visibility jid-hidden; the item is in the
         PubSub namespace, not urn:xmpp:mix:1.
         """
-        self.setUpChannel()
-        response = self.itemsRequest(HECATE_FULL, NODE_INFO)
+        await self.setUpChannel()
+        response = await self.itemsRequest(HECATE_FULL, NODE_INFO)
         self.assertEqual(COVEN, response.getAttribute("from"))
         self.assertEqual(HECATE_FULL, response.getAttribute("to"))
         found = self.items(response, NODE_INFO)
@@ -127,28 +128,28 @@ class PubSubTestsMixin(MIXTestMixin):
         self.assertEqual(["jid-hidden"], fields["JID Visibility"])
         self.assertNotIn('xmlns="urn:xmpp:mix:1"', item.toXml())
 
-    def test_infoItemAllFields(self):
+    async def test_infoItemAllFields(self):
         """
         CHAN-5, NODE-9, AMB-10: the info form carries every information
         field (Name, Description, Contact, JID Visibility), defaults
         included, even when no value was ever set.
         """
-        self.setUpChannel()
-        item = self.items(self.itemsRequest(HECATE_FULL, NODE_INFO),
+        await self.setUpChannel()
+        item = self.items(await self.itemsRequest(HECATE_FULL, NODE_INFO),
                           NODE_INFO)[0]
         fields = formValues(item.firstChildElement())
         self.assertEqual(
             sorted(["FORM_TYPE", "Name", "Description", "Contact",
                     "JID Visibility"]), sorted(fields))
 
-    def test_infoItemName(self):
+    async def test_infoItemName(self):
         """
         CHAN-5, NODE-9: fields set at creation appear in the info item.
         """
-        self.setUpChannel(submitForm(
+        await self.setUpChannel(submitForm(
             ("Name", "Witches Coven"),
             ("Description", "A location not far from the blasted heath")))
-        item = self.items(self.itemsRequest(HECATE_FULL, NODE_INFO),
+        item = self.items(await self.itemsRequest(HECATE_FULL, NODE_INFO),
                           NODE_INFO)[0]
         fields = formValues(item.firstChildElement())
         self.assertEqual(["Witches Coven"], fields["Name"])
@@ -157,17 +158,17 @@ class PubSubTestsMixin(MIXTestMixin):
 
     # Participants node (CHAN-6, NODE-3)
 
-    def test_participantsItems(self):
+    async def test_participantsItems(self):
         """
         CHAN-6, NODE-3, PS-1: one item per participant, id = bare proxy
         JID, payload <participant xmlns='urn:xmpp:mix:1'> with the nick
         once set, without nick otherwise.
         """
-        hag, hec = self.setUpChannel()
+        hag, hec = await self.setUpChannel()
         self.assertTrue(hag.endswith("#coven@" + DOMAIN), hag)
         self.assertNotIn("/", hag)
-        self.assertResult(self.h.setnick(HAG66_FULL, "thirdwitch"))
-        found = self.items(self.itemsRequest(HECATE_FULL, NODE_PARTICIPANTS),
+        self.assertResult(await self.h.setnick(HAG66_FULL, "thirdwitch"))
+        found = self.items(await self.itemsRequest(HECATE_FULL, NODE_PARTICIPANTS),
                            NODE_PARTICIPANTS)
         byId = {}
         for item in found:
@@ -179,102 +180,102 @@ class PubSubTestsMixin(MIXTestMixin):
             self.assertEqual([], list(participant.elements(NS_MIX, "jid")))
         self.assertEqual({hag: ["thirdwitch"], hec: []}, byId)
 
-    def test_participantsItemById(self):
+    async def test_participantsItemById(self):
         """
         PS-1, CHAN-8: items retrieval of one item by id returns only it.
         """
-        hag, hec = self.setUpChannel()
+        hag, hec = await self.setUpChannel()
         found = self.items(
-            self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS, [hec]),
+            await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS, [hec]),
             NODE_PARTICIPANTS)
         self.assertEqual([hec], [i.getAttribute("id") for i in found])
 
-    def test_itemByUnknownId(self):
+    async def test_itemByUnknownId(self):
         """
         PS-1: asking for an item id that does not exist returns no item.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         found = self.items(
-            self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS,
+            await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS,
                               ["999#coven@" + DOMAIN]), NODE_PARTICIPANTS)
         self.assertEqual([], found)
 
-    def test_nodeAlias(self):
+    async def test_nodeAlias(self):
         """
         NODE-1, AMB-1: items on urn:xmpp:mix:node:participants are answered
         with the canonical node name urn:xmpp:mix:nodes:participants.
         """
-        hag, hec = self.setUpChannel()
+        hag, hec = await self.setUpChannel()
         found = self.items(
-            self.itemsRequest(HECATE_FULL, "urn:xmpp:mix:node:participants"),
+            await self.itemsRequest(HECATE_FULL, "urn:xmpp:mix:node:participants"),
             NODE_PARTICIPANTS)
         self.assertEqual(sorted([hag, hec]),
                          sorted(i.getAttribute("id") for i in found))
 
-    def test_nodeAliasInformation(self):
+    async def test_nodeAliasInformation(self):
         """
         NODE-1, AMB-1: urn:xmpp:mix:nodes:information is an alias of the
         info node.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         found = self.items(
-            self.itemsRequest(HECATE_FULL, "urn:xmpp:mix:nodes:information"),
+            await self.itemsRequest(HECATE_FULL, "urn:xmpp:mix:nodes:information"),
             NODE_INFO)
         self.assertEqual(1, len(found))
 
-    def test_participantsForbiddenStranger(self):
+    async def test_participantsForbiddenStranger(self):
         """
         PS-6, ACL-8: a non-participant may not read the participants node
         by default → forbidden (auth).
         """
-        self.setUpChannel()
-        self.assertError(self.itemsRequest(CAT_FULL, NODE_PARTICIPANTS),
+        await self.setUpChannel()
+        self.assertError(await self.itemsRequest(CAT_FULL, NODE_PARTICIPANTS),
                          "auth", "forbidden")
 
     # Messages node (NODE-2)
 
-    def test_messagesItemsEmpty(self):
+    async def test_messagesItemsEmpty(self):
         """
         NODE-2, AMB-54: items on the messages node → an empty <items/> for
         a participant, even after messages were sent.
         """
-        self.setUpChannel()
-        self.h.setnick(HAG66_FULL, "thirdwitch")
-        self.h.message(HAG66_FULL, "Harpier cries")
+        await self.setUpChannel()
+        await self.h.setnick(HAG66_FULL, "thirdwitch")
+        await self.h.message(HAG66_FULL, "Harpier cries")
         self.h.take()
         self.assertEqual([], self.items(
-            self.itemsRequest(HECATE_FULL, NODE_MESSAGES), NODE_MESSAGES))
+            await self.itemsRequest(HECATE_FULL, NODE_MESSAGES), NODE_MESSAGES))
 
     # Presence node (CHAN-7, NODE-8)
 
-    def test_presenceItems(self):
+    async def test_presenceItems(self):
         """
         CHAN-7, NODE-8, AMB-17: the presence node exists by default and a
         participant may read it (empty with no presence).
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertEqual([], self.items(
-            self.itemsRequest(HECATE_FULL, NODE_PRESENCE), NODE_PRESENCE))
+            await self.itemsRequest(HECATE_FULL, NODE_PRESENCE), NODE_PRESENCE))
 
-    def test_presenceItemsStranger(self):
+    async def test_presenceItemsStranger(self):
         """
         CHAN-7, PS-6: a non-participant may not read the presence node by
         default → forbidden.
         """
-        self.setUpChannel()
-        self.assertError(self.itemsRequest(CAT_FULL, NODE_PRESENCE),
+        await self.setUpChannel()
+        self.assertError(await self.itemsRequest(CAT_FULL, NODE_PRESENCE),
                          "auth", "forbidden")
 
     # JID map (CHAN-8, NODE-5, NODE-6, VIS-5)
 
-    def test_jidmapOwner(self):
+    async def test_jidmapOwner(self):
         """
         CHAN-8, NODE-5, NODE-6: the owner looks up a proxy JID in jidmap by
         item id and gets <participant xmlns='urn:xmpp:mix:1'><jid> with the
         real bare JID.
         """
-        hag, hec = self.setUpChannel()
-        found = self.items(self.itemsRequest(HAG66_FULL, NODE_JIDMAP, [hec]),
+        hag, hec = await self.setUpChannel()
+        found = self.items(await self.itemsRequest(HAG66_FULL, NODE_JIDMAP, [hec]),
                            NODE_JIDMAP)
         self.assertEqual([hec], [i.getAttribute("id") for i in found])
         participant = found[0].firstChildElement()
@@ -284,12 +285,12 @@ class PubSubTestsMixin(MIXTestMixin):
                                     participant.elements(NS_MIX, "jid")])
         self.assertEqual([], list(participant.elements(NS_MIX, "nick")))
 
-    def test_jidmapAll(self):
+    async def test_jidmapAll(self):
         """
         NODE-5: one jidmap item per participants item, same ids.
         """
-        hag, hec = self.setUpChannel()
-        found = self.items(self.itemsRequest(HAG66_FULL, NODE_JIDMAP),
+        hag, hec = await self.setUpChannel()
+        found = self.items(await self.itemsRequest(HAG66_FULL, NODE_JIDMAP),
                            NODE_JIDMAP)
         mapping = dict(
             (i.getAttribute("id"),
@@ -297,25 +298,25 @@ class PubSubTestsMixin(MIXTestMixin):
             for i in found)
         self.assertEqual({hag: HAG66, hec: HECATE}, mapping)
 
-    def test_jidmapForbiddenParticipant(self):
+    async def test_jidmapForbiddenParticipant(self):
         """
         VIS-5, CHAN-8, PS-6: in the default jid-hidden channel a plain
         participant may not read jidmap → forbidden (auth).
         """
-        hag, hec = self.setUpChannel()
-        self.assertError(self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
+        hag, hec = await self.setUpChannel()
+        self.assertError(await self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
                          "auth", "forbidden")
-        self.assertError(self.itemsRequest(HECATE_FULL, NODE_JIDMAP),
+        self.assertError(await self.itemsRequest(HECATE_FULL, NODE_JIDMAP),
                          "auth", "forbidden")
 
-    def test_jidmapVisibleChannel(self):
+    async def test_jidmapVisibleChannel(self):
         """
         VIS-5, NODE-5: in a jid-visible channel every participant may read
         jidmap.
         """
-        hag, hec = self.setUpChannel(
+        hag, hec = await self.setUpChannel(
             submitForm(("JID Visibility", "jid-visible")))
-        found = self.items(self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
+        found = self.items(await self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
                            NODE_JIDMAP)
         self.assertEqual([HAG66], [
             str(j) for j in found[0].firstChildElement().elements(
@@ -323,15 +324,15 @@ class PubSubTestsMixin(MIXTestMixin):
 
     # Config node (NODE-12)
 
-    def test_configItem(self):
+    async def test_configItem(self):
         """
         NODE-12, ACL-6, AMB-4, AMB-45: the config node has one item named by
         a date-time, a result form with FORM_TYPE urn:xmpp:mix:1 and every
         field of the configuration table, defaults included, Owner = the
         creator.
         """
-        self.setUpChannel()
-        found = self.items(self.itemsRequest(HAG66_FULL, NODE_CONFIG),
+        await self.setUpChannel()
+        found = self.items(await self.itemsRequest(HAG66_FULL, NODE_CONFIG),
                            NODE_CONFIG)
         self.assertEqual(1, len(found))
         self.assertTrue(DATETIME_Z.match(found[0].getAttribute("id")),
@@ -347,13 +348,13 @@ class PubSubTestsMixin(MIXTestMixin):
                          - set(["JID Visibility"]),
                          "unexpected configuration fields")
 
-    def test_configItemDefaults(self):
+    async def test_configItemDefaults(self):
         """
         NODE-12, ACL-6, AMB-4: the default values of the configuration
         fields, Owner = creator.
         """
-        self.setUpChannel()
-        found = self.items(self.itemsRequest(HAG66_FULL, NODE_CONFIG),
+        await self.setUpChannel()
+        found = self.items(await self.itemsRequest(HAG66_FULL, NODE_CONFIG),
                            NODE_CONFIG)
         fields = formValues(found[0].firstChildElement())
         for var, expected in CONFIG_DEFAULTS.items():
@@ -366,38 +367,38 @@ class PubSubTestsMixin(MIXTestMixin):
                 values, expected = sorted(values), sorted(expected)
             self.assertEqual(expected, values, var)
 
-    def test_configForbiddenParticipant(self):
+    async def test_configForbiddenParticipant(self):
         """
         NODE-12, PS-6, ACL-6: Configuration Node Access defaults to admins,
         so a plain participant gets forbidden.
         """
-        self.setUpChannel()
-        self.assertError(self.itemsRequest(HECATE_FULL, NODE_CONFIG),
+        await self.setUpChannel()
+        self.assertError(await self.itemsRequest(HECATE_FULL, NODE_CONFIG),
                          "auth", "forbidden")
 
-    def test_configItemById(self):
+    async def test_configItemById(self):
         """
         NODE-12, PS-1: the owner reads the config item by its id.
         """
-        self.setUpChannel()
-        itemId = self.items(self.itemsRequest(HAG66_FULL, NODE_CONFIG),
+        await self.setUpChannel()
+        itemId = self.items(await self.itemsRequest(HAG66_FULL, NODE_CONFIG),
                             NODE_CONFIG)[0].getAttribute("id")
         found = self.items(
-            self.itemsRequest(HAG66_FULL, NODE_CONFIG, [itemId]), NODE_CONFIG)
+            await self.itemsRequest(HAG66_FULL, NODE_CONFIG, [itemId]), NODE_CONFIG)
         self.assertEqual([itemId], [i.getAttribute("id") for i in found])
 
     # Writes (PS-2, PS-3)
 
-    def test_publishForbidden(self):
+    async def test_publishForbidden(self):
         """
         PS-2, PS-3, NODE-3, NODE-5: publish on participants, jidmap,
         presence and messages is refused with forbidden (auth), even for
         the owner.
         """
-        hag, hec = self.setUpChannel()
+        hag, hec = await self.setUpChannel()
         for node in (NODE_PARTICIPANTS, NODE_JIDMAP, NODE_PRESENCE,
                      NODE_MESSAGES):
-            response = self.pubsub(
+            response = await self.pubsub(
                 HAG66_FULL, COVEN,
                 "<publish node='%s'><item id='%s'>"
                 "<participant xmlns='urn:xmpp:mix:1'><nick>x</nick>"
@@ -405,45 +406,45 @@ class PubSubTestsMixin(MIXTestMixin):
                 iqType="set")
             self.assertError(response, "auth", "forbidden")
 
-    def test_retractForbidden(self):
+    async def test_retractForbidden(self):
         """
         PS-2, PS-3: retract on participants, jidmap, presence and messages
         → forbidden (auth); the item is still there.
         """
-        hag, hec = self.setUpChannel()
+        hag, hec = await self.setUpChannel()
         for node in (NODE_PARTICIPANTS, NODE_JIDMAP, NODE_PRESENCE,
                      NODE_MESSAGES):
-            response = self.pubsub(
+            response = await self.pubsub(
                 HAG66_FULL, COVEN,
                 "<retract node='%s'><item id='%s'/></retract>" % (node, hec),
                 iqType="set")
             self.assertError(response, "auth", "forbidden")
-        found = self.items(self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS),
+        found = self.items(await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS),
                            NODE_PARTICIPANTS)
         self.assertEqual(sorted([hag, hec]),
                          sorted(i.getAttribute("id") for i in found))
 
-    def test_purgeDeleteForbidden(self):
+    async def test_purgeDeleteForbidden(self):
         """
         PS-2: purge and delete (pubsub#owner) on participants, jidmap,
         presence and messages → forbidden (auth).
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         for node in (NODE_PARTICIPANTS, NODE_JIDMAP, NODE_PRESENCE,
                      NODE_MESSAGES):
             for verb in ("purge", "delete"):
-                response = self.pubsub(
+                response = await self.pubsub(
                     HAG66_FULL, COVEN, "<%s node='%s'/>" % (verb, node),
                     iqType="set", ns=NS_PUBSUB_OWNER)
                 self.assertError(response, "auth", "forbidden")
 
-    def test_publishForbiddenAlias(self):
+    async def test_publishForbiddenAlias(self):
         """
         PS-2, AMB-1: the aliases of the service-written nodes are refused
         the same way.
         """
-        self.setUpChannel()
-        response = self.pubsub(
+        await self.setUpChannel()
+        response = await self.pubsub(
             HAG66_FULL, COVEN,
             "<publish node='urn:xmpp:mix:node:participants'>"
             "<item id='x'/></publish>", iqType="set")
@@ -451,41 +452,41 @@ class PubSubTestsMixin(MIXTestMixin):
 
     # Direct subscription (PS-4, ACL-8)
 
-    def subscribe(self, sender, jid, node=NODE_MESSAGES, iqid="s1"):
-        return self.pubsub(sender, COVEN,
+    async def subscribe(self, sender, jid, node=NODE_MESSAGES, iqid="s1"):
+        return await self.pubsub(sender, COVEN,
                            "<subscribe node='%s' jid='%s'/>" % (node, jid),
                            iqType="set", iqid=iqid)
 
-    def unsubscribe(self, sender, jid, node=NODE_MESSAGES, iqid="u1"):
-        return self.pubsub(sender, COVEN,
+    async def unsubscribe(self, sender, jid, node=NODE_MESSAGES, iqid="u1"):
+        return await self.pubsub(sender, COVEN,
                            "<unsubscribe node='%s' jid='%s'/>" % (node, jid),
                            iqType="set", iqid=iqid)
 
-    def test_subscribeOtherJID(self):
+    async def test_subscribeOtherJID(self):
         """
         PS-4: the jid attribute must be the requester's bare JID, else
         bad-request with <invalid-jid/>.
         """
-        self.setUpChannel(ANYONE_FORM)
-        self.assertPubSubError(self.subscribe(CAT_FULL, HECATE),
+        await self.setUpChannel(ANYONE_FORM)
+        self.assertPubSubError(await self.subscribe(CAT_FULL, HECATE),
                                "modify", "bad-request", "invalid-jid")
 
-    def test_subscribeStrangerDefault(self):
+    async def test_subscribeStrangerDefault(self):
         """
         PS-4, ACL-8: a non-participant subscribing to messages with the
         default configuration → forbidden (auth).
         """
-        self.setUpChannel()
-        self.assertError(self.subscribe(CAT_FULL, CAT), "auth", "forbidden")
+        await self.setUpChannel()
+        self.assertError(await self.subscribe(CAT_FULL, CAT), "auth", "forbidden")
 
-    def test_subscribeStrangerAnyone(self):
+    async def test_subscribeStrangerAnyone(self):
         """
         PS-4, ACL-8: with Messages Node Subscription = anyone a stranger may
         subscribe with its bare JID; the result carries a subscribed
         subscription for its bare JID.
         """
-        self.setUpChannel(ANYONE_FORM)
-        response = self.subscribe(CAT_FULL, CAT)
+        await self.setUpChannel(ANYONE_FORM)
+        response = await self.subscribe(CAT_FULL, CAT)
         self.assertResult(response)
         pubsub = response.firstChildElement()
         self.assertEqual((NS_PUBSUB, "pubsub"), (pubsub.uri, pubsub.name))
@@ -497,16 +498,16 @@ class PubSubTestsMixin(MIXTestMixin):
         self.assertEqual("subscribed",
                          subscription.getAttribute("subscription"))
 
-    def test_subscribedStrangerGetsMessages(self):
+    async def test_subscribedStrangerGetsMessages(self):
         """
         PS-4, GEN-3, MSG-3: a stranger subscribed to messages receives the
         groupchat reflections at its bare JID.
         """
-        hag, hec = self.setUpChannel(ANYONE_FORM)
-        self.assertResult(self.subscribe(CAT_FULL, CAT))
-        self.assertResult(self.h.setnick(HAG66_FULL, "thirdwitch"))
+        hag, hec = await self.setUpChannel(ANYONE_FORM)
+        self.assertResult(await self.subscribe(CAT_FULL, CAT))
+        self.assertResult(await self.h.setnick(HAG66_FULL, "thirdwitch"))
         self.h.take()
-        self.h.message(HAG66_FULL, "Harpier cries", "92vax143g")
+        await self.h.message(HAG66_FULL, "Harpier cries", "92vax143g")
         copies = [s for s in self.h.take()
                   if s.name == "message" and s.getAttribute("to") == CAT]
         self.assertEqual(1, len(copies))
@@ -522,63 +523,63 @@ class PubSubTestsMixin(MIXTestMixin):
                          [str(j) for j in mix[0].elements(NS_MIX, "jid")])
         self.assertEqual([], list(mix[0].elements(NS_MIX, "submission-id")))
 
-    def test_subscribeAlias(self):
+    async def test_subscribeAlias(self):
         """
         PS-4, AMB-1: subscribing via an alias answers with the canonical
         node name.
         """
-        self.setUpChannel(ANYONE_FORM)
-        response = self.subscribe(CAT_FULL, CAT, "urn:xmpp:mix:node:messages")
+        await self.setUpChannel(ANYONE_FORM)
+        response = await self.subscribe(CAT_FULL, CAT, "urn:xmpp:mix:node:messages")
         self.assertResult(response)
         subscription = response.firstChildElement().firstChildElement()
         self.assertEqual(NODE_MESSAGES, subscription.getAttribute("node"))
 
-    def test_subscribeMissingNode(self):
+    async def test_subscribeMissingNode(self):
         """
         PS-7: subscribing to a node not present → item-not-found.
         """
-        self.setUpChannel(ANYONE_FORM)
-        self.assertError(self.subscribe(HAG66_FULL, HAG66, NODE_ALLOWED),
+        await self.setUpChannel(ANYONE_FORM)
+        self.assertError(await self.subscribe(HAG66_FULL, HAG66, NODE_ALLOWED),
                          "cancel", "item-not-found")
 
-    def test_unsubscribe(self):
+    async def test_unsubscribe(self):
         """
         PS-4: unsubscribe works, the stranger stops receiving messages; a
         second unsubscribe → unexpected-request with <not-subscribed/>.
         """
-        self.setUpChannel(ANYONE_FORM)
-        self.assertResult(self.subscribe(CAT_FULL, CAT))
-        self.assertResult(self.unsubscribe(CAT_FULL, CAT))
-        self.h.setnick(HAG66_FULL, "thirdwitch")
+        await self.setUpChannel(ANYONE_FORM)
+        self.assertResult(await self.subscribe(CAT_FULL, CAT))
+        self.assertResult(await self.unsubscribe(CAT_FULL, CAT))
+        await self.h.setnick(HAG66_FULL, "thirdwitch")
         self.h.take()
-        self.h.message(HAG66_FULL, "Harpier cries")
+        await self.h.message(HAG66_FULL, "Harpier cries")
         self.assertEqual([], [s for s in self.h.take()
                               if s.getAttribute("to") == CAT])
-        self.assertPubSubError(self.unsubscribe(CAT_FULL, CAT, iqid="u2"),
+        self.assertPubSubError(await self.unsubscribe(CAT_FULL, CAT, iqid="u2"),
                                "cancel", "unexpected-request",
                                "not-subscribed")
 
-    def test_unsubscribeOtherJID(self):
+    async def test_unsubscribeOtherJID(self):
         """
         PS-4: unsubscribe with another JID → bad-request <invalid-jid/>.
         """
-        self.setUpChannel(ANYONE_FORM)
-        self.assertResult(self.subscribe(CAT_FULL, CAT))
-        self.assertPubSubError(self.unsubscribe(HECATE_FULL, CAT),
+        await self.setUpChannel(ANYONE_FORM)
+        self.assertResult(await self.subscribe(CAT_FULL, CAT))
+        self.assertPubSubError(await self.unsubscribe(HECATE_FULL, CAT),
                                "modify", "bad-request", "invalid-jid")
 
     # Notifications (PS-5)
 
-    def test_joinNotification(self):
+    async def test_joinNotification(self):
         """
         PS-5, JOIN-7, GEN-3: a join is notified to the participants node
         subscribers' bare JIDs as a pubsub#event message with the item,
         without nick, and without a type attribute.
         """
-        self.assertResult(self.h.create())
-        hag = self.h.join(HAG66).firstChildElement().getAttribute("jid")
+        self.assertResult(await self.h.create())
+        hag = (await self.h.join(HAG66)).firstChildElement().getAttribute("jid")
         self.h.take()
-        response = self.h.join(HECATE, nodes=(NODE_MESSAGES,))
+        response = await self.h.join(HECATE, nodes=(NODE_MESSAGES,))
         hec = response.firstChildElement().getAttribute("jid")
         sent = [s for s in self.h.take() if s.name == "message"]
         self.assertEqual([HAG66], [s.getAttribute("to") for s in sent])
@@ -601,13 +602,13 @@ class PubSubTestsMixin(MIXTestMixin):
         self.assertEqual([], list(participant.elements()))
         self.assertNotEqual(hag, hec)
 
-    def test_nickNotification(self):
+    async def test_nickNotification(self):
         """
         PS-5, NICK-6: a nick change is notified on the participants node
         with the nick.
         """
-        hag, hec = self.setUpChannel()
-        self.assertResult(self.h.setnick(HECATE_FULL, "thirdwitch"))
+        hag, hec = await self.setUpChannel()
+        self.assertResult(await self.h.setnick(HECATE_FULL, "thirdwitch"))
         sent = [s for s in self.h.take() if s.name == "message"]
         self.assertEqual(sorted([HAG66, HECATE]),
                          sorted(s.getAttribute("to") for s in sent))
@@ -633,117 +634,122 @@ class PubSubTestsMixin(MIXTestMixin):
         if feature is not None:
             self.assertEqual(feature, unsupported[0].getAttribute("feature"))
 
-    def test_createUnsupported(self):
+    async def test_createUnsupported(self):
         """
         PS-7: create → feature-not-implemented <unsupported
         feature='create-nodes'/>.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertUnsupported(
-            self.pubsub(HAG66_FULL, COVEN, "<create node='mynode'/>",
+            await self.pubsub(HAG66_FULL, COVEN, "<create node='mynode'/>",
                         iqType="set"), "create-nodes")
 
-    def test_configureUnsupported(self):
+    async def test_configureUnsupported(self):
         """
         PS-7: pubsub#owner configure → feature-not-implemented
         <unsupported/>.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertUnsupported(
-            self.pubsub(HAG66_FULL, COVEN,
+            await self.pubsub(HAG66_FULL, COVEN,
                         "<configure node='%s'/>" % NODE_INFO,
                         ns=NS_PUBSUB_OWNER), "config-node")
 
-    def test_defaultUnsupported(self):
+    async def test_defaultUnsupported(self):
         """
         PS-7: pubsub#owner default → feature-not-implemented
         <unsupported/>.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertUnsupported(
-            self.pubsub(HAG66_FULL, COVEN, "<default/>",
+            await self.pubsub(HAG66_FULL, COVEN, "<default/>",
                         ns=NS_PUBSUB_OWNER))
 
-    def test_ownerAffiliationsUnsupported(self):
+    async def test_ownerAffiliationsUnsupported(self):
         """
         PS-7: pubsub#owner affiliations → feature-not-implemented
         <unsupported/>.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertUnsupported(
-            self.pubsub(HAG66_FULL, COVEN,
+            await self.pubsub(HAG66_FULL, COVEN,
                         "<affiliations node='%s'/>" % NODE_PARTICIPANTS,
                         ns=NS_PUBSUB_OWNER))
 
-    def test_ownerSubscriptionsUnsupported(self):
+    async def test_ownerSubscriptionsUnsupported(self):
         """
         PS-7: pubsub#owner subscriptions → feature-not-implemented
         <unsupported/>.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertUnsupported(
-            self.pubsub(HAG66_FULL, COVEN,
+            await self.pubsub(HAG66_FULL, COVEN,
                         "<subscriptions node='%s'/>" % NODE_PARTICIPANTS,
                         ns=NS_PUBSUB_OWNER))
 
-    def test_optionsUnsupported(self):
+    async def test_optionsUnsupported(self):
         """
         PS-7: subscription options → feature-not-implemented
         <unsupported/>.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertUnsupported(
-            self.pubsub(HAG66_FULL, COVEN,
+            await self.pubsub(HAG66_FULL, COVEN,
                         "<options node='%s' jid='%s'/>"
                         % (NODE_MESSAGES, HAG66)))
 
-    def test_absentNode(self):
+    async def test_absentNode(self):
         """
         PS-7, NODE-10, AMB-4: the allowed node is not present by default →
         item-not-found (cancel), even for the owner.
         """
-        self.setUpChannel()
-        self.assertError(self.itemsRequest(HAG66_FULL, NODE_ALLOWED),
+        await self.setUpChannel()
+        self.assertError(await self.itemsRequest(HAG66_FULL, NODE_ALLOWED),
                          "cancel", "item-not-found")
 
-    def test_unknownNode(self):
+    async def test_unknownNode(self):
         """
         PS-7: a node that no channel has → item-not-found.
         """
-        self.setUpChannel()
-        self.assertError(self.itemsRequest(HAG66_FULL, "urn:example:nope"),
+        await self.setUpChannel()
+        self.assertError(await self.itemsRequest(HAG66_FULL, "urn:example:nope"),
                          "cancel", "item-not-found")
 
-    def test_bannedNodeOwner(self):
+    async def test_bannedNodeOwner(self):
         """
         NODE-11, PS-6: the banned node is present by default and empty; the
         owner may read it, a participant may not.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertEqual([], self.items(
-            self.itemsRequest(HAG66_FULL, NODE_BANNED), NODE_BANNED))
-        self.assertError(self.itemsRequest(HECATE_FULL, NODE_BANNED),
+            await self.itemsRequest(HAG66_FULL, NODE_BANNED), NODE_BANNED))
+        self.assertError(await self.itemsRequest(HECATE_FULL, NODE_BANNED),
                          "auth", "forbidden")
 
-    def test_pubsubToService(self):
+    async def test_pubsubToService(self):
         """
         AMB-9: PubSub addressed to the service JID → service-unavailable.
         """
-        self.setUpChannel()
+        await self.setUpChannel()
         self.assertError(
-            self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS, to=DOMAIN),
+            await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS, to=DOMAIN),
             "cancel", "service-unavailable")
 
-    def test_pubsubUnknownChannel(self):
+    async def test_pubsubUnknownChannel(self):
         """
         PS-7, CHAN-4: PubSub to an unknown channel → item-not-found.
         """
         self.assertError(
-            self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS,
+            await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS,
                               to="nowhere@" + DOMAIN),
             "cancel", "item-not-found")
 
 
 class PubSubMemoryTests(MemoryStoreMixin, PubSubTestsMixin,
                         unittest.TestCase):
+    pass
+
+
+class PubSubPgsqlTests(PgsqlStoreMixin, PubSubTestsMixin,
+                      unittest.TestCase):
     pass

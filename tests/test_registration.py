@@ -13,6 +13,7 @@ from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
     MIXTestMixin, MemoryStoreMixin, NODE_PARTICIPANTS, NS_DISCO_INFO,
     NS_MIX, NS_PUBSUB_EVENT, child, notifications, serviceSettings)
+from tests.pgsql import PgsqlStoreMixin
 
 
 class RegistrationTestsMixin(MIXTestMixin):
@@ -21,20 +22,20 @@ class RegistrationTestsMixin(MIXTestMixin):
     joined witches (subscribed to messages and participants).
     """
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.assertResult(self.h.create())
-        self.assertResult(self.h.create("witches"))
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        self.assertResult(await self.h.create())
+        self.assertResult(await self.h.create("witches"))
         self.proxies = {}
         for user, name in ((HAG66, "coven"), (CAT, "coven"),
                            (HAG66, "witches")):
-            response = self.h.join(user, "%s@%s" % (name, DOMAIN))
+            response = await self.h.join(user, "%s@%s" % (name, DOMAIN))
             self.assertResult(response)
             self.proxies[user, name] = response.join["jid"]
         self.h.take()
 
-    def register(self, sender, body, iqId="7nve413p", to=DOMAIN):
-        return self.h.iq(
+    async def register(self, sender, body, iqId="7nve413p", to=DOMAIN):
+        return await self.h.iq(
             "<iq type='set' id='%s' from='%s' to='%s'>"
             "<register xmlns='urn:xmpp:mix:1'>%s</register></iq>"
             % (iqId, sender, to, body))
@@ -45,9 +46,8 @@ class RegistrationTestsMixin(MIXTestMixin):
         self.assertIsNot(None, register, response.toXml())
         return str(child(register, NS_MIX, "nick"))
 
-    def nickOf(self, bare, name="coven"):
-        return self.successResultOf(
-            self.h.store.getParticipant(name, bare)).nick
+    async def nickOf(self, bare, name="coven"):
+        return (await self.h.store.getParticipant(name, bare)).nick
 
     def participantEvents(self):
         return sorted(
@@ -56,130 +56,125 @@ class RegistrationTestsMixin(MIXTestMixin):
             for to, items in notifications(self.h.take(), NODE_PARTICIPANTS)
             for item in items.elements(NS_PUBSUB_EVENT, "item"))
 
-    def test_advertised(self):
+    async def test_advertised(self):
         """
         DISCO-5, Listing 40: the service's disco#info lists
         urn:xmpp:mix:1#nick-register.
         """
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='get' id='7nve413p' from='%s' to='%s'>"
             "<query xmlns='%s'/></iq>" % (HAG66_FULL, DOMAIN, NS_DISCO_INFO))
         features = [f["var"] for f in response.query.elements(
             NS_DISCO_INFO, "feature")]
         self.assertIn("urn:xmpp:mix:1#nick-register", features)
 
-    def test_register(self):
+    async def test_register(self):
         """
         NICK-9, Listing 41/42: the result comes from the service to the
         full JID, same id, with the registered nick.
         """
-        response = self.register(HAG66_FULL, "<nick>thirdwitch</nick>")
+        response = await self.register(HAG66_FULL, "<nick>thirdwitch</nick>")
         self.assertEqual(DOMAIN, response["from"])
         self.assertEqual(HAG66_FULL, response["to"])
         self.assertEqual("7nve413p", response["id"])
         self.assertEqual("thirdwitch", self.registered(response))
-        self.assertEqual(("thirdwitch", "thirdwitch"), self.successResultOf(
-            self.h.store.getRegisteredNick(HAG66)))
+        self.assertEqual(("thirdwitch", "thirdwitch"), (await self.h.store.getRegisteredNick(HAG66)))
 
-    def test_registerPrecis(self):
+    async def test_registerPrecis(self):
         """
         NICK-12: the nickname profile applies; the result gives the nick
         as issued.
         """
         self.assertEqual("Third Witch", self.registered(
-            self.register(HAG66_FULL, "<nick>  Third   Witch </nick>")))
+            await self.register(HAG66_FULL, "<nick>  Third   Witch </nick>")))
 
-    def test_registerInvalidNick(self):
+    async def test_registerInvalidNick(self):
         """
         NICK-12: a nick the profile refuses, or longer than the limit, is
         C{not-acceptable}; nothing is registered.
         """
         self.assertError(
-            self.register(HAG66_FULL, "<nick>third\u200bwitch</nick>"),
+            await self.register(HAG66_FULL, "<nick>third\u200bwitch</nick>"),
             "modify", "not-acceptable")
         self.assertError(
-            self.register(HAG66_FULL, "<nick>%s</nick>" % ("w" * 65,)),
+            await self.register(HAG66_FULL, "<nick>%s</nick>" % ("w" * 65,)),
             "modify", "not-acceptable")
-        self.assertIs(None, self.successResultOf(
-            self.h.store.getRegisteredNick(HAG66)))
+        self.assertIs(None, (await self.h.store.getRegisteredNick(HAG66)))
 
-    def test_registerLimitConfigurable(self):
+    async def test_registerLimitConfigurable(self):
         """
         NICK-12, limits: the nick length limit is the configured one.
         """
         self.makeSettings = lambda: serviceSettings(
             limits=Limits(maxNickLength=5))
-        self.setUp()
+        await self.setUp()
         self.assertEqual("witch", self.registered(
-            self.register(HAG66_FULL, "<nick>witch</nick>")))
-        self.assertError(self.register(CAT_FULL, "<nick>witchy</nick>"),
+            await self.register(HAG66_FULL, "<nick>witch</nick>")))
+        self.assertError(await self.register(CAT_FULL, "<nick>witchy</nick>"),
                          "modify", "not-acceptable")
 
-    def test_registerAssigned(self):
+    async def test_registerAssigned(self):
         """
         NICK-11: without C{<nick/>} (or with an empty one) the service
         assigns a UUID.
         """
         for body in ("", "<nick/>", "<nick>  </nick>"):
-            nick = self.registered(self.register(HAG66_FULL, body))
+            nick = self.registered(await self.register(HAG66_FULL, body))
             self.assertEqual(4, uuid.UUID(nick).version)
-            self.assertEqual(nick, self.successResultOf(
-                self.h.store.getRegisteredNick(HAG66))[0])
+            self.assertEqual(nick, (await self.h.store.getRegisteredNick(HAG66))[0])
 
-    def test_registerConflict(self):
+    async def test_registerConflict(self):
         """
         NICK-10, NICK-14: a nick another JID registered (compared
         case-insensitively) is a C{conflict} (cancel).
         """
-        self.registered(self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
-        response = self.register(CAT_FULL, "<nick>ThirdWitch</nick>")
+        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        response = await self.register(CAT_FULL, "<nick>ThirdWitch</nick>")
         self.assertError(response, "cancel", "conflict")
-        self.assertIs(None, self.successResultOf(
-            self.h.store.getRegisteredNick(CAT)))
+        self.assertIs(None, (await self.h.store.getRegisteredNick(CAT)))
 
-    def test_reregisterReplaces(self):
+    async def test_reregisterReplaces(self):
         """
         NICK-14: registering again replaces the JID's nick; the old one is
         free for others.
         """
-        self.registered(self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
         self.assertEqual("hag", self.registered(
-            self.register(HAG66_FULL, "<nick>hag</nick>")))
-        self.assertEqual("hag", self.successResultOf(
-            self.h.store.getRegisteredNick(HAG66))[0])
+            await self.register(HAG66_FULL, "<nick>hag</nick>")))
+        self.assertEqual("hag", (await self.h.store.getRegisteredNick(HAG66))[0])
         self.assertEqual("thirdwitch", self.registered(
-            self.register(CAT_FULL, "<nick>thirdwitch</nick>")))
+            await self.register(CAT_FULL, "<nick>thirdwitch</nick>")))
         # The same JID may register its own nick again, in any spelling.
         self.assertEqual("HAG", self.registered(
-            self.register(HAG66_FULL, "<nick>HAG</nick>")))
+            await self.register(HAG66_FULL, "<nick>HAG</nick>")))
 
-    def test_registerFromOtherResource(self):
+    async def test_registerFromOtherResource(self):
         """
         NICK-9: registration is bound to the bare JID, whichever resource
         sends it.
         """
-        self.registered(self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
-        self.assertEqual("thirdwitch", self.registered(self.register(
+        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.assertEqual("thirdwitch", self.registered(await self.register(
             HAG66 + "/other", "<nick>thirdwitch</nick>")))
 
-    def test_registerAtChannel(self):
+    async def test_registerAtChannel(self):
         """
         NICK-9: registration is a service request; at a channel JID it is
         C{service-unavailable}.
         """
-        self.assertError(self.register(HAG66_FULL, "<nick>x</nick>",
+        self.assertError(await self.register(HAG66_FULL, "<nick>x</nick>",
                                        to=COVEN),
                          "cancel", "service-unavailable")
 
-    def test_registerUpdatesChannels(self):
+    async def test_registerUpdatesChannels(self):
         """
         NICK-13, NICK-7, AMB-22: a registered nick is one of the nick sources
         (NICK-7); registering gives the registrant the nick in every
         channel it participates in, notifying the participants node.
         """
-        self.registered(self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
-        self.assertEqual("thirdwitch", self.nickOf(HAG66))
-        self.assertEqual("thirdwitch", self.nickOf(HAG66, "witches"))
+        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.assertEqual("thirdwitch", await self.nickOf(HAG66))
+        self.assertEqual("thirdwitch", await self.nickOf(HAG66, "witches"))
         proxyCoven = self.proxies[HAG66, "coven"]
         proxyWitches = self.proxies[HAG66, "witches"]
         self.assertEqual(sorted([
@@ -187,155 +182,158 @@ class RegistrationTestsMixin(MIXTestMixin):
             (CAT, proxyCoven, "thirdwitch"),
             (HAG66, proxyWitches, "thirdwitch")]), self.participantEvents())
 
-    def test_registerSkipsChannelsWhereTaken(self):
+    async def test_registerSkipsChannelsWhereTaken(self):
         """
         NICK-13, AMB-22: a channel where another participant took the nick
         meanwhile (between the registration's check and the channel
         update, a race) keeps the registrant's nick; the registration
         succeeds and the other channels are updated.
         """
-        self.h.setnick(HAG66_FULL, "hag")
+        await self.h.setnick(HAG66_FULL, "hag")
         self.h.take()
         store = self.h.store
         register = store.registerNick
 
-        def racingRegister(bare, nick, key):
-            cat = self.successResultOf(store.getParticipant("coven", CAT))
+        async def racingRegister(bare, nick, key):
+            cat = (await store.getParticipant("coven", CAT))
             cat.nick, cat.nickKey = "thirdwitch", "thirdwitch"
-            self.successResultOf(store.saveParticipant(cat))
-            return register(bare, nick, key)
+            (await store.saveParticipant(cat))
+            return await register(bare, nick, key)
         self.patch(store, "registerNick", racingRegister)
         self.assertEqual("thirdwitch", self.registered(
-            self.register(HAG66_FULL, "<nick>thirdwitch</nick>")))
-        self.assertEqual("hag", self.nickOf(HAG66))
-        self.assertEqual("thirdwitch", self.nickOf(CAT))
-        self.assertEqual("thirdwitch", self.nickOf(HAG66, "witches"))
+            await self.register(HAG66_FULL, "<nick>thirdwitch</nick>")))
+        self.assertEqual("hag", await self.nickOf(HAG66))
+        self.assertEqual("thirdwitch", await self.nickOf(CAT))
+        self.assertEqual("thirdwitch", await self.nickOf(HAG66, "witches"))
         self.assertEqual([(HAG66, self.proxies[HAG66, "witches"],
                            "thirdwitch")], self.participantEvents())
 
-    def test_registerNickUsedByOtherParticipant(self):
+    async def test_registerNickUsedByOtherParticipant(self):
         """
         NICK-10, NICK-8: a nick another JID uses as a participant of some
         channel (compared case-insensitively) cannot be registered
         (C{conflict}, cancel); nothing is registered or renamed, and the
         holder keeps its nick and may set it again.
         """
-        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
-        self.h.setnick(HAG66_FULL, "hag")
+        self.assertResult(await self.h.setnick(CAT_FULL, "thirdwitch"))
+        await self.h.setnick(HAG66_FULL, "hag")
         self.h.take()
         for nick in ("thirdwitch", "ThirdWitch"):
             self.assertError(
-                self.register(HAG66_FULL, "<nick>%s</nick>" % (nick,)),
+                await self.register(HAG66_FULL, "<nick>%s</nick>" % (nick,)),
                 "cancel", "conflict")
-        self.assertIs(None, self.successResultOf(
-            self.h.store.getRegisteredNick(HAG66)))
-        self.assertEqual("hag", self.nickOf(HAG66))
-        self.assertIs(None, self.nickOf(HAG66, "witches"))
+        self.assertIs(None, (await self.h.store.getRegisteredNick(HAG66)))
+        self.assertEqual("hag", await self.nickOf(HAG66))
+        self.assertIs(None, await self.nickOf(HAG66, "witches"))
         self.assertEqual([], self.participantEvents())
-        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
-        self.assertEqual("thirdwitch", self.nickOf(CAT))
+        self.assertResult(await self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.assertEqual("thirdwitch", await self.nickOf(CAT))
 
-    def test_registerNickUsedInOtherChannel(self):
+    async def test_registerNickUsedInOtherChannel(self):
         """
         NICK-10: the check covers every channel, not only those the
         registrant is in: hecate, in no channel, cannot register a nick cat
         uses in coven.
         """
-        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.assertResult(await self.h.setnick(CAT_FULL, "thirdwitch"))
         self.assertError(
-            self.register(HECATE_FULL, "<nick>thirdwitch</nick>"),
+            await self.register(HECATE_FULL, "<nick>thirdwitch</nick>"),
             "cancel", "conflict")
-        self.assertIs(None, self.successResultOf(
-            self.h.store.getRegisteredNick(HECATE)))
+        self.assertIs(None, (await self.h.store.getRegisteredNick(HECATE)))
 
-    def test_registerOwnChannelNick(self):
+    async def test_registerOwnChannelNick(self):
         """
         NICK-10, NICK-13: a user may register the nick it uses itself, in
         another spelling too; the nick is then given, as registered, in
         every channel it participates in where it is free.
         """
-        self.assertResult(self.h.join(CAT, "witches@" + DOMAIN))
-        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.assertResult(await self.h.join(CAT, "witches@" + DOMAIN))
+        self.assertResult(await self.h.setnick(CAT_FULL, "thirdwitch"))
         self.h.take()
         self.assertEqual("ThirdWitch", self.registered(
-            self.register(CAT_FULL, "<nick>ThirdWitch</nick>")))
-        self.assertEqual("ThirdWitch", self.nickOf(CAT))
-        self.assertEqual("ThirdWitch", self.nickOf(CAT, "witches"))
+            await self.register(CAT_FULL, "<nick>ThirdWitch</nick>")))
+        self.assertEqual("ThirdWitch", await self.nickOf(CAT))
+        self.assertEqual("ThirdWitch", await self.nickOf(CAT, "witches"))
 
-    def test_setnickCurrentNickRegisteredByOther(self):
+    async def test_setnickCurrentNickRegisteredByOther(self):
         """
         NICK-8: a participant setting the nick it already has, spelled the
         same, succeeds without change or notification even if another
         user holds the registration (a state a race or older data can
         leave); another spelling is a change and is refused.
         """
-        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
-        self.successResultOf(self.h.store.registerNick(
+        self.assertResult(await self.h.setnick(CAT_FULL, "thirdwitch"))
+        (await self.h.store.registerNick(
             HAG66, "thirdwitch", "thirdwitch"))
         self.h.take()
-        self.assertResult(self.h.setnick(CAT_FULL, "thirdwitch"))
-        self.assertEqual("thirdwitch", self.nickOf(CAT))
+        self.assertResult(await self.h.setnick(CAT_FULL, "thirdwitch"))
+        self.assertEqual("thirdwitch", await self.nickOf(CAT))
         self.assertEqual([], self.participantEvents())
-        self.assertError(self.h.setnick(CAT_FULL, "ThirdWitch"),
+        self.assertError(await self.h.setnick(CAT_FULL, "ThirdWitch"),
                          "cancel", "conflict")
-        self.assertEqual("thirdwitch", self.nickOf(CAT))
+        self.assertEqual("thirdwitch", await self.nickOf(CAT))
 
-    def test_setnickOwnRegisteredNickNoop(self):
+    async def test_setnickOwnRegisteredNickNoop(self):
         """
         NICK-8, NICK-13: the registrant setting the registered nick it
         already has is a success without notification.
         """
-        self.registered(self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
         self.h.take()
-        self.assertResult(self.h.setnick(HAG66_FULL, "thirdwitch"))
-        self.assertEqual("thirdwitch", self.nickOf(HAG66))
+        self.assertResult(await self.h.setnick(HAG66_FULL, "thirdwitch"))
+        self.assertEqual("thirdwitch", await self.nickOf(HAG66))
         self.assertEqual([], self.participantEvents())
 
-    def test_setnickRegisteredByOther(self):
+    async def test_setnickRegisteredByOther(self):
         """
         NICK-8: a channel does not give a nick registered by one user to
         another participant (C{conflict}), in any case spelling; the
         registrant may use it.
         """
-        self.registered(self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
-        self.h.setnick(HAG66_FULL, "hag")
+        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        await self.h.setnick(HAG66_FULL, "hag")
         self.h.take()
         for nick in ("thirdwitch", "ThirdWitch"):
-            self.assertError(self.h.setnick(CAT_FULL, nick),
+            self.assertError(await self.h.setnick(CAT_FULL, nick),
                              "cancel", "conflict")
-        self.assertIs(None, self.nickOf(CAT))
-        self.assertResult(self.h.setnick(HAG66_FULL, "thirdwitch"))
-        self.assertEqual("thirdwitch", self.nickOf(HAG66))
+        self.assertIs(None, await self.nickOf(CAT))
+        self.assertResult(await self.h.setnick(HAG66_FULL, "thirdwitch"))
+        self.assertEqual("thirdwitch", await self.nickOf(HAG66))
 
-    def test_setnickRegisteredByNonParticipant(self):
+    async def test_setnickRegisteredByNonParticipant(self):
         """
         NICK-8: a nick registered by a user who is in no channel is
         reserved too.
         """
-        self.registered(self.register(HECATE_FULL, "<nick>hecate</nick>"))
-        self.assertError(self.h.setnick(CAT_FULL, "Hecate"),
+        self.registered(await self.register(HECATE_FULL, "<nick>hecate</nick>"))
+        self.assertError(await self.h.setnick(CAT_FULL, "Hecate"),
                          "cancel", "conflict")
 
-    def test_generatedNickSkipsRegistered(self):
+    async def test_generatedNickSkipsRegistered(self):
         """
         NICK-8, NICK-4: a generated nick is never one registered by another
         user.
         """
         fixed = uuid.UUID("00000000-0000-4000-8000-000000000001")
         fresh = uuid.UUID("00000000-0000-4000-8000-000000000002")
-        self.registered(self.register(HECATE_FULL, "<nick>%s</nick>"
+        self.registered(await self.register(HECATE_FULL, "<nick>%s</nick>"
                                       % (fixed,)))
         generated = [fixed, fresh]
         real = uuid.uuid4
         self.patch(uuid, "uuid4",
                    lambda: generated.pop(0) if generated else real())
-        response = self.h.iq(
+        response = await self.h.iq(
             "<iq type='set' id='n' from='%s' to='%s'><setnick xmlns="
             "'urn:xmpp:mix:1'/></iq>" % (CAT_FULL, COVEN))
         self.assertResult(response)
-        self.assertEqual(str(fresh), self.nickOf(CAT))
+        self.assertEqual(str(fresh), await self.nickOf(CAT))
 
 
 class RegistrationMemoryTests(MemoryStoreMixin, RegistrationTestsMixin,
                               unittest.TestCase):
+    pass
+
+
+class RegistrationPgsqlTests(PgsqlStoreMixin, RegistrationTestsMixin,
+                            unittest.TestCase):
     pass

@@ -11,6 +11,7 @@ from tests.helpers import (
     MIXTestMixin, MemoryStoreMixin, NS_MIX, NS_SID, archiveCount,
     archivedMessages, child, errorCondition, groupchats, serviceSettings,
     submitForm)
+from tests.pgsql import PgsqlStoreMixin
 
 OPERATOR = "duncan@shakespeare.example"
 OPERATOR_FULL = OPERATOR + "/castle"
@@ -29,22 +30,22 @@ class RetractionTestsMixin(MIXTestMixin):
     def makeSettings(self):
         return serviceSettings(admins=[OPERATOR])
 
-    def setUp(self):
-        MIXTestMixin.setUp(self)
-        self.assertResult(self.h.create(form=self.form))
-        self.hagProxy = self.proxyOf(HAG66)
-        self.hecateProxy = self.proxyOf(HECATE)
-        self.catProxy = self.proxyOf(CAT)
-        self.h.setnick(HAG66_FULL, "thirdwitch")
-        self.h.setnick(HECATE_FULL, "hecate")
-        self.h.setnick(CAT_FULL, "graymalkin")
+    async def setUp(self):
+        await MIXTestMixin.setUp(self)
+        self.assertResult(await self.h.create(form=self.form))
+        self.hagProxy = await self.proxyOf(HAG66)
+        self.hecateProxy = await self.proxyOf(HECATE)
+        self.catProxy = await self.proxyOf(CAT)
+        await self.h.setnick(HAG66_FULL, "thirdwitch")
+        await self.h.setnick(HECATE_FULL, "hecate")
+        await self.h.setnick(CAT_FULL, "graymalkin")
         self.h.take()
 
-    def say(self, sender, body, mid="m1"):
+    async def say(self, sender, body, mid="m1"):
         """
         Send a groupchat message; return its archive id.
         """
-        out = self.send(
+        out = await self.send(
             "<message type='groupchat' id='%s' from='%s' to='%s'>"
             "<body>%s</body><thread>t-1</thread></message>"
             % (mid, sender, COVEN, body))
@@ -52,14 +53,14 @@ class RetractionTestsMixin(MIXTestMixin):
         self.assertTrue(reflections, [s.toXml() for s in out])
         return reflections[0]["id"]
 
-    def retract(self, sender, archiveId, attrs="", extra="", mid="r1"):
-        return self.send(
+    async def retract(self, sender, archiveId, attrs="", extra="", mid="r1"):
+        return await self.send(
             "<message id='%s' from='%s' to='%s'%s>"
             "<retract xmlns='%s' id='%s'/>%s</message>"
             % (mid, sender, COVEN, attrs, NS_MIX, archiveId, extra))
 
-    def archived(self, archiveId, requester=HAG66_FULL):
-        for message in archivedMessages(self.h, requester):
+    async def archived(self, archiveId, requester=HAG66_FULL):
+        for message in await archivedMessages(self.h, requester):
             if message["id"] == archiveId:
                 return message
         self.fail("%s not archived" % (archiveId,))
@@ -70,28 +71,28 @@ class RetractionTestsMixin(MIXTestMixin):
                          out[0].toXml())
         self.assertEqual(mid, out[0]["id"])
 
-    def assertNotRetracted(self, archiveId, body):
-        message = self.archived(archiveId)
+    async def assertNotRetracted(self, archiveId, body):
+        message = await self.archived(archiveId)
         self.assertEqual(body, str(child(message, message.uri, "body")))
         self.assertIsNone(child(message, NS_MIX, "retracted"))
 
 
 class RetractionTests(RetractionTestsMixin):
 
-    def test_senderRetracts(self):
+    async def test_senderRetracts(self):
         """
         RET-2, RET-3, RET-5: the sender retracts its own message (no
         type) when C{User Message Retraction} is on; the archive then holds
         a tombstone: no body, the other children kept, and
         C{<retracted by='RETRACTOR-PROXY' time='…Z'/>}.
         """
-        original = self.say(CAT_FULL, "Thrice the brinded cat hath mew'd")
-        before = archiveCount(self.h)
-        out = self.retract(CAT_FULL, original)
+        original = await self.say(CAT_FULL, "Thrice the brinded cat hath mew'd")
+        before = await archiveCount(self.h)
+        out = await self.retract(CAT_FULL, original)
         self.assertEqual([], [s.toXml() for s in out
                               if s.getAttribute("type") == "error"])
-        self.assertEqual(before + 1, archiveCount(self.h))
-        tomb = self.archived(original)
+        self.assertEqual(before + 1, await archiveCount(self.h))
+        tomb = await self.archived(original)
         self.assertIsNone(child(tomb, tomb.uri, "body"))
         self.assertNotIn("brinded", tomb.toXml())
         self.assertEqual("t-1", str(child(tomb, tomb.uri, "thread")))
@@ -105,24 +106,24 @@ class RetractionTests(RetractionTestsMixin):
         self.assertRegex(retracted["time"],
                          r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
-    def test_formattedCopyRemoved(self):
+    async def test_formattedCopyRemoved(self):
         """
         RET-5: the tombstone keeps no copy of the retracted text: an
         XHTML-IM rendering of the body goes with the body.
         """
-        out = self.send(
+        out = await self.send(
             "<message type='groupchat' id='m1' from='%s' to='%s'>"
             "<body>secret spell</body><html xmlns="
             "'http://jabber.org/protocol/xhtml-im'><body xmlns="
             "'http://www.w3.org/1999/xhtml'><p>secret spell</p></body>"
             "</html></message>" % (CAT_FULL, COVEN))
         original = groupchats(out)[0]["id"]
-        self.retract(CAT_FULL, original)
-        tomb = self.archived(original)
+        await self.retract(CAT_FULL, original)
+        tomb = await self.archived(original)
         self.assertNotIn("secret", tomb.toXml())
         self.assertIsNotNone(child(tomb, NS_MIX, "retracted"))
 
-    def test_tombstoneKeepsOnlyIdentifyingChildren(self):
+    async def test_tombstoneKeepsOnlyIdentifyingChildren(self):
         """
         RET-5 (D-26): the tombstone is built from a whitelist: of a message
         with body, subject, XHTML-IM, an out-of-band URL, a custom
@@ -130,7 +131,7 @@ class RetractionTests(RetractionTestsMixin):
         C{<stanza-id/>} and C{<thread/>}, plus C{<retracted/>}; of the
         stanza's attributes only C{from}, C{id} and C{type}.
         """
-        out = self.send(
+        out = await self.send(
             "<message type='groupchat' id='m1' from='%s' to='%s' "
             "xml:lang='en'>"
             "<subject>secret subject</subject>"
@@ -144,8 +145,8 @@ class RetractionTests(RetractionTestsMixin):
             "<custom xmlns='urn:example:custom'>secret custom</custom>"
             "<thread>t-9</thread></message>" % (CAT_FULL, COVEN))
         original = groupchats(out)[0]["id"]
-        self.retract(CAT_FULL, original)
-        tomb = self.archived(original)
+        await self.retract(CAT_FULL, original)
+        tomb = await self.archived(original)
         self.assertEqual(
             [(tomb.uri, "thread"), (NS_SID, "stanza-id"), (NS_MIX, "mix"),
              (NS_MIX, "retracted")],
@@ -159,20 +160,20 @@ class RetractionTests(RetractionTestsMixin):
         self.assertEqual(COVEN, tomb["from"])
         self.assertNotIn("secret", tomb.toXml())
 
-    def test_groupchatTypeAccepted(self):
+    async def test_groupchatTypeAccepted(self):
         """
         RET-2 (DEC): a retraction with type groupchat is a retraction too,
         not a message reflected with its C{<retract/>}.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(CAT_FULL, original, attrs=" type='groupchat'")
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(CAT_FULL, original, attrs=" type='groupchat'")
         self.assertEqual(
             [original] * len(groupchats(out)),
             [child(s, NS_MIX, "retract")["id"] for s in groupchats(out)])
-        self.assertIsNotNone(child(self.archived(original), NS_MIX,
+        self.assertIsNotNone(child(await self.archived(original), NS_MIX,
                                    "retracted"))
 
-    def test_distributed(self):
+    async def test_distributed(self):
         """
         RET-4, AMB-38: an accepted retraction is reflected like a message:
         from the channel, type groupchat, a new archive id (also the id of
@@ -180,8 +181,8 @@ class RetractionTests(RetractionTestsMixin):
         C{<mix/>}; C{<submission-id/>} only on the retractor's copy; no
         body; the notice is archived under its new id.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(CAT_FULL, original, mid="92vax143g")
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(CAT_FULL, original, mid="92vax143g")
         copies = {s["to"]: s for s in groupchats(out)}
         self.assertEqual({HAG66, HECATE, CAT}, set(copies))
         ids = {s["id"] for s in copies.values()}
@@ -203,18 +204,18 @@ class RetractionTests(RetractionTestsMixin):
                 self.assertEqual("92vax143g", str(submission))
             else:
                 self.assertIsNone(submission)
-        notice = self.archived(newId)
+        notice = await self.archived(newId)
         self.assertEqual(original, child(notice, NS_MIX, "retract")["id"])
         self.assertIsNone(child(child(notice, NS_MIX, "mix"), NS_MIX,
                                 "submission-id"))
 
-    def test_onlyOneRetractChild(self):
+    async def test_onlyOneRetractChild(self):
         """
         RET-4: the notice carries the channel's own C{<retract/>} (with
         the checked id), not a copy of the client's element.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.send(
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.send(
             "<message id='r1' from='%s' to='%s'>"
             "<retract xmlns='%s' id='%s' by='%s'/></message>"
             % (CAT_FULL, COVEN, NS_MIX, original, HAG66))
@@ -224,13 +225,13 @@ class RetractionTests(RetractionTestsMixin):
         self.assertEqual({"id": original}, dict(retracts[0].attributes))
         self.assertNotIn(HAG66, copy.toXml())
 
-    def test_forgedRetractedMarkStripped(self):
+    async def test_forgedRetractedMarkStripped(self):
         """
         RET-5, D-2: a client cannot put its own C{<retracted/>} in a
         message (it is stripped from the reflection), so the message can
         still be retracted.
         """
-        out = self.send(
+        out = await self.send(
             "<message type='groupchat' id='m1' from='%s' to='%s'>"
             "<body>spam</body><retracted xmlns='%s' by='%s' "
             "time='2010-07-10T23:08:25Z'/></message>"
@@ -240,52 +241,52 @@ class RetractionTests(RetractionTestsMixin):
         for copy in copies:
             self.assertIsNone(child(copy, NS_MIX, "retracted"))
         original = copies[0]["id"]
-        out = self.retract(HAG66_FULL, original)
+        out = await self.retract(HAG66_FULL, original)
         self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
-        self.assertEqual(self.hagProxy, child(self.archived(original),
+        self.assertEqual(self.hagProxy, child(await self.archived(original),
                                               NS_MIX, "retracted")["by"])
 
-    def test_ownerRetractsAnyMessage(self):
+    async def test_ownerRetractsAnyMessage(self):
         """
         RET-3: the default C{Administrator Message Retraction Rights} is
         owners: hag66 (owner) retracts cat's message; the tombstone names
         hag66's proxy JID, never a real JID (VIS-6).
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(HAG66_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(HAG66_FULL, original)
         self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
-        retracted = child(self.archived(original), NS_MIX, "retracted")
+        retracted = child(await self.archived(original), NS_MIX, "retracted")
         self.assertEqual(self.hagProxy, retracted["by"])
-        self.assertNotIn(HAG66, self.archived(original).toXml())
+        self.assertNotIn(HAG66, (await self.archived(original)).toXml())
 
-    def test_operatorRetracts(self):
+    async def test_operatorRetracts(self):
         """
         RET-3, AMB-8: a service operator has owner rights, so it may
         retract any message once it is a participant.
         """
-        operatorProxy = self.proxyOf(OPERATOR)
+        operatorProxy = await self.proxyOf(OPERATOR)
         self.h.take()
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(OPERATOR_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(OPERATOR_FULL, original)
         self.assertEqual(4, len(groupchats(out)), [s.toXml() for s in out])
-        self.assertEqual(operatorProxy, child(self.archived(original),
+        self.assertEqual(operatorProxy, child(await self.archived(original),
                                               NS_MIX, "retracted")["by"])
 
-    def test_adminNotOwnerForbidden(self):
+    async def test_adminNotOwnerForbidden(self):
         """
         RET-3: with rights for owners, an administrator who is no owner may
         not retract others' messages: C{forbidden}, nothing changes.
         """
-        self.setAdministrator(HECATE)
-        original = self.say(CAT_FULL, "mew")
-        before = archiveCount(self.h)
-        out = self.retract(HECATE_FULL, original)
+        await self.setAdministrator(HECATE)
+        original = await self.say(CAT_FULL, "mew")
+        before = await archiveCount(self.h)
+        out = await self.retract(HECATE_FULL, original)
         self.assertOnlyError(out, "auth", "forbidden")
-        self.assertEqual(before, archiveCount(self.h))
-        self.assertNotRetracted(original, "mew")
+        self.assertEqual(before, await archiveCount(self.h))
+        await self.assertNotRetracted(original, "mew")
 
-    def setAdministrator(self, bare):
-        response = self.h.iq(
+    async def setAdministrator(self, bare):
+        response = await self.h.iq(
             "<iq type='set' id='cfg1' from='%s' to='%s'>"
             "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
             "<publish node='urn:xmpp:mix:nodes:config'><item>%s</item>"
@@ -296,30 +297,30 @@ class RetractionTests(RetractionTestsMixin):
             # Configuration updates come with another part of issue 3.
             raise unittest.SkipTest("config node not writable here")
 
-    def test_otherParticipantForbidden(self):
+    async def test_otherParticipantForbidden(self):
         """
         RET-3: a participant may not retract another participant's
         message: C{forbidden}; the archive keeps the body.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(HECATE_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(HECATE_FULL, original)
         self.assertOnlyError(out, "auth", "forbidden")
-        self.assertNotRetracted(original, "mew")
+        await self.assertNotRetracted(original, "mew")
 
-    def test_nonParticipantForbidden(self):
+    async def test_nonParticipantForbidden(self):
         """
         RET-3: a non-participant may not retract (it is not even told
         whether the id exists).
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract("macbeth@shakespeare.example/x", original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract("macbeth@shakespeare.example/x", original)
         self.assertOnlyError(out, "auth", "forbidden")
-        out = self.retract("macbeth@shakespeare.example/x",
+        out = await self.retract("macbeth@shakespeare.example/x",
                            "0005543DF729C000-3F5FF542")
         self.assertOnlyError(out, "auth", "forbidden")
-        self.assertNotRetracted(original, "mew")
+        await self.assertNotRetracted(original, "mew")
 
-    def assertRetractedByChannel(self, out, original, retractor, mid="r1"):
+    async def assertRetractedByChannel(self, out, original, retractor, mid="r1"):
         """
         Check a retraction by an owner or administrator who is no
         participant (ADM-11, RET-4, RET-5, VIS-6): every subscriber gets a
@@ -353,142 +354,141 @@ class RetractionTests(RetractionTestsMixin):
             else:
                 self.assertIsNone(mix, copy.toXml())
                 self.assertNotIn(retractor.split("@")[0], copy.toXml())
-        tomb = self.archived(original)
+        tomb = await self.archived(original)
         self.assertEqual(COVEN, child(tomb, NS_MIX, "retracted")["by"])
         self.assertIsNone(child(tomb, tomb.uri, "body"))
-        notice = self.archived(newId)
+        notice = await self.archived(newId)
         self.assertEqual(original, child(notice, NS_MIX, "retract")["id"])
         self.assertIsNone(child(notice, NS_MIX, "mix"))
         for stanza in (tomb, notice):
             self.assertNotIn(retractor.split("@")[0], stanza.toXml())
-        self.assertIsNone(self.successResultOf(
-            self.h.store.getParticipant("coven", retractor)))
+        self.assertIsNone((await self.h.store.getParticipant("coven", retractor)))
 
-    def test_operatorRetractsWithoutJoining(self):
+    async def test_operatorRetractsWithoutJoining(self):
         """
         ADM-11, RET-3, RET-4, RET-5, VIS-6: an operator (owner rights,
         AMB-8) who never joined retracts a message: the notice comes from
         the channel without a retractor C{<mix/>}, the tombstone's C{by} is
         the channel's JID, never the operator's real JID.
         """
-        original = self.say(CAT_FULL, "mew")
-        before = archiveCount(self.h)
-        out = self.retract(OPERATOR_FULL, original, mid="op-r1")
-        self.assertRetractedByChannel(out, original, OPERATOR, mid="op-r1")
-        self.assertEqual(before + 1, archiveCount(self.h))
+        original = await self.say(CAT_FULL, "mew")
+        before = await archiveCount(self.h)
+        out = await self.retract(OPERATOR_FULL, original, mid="op-r1")
+        await self.assertRetractedByChannel(out, original, OPERATOR, mid="op-r1")
+        self.assertEqual(before + 1, await archiveCount(self.h))
 
-    def test_ownerRetractsAfterLeaving(self):
+    async def test_ownerRetractsAfterLeaving(self):
         """
         ADM-11, RET-3, VIS-6: an owner need not participate to retract:
         hag66 leaves, then retracts cat's message; nothing sent to others
         names hag66.
         """
-        original = self.say(CAT_FULL, "mew")
-        self.assertResult(self.h.leave(HAG66))
+        original = await self.say(CAT_FULL, "mew")
+        self.assertResult(await self.h.leave(HAG66))
         self.h.take()
-        out = self.retract(HAG66_FULL, original)
+        out = await self.retract(HAG66_FULL, original)
         copies = {s["to"] for s in groupchats(out)}
         self.assertEqual({HECATE, CAT, HAG66}, copies)
-        self.assertEqual(COVEN, child(self.archived(original, CAT_FULL),
+        self.assertEqual(COVEN, child(await self.archived(original, CAT_FULL),
                                       NS_MIX, "retracted")["by"])
         for stanza in out:
             if stanza["to"] != HAG66:
                 self.assertNotIn("hag66", stanza.toXml())
                 self.assertIsNone(child(stanza, NS_MIX, "mix"))
 
-    def test_nonParticipantOwnerStillChecksId(self):
+    async def test_nonParticipantOwnerStillChecksId(self):
         """
         ADM-11, RET-3: a non-participant owner is told about unknown ids
         and tombstones (C{item-not-found}) like a participant.
         """
-        out = self.retract(OPERATOR_FULL, "0005543DF729C000-3F5FF542")
+        out = await self.retract(OPERATOR_FULL, "0005543DF729C000-3F5FF542")
         self.assertOnlyError(out, "cancel", "item-not-found")
-        original = self.say(CAT_FULL, "mew")
-        self.retract(CAT_FULL, original)
-        out = self.retract(OPERATOR_FULL, original, mid="r2")
+        original = await self.say(CAT_FULL, "mew")
+        await self.retract(CAT_FULL, original)
+        out = await self.retract(OPERATOR_FULL, original, mid="r2")
         self.assertOnlyError(out, "cancel", "item-not-found", mid="r2")
 
-    def test_unknownId(self):
+    async def test_unknownId(self):
         """
         RET-3: an id that names no archived message → C{item-not-found};
         nothing archived or reflected.
         """
-        before = archiveCount(self.h)
+        before = await archiveCount(self.h)
         for bad in ("0005543DF729C000-3F5FF542", "not-an-id"):
-            out = self.retract(CAT_FULL, bad)
+            out = await self.retract(CAT_FULL, bad)
             self.assertOnlyError(out, "cancel", "item-not-found")
-        self.assertEqual(before, archiveCount(self.h))
+        self.assertEqual(before, await archiveCount(self.h))
 
-    def test_alreadyRetracted(self):
+    async def test_alreadyRetracted(self):
         """
         RET-3, D-RET-2: retracting a message again → C{item-not-found}; the
         tombstone keeps the first retractor; nothing more distributed.
         """
-        original = self.say(CAT_FULL, "mew")
-        self.retract(CAT_FULL, original)
-        before = archiveCount(self.h)
-        out = self.retract(HAG66_FULL, original, mid="r2")
+        original = await self.say(CAT_FULL, "mew")
+        await self.retract(CAT_FULL, original)
+        before = await archiveCount(self.h)
+        out = await self.retract(HAG66_FULL, original, mid="r2")
         self.assertOnlyError(out, "cancel", "item-not-found", mid="r2")
-        self.assertEqual(before, archiveCount(self.h))
-        self.assertEqual(self.catProxy, child(self.archived(original),
+        self.assertEqual(before, await archiveCount(self.h))
+        self.assertEqual(self.catProxy, child(await self.archived(original),
                                               NS_MIX, "retracted")["by"])
 
-    def test_retractingANotice(self):
+    async def test_retractingANotice(self):
         """
         RET-3, D-RET-2: a retraction notice is no message to retract.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(CAT_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(CAT_FULL, original)
         notice = groupchats(out)[0]["id"]
-        out = self.retract(HAG66_FULL, notice, mid="r2")
+        out = await self.retract(HAG66_FULL, notice, mid="r2")
         self.assertOnlyError(out, "cancel", "item-not-found", mid="r2")
 
-    def test_bodyBadRequest(self):
+    async def test_bodyBadRequest(self):
         """
         RET-2: a retraction MUST NOT have a body → C{bad-request}; the
         original stays.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(CAT_FULL, original, extra="<body>oops</body>")
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(CAT_FULL, original, extra="<body>oops</body>")
         self.assertOnlyError(out, "modify", "bad-request")
-        self.assertNotRetracted(original, "mew")
+        await self.assertNotRetracted(original, "mew")
 
-    def test_missingIdBadRequest(self):
+    async def test_missingIdBadRequest(self):
         """
         RET-2: C{<retract/>} without C{id}, or with an empty one, or two
         C{<retract/>} elements → C{bad-request}.
         """
-        original = self.say(CAT_FULL, "mew")
+        original = await self.say(CAT_FULL, "mew")
         for retract in ("<retract xmlns='%s'/>" % (NS_MIX,),
                         "<retract xmlns='%s' id=''/>" % (NS_MIX,),
                         "<retract xmlns='%s' id='%s'/>"
                         "<retract xmlns='%s' id='%s'/>"
                         % (NS_MIX, original, NS_MIX, original)):
-            out = self.send("<message id='r1' from='%s' to='%s'>%s</message>"
+            out = await self.send("<message id='r1' from='%s' to='%s'>%s</message>"
                             % (CAT_FULL, COVEN, retract))
             self.assertOnlyError(out, "modify", "bad-request")
-        self.assertNotRetracted(original, "mew")
+        await self.assertNotRetracted(original, "mew")
 
-    def test_chatTypeRetract(self):
+    async def test_chatTypeRetract(self):
         """
         MSG-11: a non-groupchat message with C{<retract/>} to the channel
         is a retraction, not a C{bad-request}.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(CAT_FULL, original, attrs=" type='chat'")
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(CAT_FULL, original, attrs=" type='chat'")
         self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
 
-    def test_headlineIgnored(self):
+    async def test_headlineIgnored(self):
         """
         MSG-11: a headline with C{<retract/>} is ignored: no answer, no
         retraction.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(CAT_FULL, original, attrs=" type='headline'")
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(CAT_FULL, original, attrs=" type='headline'")
         self.assertEqual([], out)
-        self.assertNotRetracted(original, "mew")
+        await self.assertNotRetracted(original, "mew")
 
-    def test_jidmapArchiveEntryNotRetractable(self):
+    async def test_jidmapArchiveEntryNotRetractable(self):
         """
         RET-2: only entries of the messages archive are messages: an id of
         another node's archive entry → C{item-not-found}.
@@ -498,7 +498,7 @@ class RetractionTests(RetractionTestsMixin):
             archiveId=entryId, stamp=1500000000.0,
             node="urn:xmpp:mix:nodes:jidmap", sender=None,
             xml="<message from='%s'><body>x</body></message>" % (COVEN,)))
-        out = self.retract(HAG66_FULL, entryId)
+        out = await self.retract(HAG66_FULL, entryId)
         self.assertOnlyError(out, "cancel", "item-not-found")
 
 
@@ -509,22 +509,22 @@ class UserRetractionOffTests(RetractionTestsMixin):
 
     form = ""
 
-    def test_senderForbiddenByDefault(self):
+    async def test_senderForbiddenByDefault(self):
         """
         RET-3: with C{User Message Retraction} false (the default) a
         participant may not retract its own message: C{forbidden}.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(CAT_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(CAT_FULL, original)
         self.assertOnlyError(out, "auth", "forbidden")
-        self.assertNotRetracted(original, "mew")
+        await self.assertNotRetracted(original, "mew")
 
-    def test_ownerStillMay(self):
+    async def test_ownerStillMay(self):
         """
         RET-3: owners retract regardless of C{User Message Retraction}.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(HAG66_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(HAG66_FULL, original)
         self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
 
 
@@ -536,32 +536,32 @@ class NobodyRetractsTests(RetractionTestsMixin):
     form = submitForm(("User Message Retraction", "true"),
                       ("Administrator Message Retraction Rights", "nobody"))
 
-    def test_ownerForbidden(self):
+    async def test_ownerForbidden(self):
         """
         RET-3: with rights C{nobody} not even the owner retracts others'
         messages.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(HAG66_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(HAG66_FULL, original)
         self.assertOnlyError(out, "auth", "forbidden")
 
-    def test_nonParticipantOwnerForbidden(self):
+    async def test_nonParticipantOwnerForbidden(self):
         """
         RET-3, ADM-11: with rights C{nobody} an operator who is no
         participant gets C{forbidden}, before the id is looked at.
         """
-        original = self.say(CAT_FULL, "mew")
+        original = await self.say(CAT_FULL, "mew")
         for archiveId in (original, "0005543DF729C000-3F5FF542"):
-            out = self.retract(OPERATOR_FULL, archiveId)
+            out = await self.retract(OPERATOR_FULL, archiveId)
             self.assertOnlyError(out, "auth", "forbidden")
-        self.assertNotRetracted(original, "mew")
+        await self.assertNotRetracted(original, "mew")
 
-    def test_senderStillMay(self):
+    async def test_senderStillMay(self):
         """
         RET-3: the sender's own right is separate from the admin right.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(CAT_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(CAT_FULL, original)
         self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
 
 
@@ -574,34 +574,34 @@ class AdminsRetractTests(RetractionTestsMixin):
     form = submitForm(("Administrator Message Retraction Rights", "admins"),
                       ("Administrator", HECATE))
 
-    def test_adminMay(self):
+    async def test_adminMay(self):
         """
         RET-3: with rights C{admins} an administrator retracts others'
         messages; the owner too (hierarchical); a plain participant not.
         """
-        original = self.say(CAT_FULL, "mew")
-        out = self.retract(HECATE_FULL, original)
+        original = await self.say(CAT_FULL, "mew")
+        out = await self.retract(HECATE_FULL, original)
         self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
-        self.assertEqual(self.hecateProxy, child(self.archived(original),
+        self.assertEqual(self.hecateProxy, child(await self.archived(original),
                                                  NS_MIX, "retracted")["by"])
-        second = self.say(HECATE_FULL, "hail", mid="m2")
-        out = self.retract(HAG66_FULL, second, mid="r2")
+        second = await self.say(HECATE_FULL, "hail", mid="m2")
+        out = await self.retract(HAG66_FULL, second, mid="r2")
         self.assertEqual(3, len(groupchats(out)), [s.toXml() for s in out])
-        third = self.say(HAG66_FULL, "all hail", mid="m3")
-        out = self.retract(CAT_FULL, third, mid="r3")
+        third = await self.say(HAG66_FULL, "all hail", mid="m3")
+        out = await self.retract(CAT_FULL, third, mid="r3")
         self.assertOnlyError(out, "auth", "forbidden", mid="r3")
 
 
-    def test_adminRetractsAfterLeaving(self):
+    async def test_adminRetractsAfterLeaving(self):
         """
         ADM-11, RET-3, RET-4, RET-5, VIS-6: with rights C{admins} an
         administrator who left the channel still retracts; the notice has
         no C{<mix/>}, the tombstone names the channel, not hecate.
         """
-        original = self.say(CAT_FULL, "mew")
-        self.assertResult(self.h.leave(HECATE))
+        original = await self.say(CAT_FULL, "mew")
+        self.assertResult(await self.h.leave(HECATE))
         self.h.take()
-        out = self.retract(HECATE_FULL, original, mid="h-r1")
+        out = await self.retract(HECATE_FULL, original, mid="h-r1")
         copies = {s["to"]: s for s in groupchats(out)}
         self.assertEqual({HAG66, CAT, HECATE}, set(copies))
         for to, copy in copies.items():
@@ -613,7 +613,7 @@ class AdminsRetractTests(RetractionTestsMixin):
             else:
                 self.assertIsNone(mix)
                 self.assertNotIn("hecate", copy.toXml())
-        retracted = child(self.archived(original), NS_MIX, "retracted")
+        retracted = child(await self.archived(original), NS_MIX, "retracted")
         self.assertEqual(COVEN, retracted["by"])
 
 
@@ -624,25 +624,30 @@ class AdministratorOwnerRightsTests(RetractionTestsMixin):
 
     form = submitForm(("Administrator", HECATE))
 
-    def test_nonParticipantAdminForbidden(self):
+    async def test_nonParticipantAdminForbidden(self):
         """
         RET-3, ADM-11: an administrator whose role does not reach the
         rights (owners) and who is no participant gets C{forbidden},
         before the id is looked at; nothing changes.
         """
-        original = self.say(CAT_FULL, "mew")
-        self.assertResult(self.h.leave(HECATE))
+        original = await self.say(CAT_FULL, "mew")
+        self.assertResult(await self.h.leave(HECATE))
         self.h.take()
-        before = archiveCount(self.h)
+        before = await archiveCount(self.h)
         for archiveId in (original, "0005543DF729C000-3F5FF542"):
-            out = self.retract(HECATE_FULL, archiveId)
+            out = await self.retract(HECATE_FULL, archiveId)
             self.assertOnlyError(out, "auth", "forbidden")
-        self.assertEqual(before, archiveCount(self.h))
-        self.assertNotRetracted(original, "mew")
+        self.assertEqual(before, await archiveCount(self.h))
+        await self.assertNotRetracted(original, "mew")
 
 
 class RetractionMemoryTests(MemoryStoreMixin, RetractionTests,
                             unittest.TestCase):
+    pass
+
+
+class RetractionPgsqlTests(PgsqlStoreMixin, RetractionTests,
+                          unittest.TestCase):
     pass
 
 
@@ -651,8 +656,18 @@ class UserRetractionOffMemoryTests(MemoryStoreMixin, UserRetractionOffTests,
     pass
 
 
+class UserRetractionOffPgsqlTests(PgsqlStoreMixin, UserRetractionOffTests,
+                                 unittest.TestCase):
+    pass
+
+
 class NobodyRetractsMemoryTests(MemoryStoreMixin, NobodyRetractsTests,
                                 unittest.TestCase):
+    pass
+
+
+class NobodyRetractsPgsqlTests(PgsqlStoreMixin, NobodyRetractsTests,
+                              unittest.TestCase):
     pass
 
 
@@ -661,6 +676,16 @@ class AdminsRetractMemoryTests(MemoryStoreMixin, AdminsRetractTests,
     pass
 
 
+class AdminsRetractPgsqlTests(PgsqlStoreMixin, AdminsRetractTests,
+                             unittest.TestCase):
+    pass
+
+
 class AdministratorOwnerRightsMemoryTests(
         MemoryStoreMixin, AdministratorOwnerRightsTests, unittest.TestCase):
+    pass
+
+
+class AdministratorOwnerRightsPgsqlTests(
+        PgsqlStoreMixin, AdministratorOwnerRightsTests, unittest.TestCase):
     pass

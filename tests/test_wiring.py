@@ -50,12 +50,27 @@ class WiringTests(unittest.TestCase):
     def test_unknownBackend(self):
         """
         A backend this version does not provide is a C{ValueError} with a
-        message naming it (twistd turns it into a one-line error).
+        message naming it (twistd turns it into a one-line error); so is
+        the pgsql backend without a DSN.
         """
         error = self.assertRaises(ValueError, makeStore,
+                                  self.settings(backend="oracle"))
+        self.assertIn("oracle", str(error))
+        error = self.assertRaises(ValueError, makeStore,
                                   self.settings(backend="pgsql"))
-        self.assertIn("pgsql", str(error))
+        self.assertIn("DSN", str(error))
         self.assertIsInstance(makeStore(self.settings()), MemoryStore)
+
+    def test_pgsqlBackend(self):
+        """
+        C{--backend pgsql} gives the PostgreSQL store on the DSN, not
+        connected until started.
+        """
+        from mixtwisted.store.pgsql import PgsqlStore
+        store = makeStore(self.settings(backend="pgsql", dsn="dbname=x"),
+                          MemoryReactorClock())
+        self.assertIsInstance(store, PgsqlStore)
+        self.assertEqual("pgsql", store.name)
 
     def test_offlineQueueBounded(self):
         """
@@ -109,7 +124,7 @@ class WiringTests(unittest.TestCase):
                             MemoryStore())
         top.startService()
         self.addCleanup(top.stopService)
-        component = [s for s in top if isinstance(s, MIXComponent)][0]
+        component = top.component
         component.initializationFailed(failure.Failure(Exception("denied")))
         self.assertTrue(component.running)
         self.assertTrue(component.factory.continueTrying)
@@ -122,5 +137,5 @@ class WiringTests(unittest.TestCase):
         """
         top = makeComponent(self.settings(limits=Limits(maxQueuedStanzas=7)),
                             MemoryReactorClock(), MemoryStore())
-        component = [s for s in top if isinstance(s, MIXComponent)][0]
+        component = top.component
         self.assertEqual(7, component.maxQueued)

@@ -14,6 +14,12 @@ tombstone and a retraction notice is reflected like a message.  A message
 to a participant's proxy JID is a private message (PM-1..6,
 L{mixtwisted.privatemessages}), relayed between real and full proxy JIDs
 and never archived.
+
+A message error is never answered (ERR-6).  One to a channel JID may be a
+reflection that bounced: it goes to L{mixtwisted.delivery.Deliveries}
+(DLV-1..4), which holds the recipient on a transient error; while a
+recipient is held, the reflections for it are queued after its pending
+messages instead of being sent.
 """
 
 from twisted.internet import defer
@@ -23,9 +29,11 @@ from twisted.words.xish.domish import escapeToXml
 from wokkel.generic import parseXml
 
 from mixtwisted import namespaces as ns
-from mixtwisted.errors import BadRequest, PolicyViolation, ServiceUnavailable
+from mixtwisted.errors import (
+    BadRequest, MIXError, PolicyViolation, ServiceUnavailable)
 from mixtwisted.fanout import Template, serialize
 from mixtwisted.handlers.base import MIXHandler, errorResponse
+from mixtwisted.handlers.delivery import errorOf
 from mixtwisted.privatemessages import PrivateMessages
 from mixtwisted.records import ArchivedMessage
 from mixtwisted.retraction import Retractions
@@ -107,12 +115,19 @@ def _tombstone(element, by, time):
 class MessageHandler(MIXHandler):
     """
     Handle C{<message/>} stanzas addressed to the service domain.
+
+    @param deliveries: the L{mixtwisted.delivery.Deliveries}, or C{None}
+        for none (bounces then go unnoticed).
     """
 
-    def __init__(self, channels):
+    def __init__(self, channels, deliveries=None):
         MIXHandler.__init__(self, channels)
         self.retractions = Retractions(channels)
         self.privateMessages = PrivateMessages(channels)
+        self.deliveries = deliveries
+        # Channel name -> held recipients (the logic's own table, read on
+        # every fan-out: empty unless a delivery failed).
+        self._held = deliveries.held if deliveries is not None else {}
 
     def connectionInitialized(self):
         self.xmlstream.addObserver("/message", self.onMessage)
@@ -122,11 +137,39 @@ class MessageHandler(MIXHandler):
             return
         message.handled = True
         if message.getAttribute("type") == "error":
-            # Never answer an error (ERR-6); delivery retries come later.
+            # Never answer an error (ERR-6); a bounced reflection may be
+            # retried (DLV-1).
+            if self.deliveries is not None:
+                d = defer.maybeDeferred(self._bounced, message)
+                d.addErrback(self._bounceFailed)
             return
         d = defer.maybeDeferred(self._route, message)
         d.addErrback(lambda f: self.send(errorResponse(message, f.value)))
         d.addErrback(log.err, "Could not answer a message")
+
+    def _bounced(self, message):
+        """
+        A message error to a channel JID, from a bare JID, with an id: hand
+        it to the delivery logic, which takes only bounces of archived
+        messages from their recipients (DLV-1, DLV-4).  Errors to proxy
+        JIDs (private messages are never archived) or to the service are
+        not ours.
+        """
+        sender, recipient = self.addresses(message)
+        archiveId = message.getAttribute("id")
+        if recipient.host != self.domain or recipient.user is None or \
+                recipient.resource is not None or not archiveId or \
+                sender.user is None:
+            return None
+        errorType, condition = errorOf(message)
+        return self.deliveries.messageBounced(
+            recipient.user, sender.userhost(), archiveId, errorType,
+            condition)
+
+    @staticmethod
+    def _bounceFailed(failure):
+        if not failure.check(MIXError):
+            log.err(failure, "Could not handle a bounced message")
 
     def _route(self, message):
         sender, recipient = self.addresses(message)
@@ -164,10 +207,17 @@ class MessageHandler(MIXHandler):
         Reflect and archive one groupchat message to C{channel} (the
         record L{_toChannel} looked up).
         """
-        reflection = yield self.channels.prepareMessage(sender, channel)
-        xml = serialize(self._reflection(message, reflection, _STRIPPED))
-        self._checkSize(xml)
-        yield self._distribute(message, channel.name, reflection, xml)
+        def archive(reflection):
+            xml = serialize(self._reflection(message, reflection, _STRIPPED))
+            self._checkSize(xml)
+            return xml, self._archive(channel.name, reflection, xml)
+
+        # Prepared and handed to the archive in arrival order (D-46); sent
+        # once stored (MSG-4).
+        reflection, (xml, stored) = yield self.channels.sequenceMessage(
+            sender, channel, archive)
+        yield stored
+        self._send(message, channel.name, reflection, xml)
 
     @defer.inlineCallbacks
     def retract(self, message, sender, name, retracts):
@@ -248,14 +298,43 @@ class MessageHandler(MIXHandler):
         retraction by a non-participant, ADM-11) the originator's copy gets
         a C{<mix/>} holding only C{<submission-id/>}; the archived entry
         then has no sender (C{None}, as for the service's own entries).
+        Recipients held after a bounce (DLV-4) get nothing now: the
+        message is queued after their pending ones.
         """
-        yield self.channels.archive(name, ArchivedMessage(
+        yield self._archive(name, reflection, xml)
+        self._send(message, name, reflection, xml)
+
+    def _archive(self, name, reflection, xml):
+        """
+        Start storing a serialized reflection in the archive (MSG-4).
+
+        @return: a Deferred firing once it is stored.
+        """
+        return self.channels.archive(name, ArchivedMessage(
             archiveId=reflection.archiveId, stamp=reflection.stamp,
             node=ns.NODE_MESSAGES, sender=reflection.proxyJID, xml=xml))
 
+    def _send(self, message, name, reflection, xml):
+        """
+        Send the copies of an archived reflection (see L{_distribute}).
+        """
         originator = reflection.originator
-        Template(xml).sendTo(
-            self.send, [r for r in reflection.recipients if r != originator])
+        others = [r for r in reflection.recipients if r != originator]
+        held = self._held.get(name)
+        if held:
+            # Recipients whose deliveries failed get this message after
+            # their pending ones (DLV-4).
+            others = self.deliveries.divert(
+                name, reflection.archiveId, others)
+            if originator in held:
+                # Its own copy too: retransmitted as archived, without
+                # <submission-id/>.
+                self.deliveries.divert(
+                    name, reflection.archiveId, [originator])
+                originator = None
+        Template(xml).sendTo(self.send, others)
+        if originator is None:
+            return
         submissionId = message.getAttribute("id")
         if submissionId:
             # <mix/> is the last child: put <submission-id/> at its end in

@@ -5,7 +5,9 @@ presence node.
 Presence is never answered with an error (ERR-4): what the channel does
 not take is dropped.  From a client's full JID, available presence creates
 or updates its item, C{unavailable} or C{error} removes it; from a bare JID
-(or a probe) it asks for the channel's presence (PRES-6).
+(or a probe) it asks for the channel's presence (PRES-6).  An C{error}
+from a bare JID is presence the channel sent that bounced: it goes to the
+delivery logic (DLV-4, L{mixtwisted.delivery}).
 
 An item payload is kept serialized, laid out as the channel writes it:
 
@@ -34,6 +36,7 @@ from mixtwisted import namespaces as ns
 from mixtwisted.errors import MIXError
 from mixtwisted.fanout import attribute
 from mixtwisted.handlers.base import MIXHandler
+from mixtwisted.handlers.delivery import errorOf
 
 #: How a stored item payload starts and ends.
 HEAD = "<presence xmlns='%s'>" % (ns.NS_CLIENT,)
@@ -178,11 +181,15 @@ class PresenceHandler(MIXHandler):
     """
     Handle C{<presence/>} addressed to the service domain, and the answers
     to the channel's ghost checks.
+
+    @param deliveries: the L{mixtwisted.delivery.Deliveries}, or C{None}:
+        presence errors from bare JIDs (bounces) go to it.
     """
 
-    def __init__(self, channels, presence):
+    def __init__(self, channels, presence, deliveries=None):
         MIXHandler.__init__(self, channels)
         self.presence = presence
+        self.deliveries = deliveries
         presence.output = PresenceOutput(self._send)
 
     def _send(self, stanza):
@@ -231,11 +238,20 @@ class PresenceHandler(MIXHandler):
 
     def _dispatch(self, presence):
         sender, recipient = self.addresses(presence)
+        kind = presence.getAttribute("type")
+        if kind == "error" and sender.resource is None:
+            # From a bare JID: presence the channel sent (from its own or
+            # a proxy JID) bounced (DLV-4).
+            if recipient.host == self.domain and recipient.user and \
+                    sender.user and self.deliveries is not None:
+                errorType, condition = errorOf(presence)
+                return self.deliveries.presenceBounced(
+                    recipient.user, sender.userhost(), errorType, condition)
+            return None
         if recipient.host != self.domain or recipient.user is None or \
                 recipient.resource is not None:
             return None
         name = recipient.user
-        kind = presence.getAttribute("type")
         if sender.resource is None:
             # From a bare JID: a resync request (PRES-6, AMB-46).
             if kind in (None, "probe") and self.presence.admit(sender):

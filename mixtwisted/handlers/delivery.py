@@ -1,0 +1,104 @@
+"""
+The XML of ensuring message delivery (DLV-1..4, AMB-36): reading bounces,
+sending C{<marker/>} IQs and retransmissions, taking marker responses.
+
+The logic is L{mixtwisted.delivery.Deliveries}.  Bounces arrive as message
+and presence errors and are read by the message and presence handlers
+with L{errorOf}; this handler takes the responses to markers and is the
+logic's output.
+
+Marker responses are matched as relayed responses are
+(L{mixtwisted.relay.Relay.match}, RELAY-8): on the marker's fresh random
+id, from exactly the JID it went to (the recipient's bare JID) and to
+exactly the channel JID that sent it; only a match is consumed (marked
+handled).  Anything else -- spoofed, late or unexpected -- is left to the
+other handlers and, a response, never answered (ERR-6).
+"""
+
+from twisted.python import log
+
+from mixtwisted import namespaces as ns
+from mixtwisted.fanout import Template, attribute
+from mixtwisted.handlers.base import MIXHandler
+
+
+def errorOf(stanza):
+    """
+    Return C{(type, condition)} of the C{<error/>} of an error stanza,
+    C{(None, None)} when there is none.
+    """
+    for error in stanza.elements():
+        if error.name != "error" or error.uri != stanza.uri:
+            continue
+        for condition in error.elements(ns.NS_STANZAS):
+            if condition.name != "text":
+                return error.getAttribute("type"), condition.name
+        return error.getAttribute("type"), None
+    return None, None
+
+
+class DeliveryOutput:
+    """
+    The XML side of L{mixtwisted.delivery.Deliveries}.
+
+    @param send: callable taking a stanza (element or string).
+    """
+
+    def __init__(self, send):
+        self.send = send
+
+    def marker(self, fromJID, to, iqId):
+        """
+        Send C{<iq type='get'><marker xmlns='urn:xmpp:mix:1'/></iq>}
+        (DLV-2).
+        """
+        self.send("<iq type='get' id='%s' from='%s' to='%s'>"
+                  "<marker xmlns='%s'/></iq>"
+                  % (attribute(iqId), attribute(fromJID), attribute(to),
+                     ns.NS_MIX))
+
+    def retransmit(self, xml, to):
+        """
+        Send an archived stanza (DLV-3): as stored -- same id, same
+        payload -- addressed to C{to}.
+        """
+        self.send(Template(xml).to(to))
+
+
+class DeliveryHandler(MIXHandler):
+    """
+    Take the responses to the channel's markers.
+
+    @ivar deliveries: the L{mixtwisted.delivery.Deliveries}.
+    """
+
+    def __init__(self, channels, deliveries):
+        MIXHandler.__init__(self, channels)
+        self.deliveries = deliveries
+        deliveries.output = DeliveryOutput(self._send)
+
+    def _send(self, stanza):
+        self.send(stanza)
+
+    def connectionInitialized(self):
+        self.xmlstream.addObserver(
+            '/iq[@type="result" or @type="error"]', self.onResponse)
+
+    def onResponse(self, iq):
+        if iq.__dict__.get("handled"):
+            return
+        iqId = iq.getAttribute("id")
+        if not iqId:
+            return
+        condition = None
+        if iq.getAttribute("type") == "error":
+            condition = errorOf(iq)[1] or "undefined-condition"
+        try:
+            matched = self.deliveries.markerResponse(
+                iqId, iq.getAttribute("from"), iq.getAttribute("to"),
+                condition)
+        except Exception:
+            log.err(None, "Could not take a marker response")
+            return
+        if matched:
+            iq.handled = True
