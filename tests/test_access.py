@@ -33,9 +33,9 @@ class AccessTestsMixin(MIXTestMixin):
         """
         self.assertResult(await self.h.create("coven", HAG66_FULL, submitForm(
             ("Nodes Present", list(nodesPresent)))))
-        channel = (await self.h.store.getChannel("coven"))
+        channel = await self.h.store.getChannel("coven")
         channel.allowed, channel.banned = tuple(allowed), tuple(banned)
-        (await self.h.store.updateChannel(channel))
+        await self.h.store.updateChannel(channel)
 
     async def test_bannedJIDCannotJoin(self):
         """
@@ -44,7 +44,8 @@ class AccessTestsMixin(MIXTestMixin):
         """
         await self.setItems(["participants", "banned"], banned=[CAT])
         self.assertError(await self.h.join(CAT), "auth", "forbidden")
-        self.assertIdentical(None, (await self.h.store.getParticipant("coven", CAT)))
+        self.assertIdentical(
+            None, await self.h.store.getParticipant("coven", CAT))
         self.assertResult(await self.h.join(HECATE))
 
     async def test_bannedDomainCannotJoin(self):
@@ -52,7 +53,7 @@ class AccessTestsMixin(MIXTestMixin):
         ACL-3, AMB-25: a domain item bans every JID of that domain.
         """
         await self.setItems(["participants", "banned"],
-                      banned=["shakespeare.example"])
+                            banned=["shakespeare.example"])
         self.assertError(await self.h.join(CAT), "auth", "forbidden")
         self.assertError(await self.h.join(HECATE), "auth", "forbidden")
         self.assertResult(await self.h.join("lear@other.example"))
@@ -71,7 +72,7 @@ class AccessTestsMixin(MIXTestMixin):
         no sub-domain (AMB-25).
         """
         await self.setItems(["participants", "allowed"],
-                      allowed=["shakespeare.example"])
+                            allowed=["shakespeare.example"])
         self.assertResult(await self.h.join(CAT))
         self.assertError(await self.h.join("puck@sub.shakespeare.example"),
                          "auth", "forbidden")
@@ -81,7 +82,7 @@ class AccessTestsMixin(MIXTestMixin):
         ACL-3, NODE-11: banned takes priority over allowed.
         """
         await self.setItems(["participants", "allowed", "banned"],
-                      allowed=["shakespeare.example"], banned=[CAT])
+                            allowed=["shakespeare.example"], banned=[CAT])
         self.assertError(await self.h.join(CAT), "auth", "forbidden")
         self.assertResult(await self.h.join(HECATE))
 
@@ -226,7 +227,7 @@ class AccessMemoryTests(MemoryStoreMixin, AccessTestsMixin,
 
 
 class AccessPgsqlTests(PgsqlStoreMixin, AccessTestsMixin,
-                      unittest.TestCase):
+                       unittest.TestCase):
     pass
 
 
@@ -236,5 +237,5 @@ class MaybeVisibleMemoryTests(MemoryStoreMixin, MaybeVisibleTestsMixin,
 
 
 class MaybeVisiblePgsqlTests(PgsqlStoreMixin, MaybeVisibleTestsMixin,
-                            unittest.TestCase):
+                             unittest.TestCase):
     pass

@@ -279,25 +279,27 @@ class ACLMatrixMixin:
 
         async def owner(body):
             r = await h.iq("<iq type='set' id='o' from='%s' to='%s'>"
-                     "<pubsub xmlns='%s'>%s</pubsub></iq>"
-                     % (HAG66_FULL, COVEN, NS_PUBSUB, body))
+                           "<pubsub xmlns='%s'>%s</pubsub></iq>"
+                           % (HAG66_FULL, COVEN, NS_PUBSUB, body))
             assert r.getAttribute("type") == "result", r.toXml()
 
         if "allowed" in nodes:
             for item in (ALLY, CAT, "retract.example"):
                 await owner("<publish node='%s'><item id='%s'/></publish>"
-                      % (NODE_ALLOWED, item))
+                            % (NODE_ALLOWED, item))
         if "banned" in nodes:
             for item in (LEAR, "retract.example"):
                 await owner("<publish node='%s'><item id='%s'/></publish>"
-                      % (NODE_BANNED, item))
+                            % (NODE_BANNED, item))
         if "avatar" in nodes:
-            await owner("<publish node='%s'><item id='av1'><data xmlns='%s'>AAAA"
-                  "</data></item></publish>"
-                  % (NODE_AVATAR_DATA, NODE_AVATAR_DATA))
-            await owner("<publish node='%s'><item id='av1'><metadata xmlns='%s'/>"
-                  "</item></publish>"
-                  % (NODE_AVATAR_METADATA, NODE_AVATAR_METADATA))
+            await owner(
+                "<publish node='%s'><item id='av1'><data xmlns='%s'>AAAA"
+                "</data></item></publish>"
+                % (NODE_AVATAR_DATA, NODE_AVATAR_DATA))
+            await owner(
+                "<publish node='%s'><item id='av1'><metadata xmlns='%s'/>"
+                "</item></publish>"
+                % (NODE_AVATAR_METADATA, NODE_AVATAR_METADATA))
         join = await h.join(CAT, nodes=())
         assert join.getAttribute("type") == "result", join.toXml()
         h.take()
@@ -378,5 +380,5 @@ class ACLMatrixMemoryTests(MemoryStoreMixin, ACLMatrixMixin,
 
 
 class ACLMatrixPgsqlTests(PgsqlStoreMixin, ACLMatrixMixin,
-                         unittest.TestCase):
+                          unittest.TestCase):
     pass

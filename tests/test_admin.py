@@ -53,15 +53,15 @@ class AdminTestsMixin(MIXTestMixin):
             form = "<item%s>%s</item>" % (
                 " id='%s'" % wrap if wrap else "", form)
         return await self.pubsub(sender, "<publish node='%s'>%s</publish>"
-                           % (node, form))
+                                 % (node, form))
 
     async def publishItem(self, sender, node, itemId):
         return await self.pubsub(sender, "<publish node='%s'><item id='%s'/>"
-                           "</publish>" % (node, itemId))
+                                 "</publish>" % (node, itemId))
 
     async def retractItem(self, sender, node, itemId):
         return await self.pubsub(sender, "<retract node='%s'><item id='%s'/>"
-                           "</retract>" % (node, itemId))
+                                 "</retract>" % (node, itemId))
 
     async def read(self, sender, node):
         """
@@ -69,7 +69,7 @@ class AdminTestsMixin(MIXTestMixin):
         response.
         """
         response = await self.pubsub(sender, "<items node='%s'/>" % (node,),
-                               iqType="get")
+                                     iqType="get")
         if response.getAttribute("type") != "result":
             return response
         items = child(child(response, NS_PUBSUB, "pubsub"), NS_PUBSUB,
@@ -98,15 +98,16 @@ class AdminTestsMixin(MIXTestMixin):
         self.assertEqual([], list(pubsub.elements()))
 
     async def subscriptions(self, jid):
-        return (await self.h.store.getSubscriptions("coven", jid))
+        return await self.h.store.getSubscriptions("coven", jid)
 
     async def participantJIDs(self):
-        return sorted(p.jid for p in (await self.h.store.listParticipants("coven")))
+        return sorted(
+            p.jid for p in await self.h.store.listParticipants("coven"))
 
     async def subscribe(self, sender, node):
         bare = sender.split("/")[0]
         return await self.pubsub(sender, "<subscribe node='%s' jid='%s'/>"
-                           % (node, bare), iqid="s1")
+                                 % (node, bare), iqid="s1")
 
     # Information node (ADM-1, ADM-2, NODE-9)
 
@@ -116,8 +117,9 @@ class AdminTestsMixin(MIXTestMixin):
         the supplied fields, leaves the others, and answers with
         <publish node><item id='DATE-TIME'/></publish>.
         """
-        self.assertResult(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("Name", "Witches Coven"), ("Description", "A place"))))
+        self.assertResult(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("Name", "Witches Coven"), ("Description", "A place"))))
         oldId, _ = await self.form(HAG66_FULL, NODE_INFO)
         response = await self.publishForm(HECATE_FULL, NODE_INFO, submitForm(
             ("Contact", "greymalkin@shakespeare.example")))
@@ -175,13 +177,16 @@ class AdminTestsMixin(MIXTestMixin):
         may publish.
         """
         before = await self.form(HAG66_FULL, NODE_INFO)
-        self.assertError(await self.publishForm(CAT_FULL, NODE_INFO, submitForm(
-            ("Name", "Cat's"))), "auth", "forbidden")
+        self.assertError(await self.publishForm(
+            CAT_FULL, NODE_INFO, submitForm(
+                ("Name", "Cat's"))), "auth", "forbidden")
         self.assertEqual(before, await self.form(HAG66_FULL, NODE_INFO))
-        self.assertResult(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Information Node Update Rights", "participants"))))
-        self.publishedId(await self.publishForm(CAT_FULL, NODE_INFO, submitForm(
-            ("Name", "Cat's"))))
+        self.assertResult(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Information Node Update Rights", "participants"))))
+        self.publishedId(await self.publishForm(
+            CAT_FULL, NODE_INFO, submitForm(
+                ("Name", "Cat's"))))
         self.assertEqual(["Cat's"],
                          (await self.form(HAG66_FULL, NODE_INFO))[1]["Name"])
 
@@ -190,19 +195,23 @@ class AdminTestsMixin(MIXTestMixin):
         ADM-2: an info form changes only information fields; a config
         field in it (Owner) is ignored.
         """
-        self.assertResult(await self.publishForm(HECATE_FULL, NODE_INFO, submitForm(
-            ("Owner", HECATE), ("Name", "x"))))
-        self.assertEqual([HAG66], (await self.form(HAG66_FULL, NODE_CONFIG))[1]["Owner"])
+        self.assertResult(await self.publishForm(
+            HECATE_FULL, NODE_INFO, submitForm(
+                ("Owner", HECATE), ("Name", "x"))))
+        self.assertEqual(
+            [HAG66], (await self.form(HAG66_FULL, NODE_CONFIG))[1]["Owner"])
 
     async def test_publishInfoAbsentNode(self):
         """
         PS-7, NODE-9: publishing to an info node the channel does not have
         → item-not-found.
         """
-        self.assertResult(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Nodes Present", ["participants", "banned"]))))
-        self.assertError(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("Name", "x"))), "cancel", "item-not-found")
+        self.assertResult(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Nodes Present", ["participants", "banned"]))))
+        self.assertError(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("Name", "x"))), "cancel", "item-not-found")
 
     # Configuration node (ADM-3, ADM-4, ADM-5, ACL-4)
 
@@ -235,12 +244,13 @@ class AdminTestsMixin(MIXTestMixin):
         ADM-4, AMB-8: a service operator has owner rights; Last Change
         Made By names it (a client value is ignored).
         """
-        self.publishedId(await self.publishForm(OPERATOR + "/x", NODE_CONFIG,
-                                          submitForm(
-            ("Last Change Made By", CAT), ("Open Presence", "true"))))
+        self.publishedId(await self.publishForm(
+            OPERATOR + "/x", NODE_CONFIG, submitForm(
+                ("Last Change Made By", CAT), ("Open Presence", "true"))))
         values = (await self.form(HAG66_FULL, NODE_CONFIG))[1]
         self.assertEqual([OPERATOR], values["Last Change Made By"])
-        self.assertEqual(["true"], [v.lower() for v in values["Open Presence"]])
+        self.assertEqual(["true"],
+                         [v.lower() for v in values["Open Presence"]])
 
     async def test_publishConfigOwnersOnly(self):
         """
@@ -249,8 +259,9 @@ class AdminTestsMixin(MIXTestMixin):
         """
         before = await self.form(HAG66_FULL, NODE_CONFIG)
         for sender in (HECATE_FULL, CAT_FULL, WITCH_FULL):
-            self.assertError(await self.publishForm(sender, NODE_CONFIG, submitForm(
-                ("Open Presence", "true"))), "auth", "forbidden")
+            self.assertError(await self.publishForm(
+                sender, NODE_CONFIG, submitForm(
+                    ("Open Presence", "true"))), "auth", "forbidden")
         self.assertEqual(before, await self.form(HAG66_FULL, NODE_CONFIG))
 
     async def test_ownerNeedsNoParticipation(self):
@@ -258,8 +269,9 @@ class AdminTestsMixin(MIXTestMixin):
         ADM-11: an owner that is not a participant administers the channel.
         """
         self.assertResult(await self.h.leave(HAG66))
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Open Presence", "true"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Open Presence", "true"))))
 
     async def test_malformedForms(self):
         """
@@ -277,8 +289,9 @@ class AdminTestsMixin(MIXTestMixin):
             "",
         ]
         for form in bad:
-            self.assertError(await self.publishForm(HAG66_FULL, NODE_CONFIG, form),
-                             "modify", "bad-request")
+            self.assertError(
+                await self.publishForm(HAG66_FULL, NODE_CONFIG, form),
+                "modify", "bad-request")
         self.assertEqual(before, await self.form(HAG66_FULL, NODE_CONFIG))
 
     async def test_invalidValues(self):
@@ -287,23 +300,28 @@ class AdminTestsMixin(MIXTestMixin):
         no field of the form is applied.
         """
         before = await self.form(HAG66_FULL, NODE_CONFIG)
-        self.assertError(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Open Presence", "true"),
-            ("Messages Node Subscription", "nobody"))),
+        self.assertError(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Open Presence", "true"),
+                ("Messages Node Subscription", "nobody"))),
             "modify", "not-acceptable")
-        self.assertError(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("Name", "x"), ("JID Visibility", "jid-sometimes"))),
+        self.assertError(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("Name", "x"), ("JID Visibility", "jid-sometimes"))),
             "modify", "not-acceptable")
         self.assertEqual(before, await self.form(HAG66_FULL, NODE_CONFIG))
-        self.assertEqual([], (await self.form(HAG66_FULL, NODE_INFO))[1]["Name"])
+        self.assertEqual(
+            [], (await self.form(HAG66_FULL, NODE_INFO))[1]["Name"])
 
     async def test_ownerNeverEmpty(self):
         """
         ACL-2, AMB-8: a change leaving no owner → not-acceptable.
         """
-        self.assertError(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Owner", ""))), "modify", "not-acceptable")
-        self.assertEqual([HAG66], (await self.form(HAG66_FULL, NODE_CONFIG))[1]["Owner"])
+        self.assertError(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Owner", ""))), "modify", "not-acceptable")
+        self.assertEqual(
+            [HAG66], (await self.form(HAG66_FULL, NODE_CONFIG))[1]["Owner"])
 
     async def test_participantsValueNeedsNode(self):
         """
@@ -311,16 +329,18 @@ class AdminTestsMixin(MIXTestMixin):
         participants → not-acceptable; with the values changed too it is
         accepted.
         """
-        self.assertError(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Nodes Present", ["presence", "information"]))),
+        self.assertError(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Nodes Present", ["presence", "information"]))),
             "modify", "not-acceptable")
         fields = [(f, "allowed") for f in (
             "Messages Node Subscription", "Presence Node Subscription",
             "Participants Node Subscription",
             "Information Node Subscription")]
         fields += [("Information Node Update Rights", "admins")]
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Nodes Present", ["presence", "information"]), *fields)))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Nodes Present", ["presence", "information"]), *fields)))
 
     async def test_threeVisibilityModes(self):
         """
@@ -328,19 +348,21 @@ class AdminTestsMixin(MIXTestMixin):
         default; the three modes are accepted and anything else is
         C{not-acceptable}, changing nothing.
         """
-        self.assertEqual(["jid-hidden"],
-                         (await self.form(HAG66_FULL, NODE_INFO))[1]["JID Visibility"])
+        self.assertEqual(
+            ["jid-hidden"],
+            (await self.form(HAG66_FULL, NODE_INFO))[1]["JID Visibility"])
         for mode in ("jid-visible", "jid-maybe-visible", "jid-hidden"):
-            self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO,
-                                              submitForm(("JID Visibility",
-                                                          mode))))
+            self.publishedId(await self.publishForm(
+                HAG66_FULL, NODE_INFO, submitForm(("JID Visibility", mode))))
             self.assertEqual(
-                [mode], (await self.form(HAG66_FULL, NODE_INFO))[1]["JID Visibility"])
+                [mode],
+                (await self.form(HAG66_FULL, NODE_INFO))[1]["JID Visibility"])
         response = await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
             ("JID Visibility", "jid-sometimes")))
         self.assertError(response, "modify", "not-acceptable")
-        self.assertEqual(["jid-hidden"],
-                         (await self.form(HAG66_FULL, NODE_INFO))[1]["JID Visibility"])
+        self.assertEqual(
+            ["jid-hidden"],
+            (await self.form(HAG66_FULL, NODE_INFO))[1]["JID Visibility"])
 
     async def test_jidVisibilityInConfigGoesToInfo(self):
         """
@@ -349,9 +371,10 @@ class AdminTestsMixin(MIXTestMixin):
         new item; it is not a config field.
         """
         oldInfoId = (await self.form(HAG66_FULL, NODE_INFO))[0]
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("JID_Visibility", "jid-mandatory-visible"),
-            ("No Private Messages", "true"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("JID_Visibility", "jid-mandatory-visible"),
+                ("No Private Messages", "true"))))
         infoId, info = await self.form(HAG66_FULL, NODE_INFO)
         self.assertEqual(["jid-visible"], info["JID Visibility"])
         self.assertTrue(infoId > oldInfoId)
@@ -396,13 +419,15 @@ class AdminTestsMixin(MIXTestMixin):
         ADM-5: taking a node out of Nodes Present removes it and every
         subscription to it.
         """
-        await self.h.iq("<iq type='set' id='u' from='%s' to='%s'>"
-                  "<update-subscription xmlns='%s'><subscribe node='%s'/>"
-                  "</update-subscription></iq>"
-                  % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
+        await self.h.iq(
+            "<iq type='set' id='u' from='%s' to='%s'>"
+            "<update-subscription xmlns='%s'><subscribe node='%s'/>"
+            "</update-subscription></iq>"
+            % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
         self.assertIn(NODE_PRESENCE, await self.subscriptions(CAT))
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Nodes Present", ["participants", "information", "banned"]))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Nodes Present", ["participants", "information", "banned"]))))
         self.assertNotIn(NODE_PRESENCE, await self.subscriptions(CAT))
         self.assertIn(NODE_MESSAGES, await self.subscriptions(CAT))
         self.assertError(await self.read(HAG66_FULL, NODE_PRESENCE),
@@ -415,8 +440,9 @@ class AdminTestsMixin(MIXTestMixin):
         when the node becomes admins-only; the admin keeps it.
         """
         await self.proxyOf(HECATE)
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Participants Node Subscription", "admins"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Participants Node Subscription", "admins"))))
         self.assertNotIn(NODE_PARTICIPANTS, await self.subscriptions(CAT))
         self.assertIn(NODE_PARTICIPANTS, await self.subscriptions(HECATE))
         self.h.take()
@@ -428,8 +454,9 @@ class AdminTestsMixin(MIXTestMixin):
     # Visibility changes (VIS-4, VIS-5)
 
     async def joinWithPref(self, user, pref, channel=COVEN):
-        response = await self.h.join(user, nodes=(NODE_MESSAGES, NODE_PARTICIPANTS),
-                               extra=submitForm(("JID Visibility", pref)))
+        response = await self.h.join(
+            user, nodes=(NODE_MESSAGES, NODE_PARTICIPANTS),
+            extra=submitForm(("JID Visibility", pref)))
         self.assertResult(response)
         return response.join["jid"]
 
@@ -440,8 +467,9 @@ class AdminTestsMixin(MIXTestMixin):
         """
         proxy = await self.joinWithPref(WITCH, "never")
         self.h.take()
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("JID Visibility", "jid-visible"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("JID Visibility", "jid-visible"))))
         self.assertEqual(sorted([HAG66, CAT]), await self.participantJIDs())
         self.assertEqual(set(), await self.subscriptions(WITCH))
         retracts = [
@@ -455,13 +483,16 @@ class AdminTestsMixin(MIXTestMixin):
         VIS-4: changing (from jid-maybe-visible) to jid-hidden removes
         participants whose preference is always; others stay.
         """
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("JID Visibility", "jid-maybe-visible"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("JID Visibility", "jid-maybe-visible"))))
         await self.joinWithPref(WITCH, "always")
         await self.joinWithPref(HECATE, "never")
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("JID Visibility", "jid-hidden"))))
-        self.assertEqual(sorted([HAG66, CAT, HECATE]), await self.participantJIDs())
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("JID Visibility", "jid-hidden"))))
+        self.assertEqual(sorted([HAG66, CAT, HECATE]),
+                         await self.participantJIDs())
 
     async def test_maybeVisibleNode(self):
         """
@@ -471,14 +502,16 @@ class AdminTestsMixin(MIXTestMixin):
         """
         self.assertError(await self.read(CAT_FULL, NODE_JIDMAP_VISIBLE),
                          "cancel", "item-not-found")
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("JID Visibility", "jid-maybe-visible"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("JID Visibility", "jid-maybe-visible"))))
         items = await self.read(CAT_FULL, NODE_JIDMAP_VISIBLE)
         self.assertEqual(sorted([self.hagProxy, self.catProxy]),
                          sorted(i for i, _ in items))
         self.assertResult(await self.subscribe(CAT_FULL, NODE_JIDMAP_VISIBLE))
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("JID Visibility", "jid-hidden"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("JID Visibility", "jid-hidden"))))
         self.assertError(await self.read(CAT_FULL, NODE_JIDMAP_VISIBLE),
                          "cancel", "item-not-found")
         self.assertNotIn(NODE_JIDMAP_VISIBLE, await self.subscriptions(CAT))
@@ -490,12 +523,14 @@ class AdminTestsMixin(MIXTestMixin):
         jid-hidden, and gets no more jidmap notifications; the admin keeps
         it.
         """
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("JID Visibility", "jid-visible"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("JID Visibility", "jid-visible"))))
         self.assertResult(await self.subscribe(CAT_FULL, NODE_JIDMAP))
         await self.proxyOf(HECATE, nodes=(NODE_JIDMAP,))
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("JID Visibility", "jid-hidden"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("JID Visibility", "jid-hidden"))))
         self.assertNotIn(NODE_JIDMAP, await self.subscriptions(CAT))
         self.assertIn(NODE_JIDMAP, await self.subscriptions(HECATE))
         self.h.take()
@@ -517,21 +552,25 @@ class AdminTestsMixin(MIXTestMixin):
             HECATE_FULL, NODE_BANNED, "Lear@Shakespeare.example/home"))
         self.assertEmptyPubSub(await self.publishItem(
             HECATE_FULL, NODE_BANNED, "marlowe.example"))
-        self.assertEqual(["lear@shakespeare.example", "marlowe.example"],
-                         [i for i, _ in await self.read(HECATE_FULL, NODE_BANNED)])
+        self.assertEqual(
+            ["lear@shakespeare.example", "marlowe.example"],
+            [i for i, _ in await self.read(HECATE_FULL, NODE_BANNED)])
 
     async def test_listPublishMalformed(self):
         """
         ADM-7: no item, two items, or a malformed JID → bad-request.
         """
-        self.assertError(await self.pubsub(HECATE_FULL, "<publish node='%s'/>"
-                                     % NODE_BANNED), "modify", "bad-request")
+        self.assertError(
+            await self.pubsub(HECATE_FULL, "<publish node='%s'/>"
+                              % NODE_BANNED),
+            "modify", "bad-request")
         self.assertError(await self.pubsub(
             HECATE_FULL, "<publish node='%s'><item id='a.example'/>"
             "<item id='b.example'/></publish>" % NODE_BANNED),
             "modify", "bad-request")
-        self.assertError(await self.publishItem(HECATE_FULL, NODE_BANNED, "a@@b"),
-                         "modify", "bad-request")
+        self.assertError(
+            await self.publishItem(HECATE_FULL, NODE_BANNED, "a@@b"),
+            "modify", "bad-request")
         self.assertEqual([], await self.read(HECATE_FULL, NODE_BANNED))
 
     async def test_listWriteRights(self):
@@ -541,10 +580,10 @@ class AdminTestsMixin(MIXTestMixin):
         """
         for sender in (CAT_FULL, WITCH_FULL):
             self.assertError(await self.publishItem(sender, NODE_BANNED,
-                                              "x.example"),
+                                                    "x.example"),
                              "auth", "forbidden")
             self.assertError(await self.retractItem(sender, NODE_BANNED,
-                                              "x.example"),
+                                                    "x.example"),
                              "auth", "forbidden")
 
     async def test_retract(self):
@@ -552,7 +591,8 @@ class AdminTestsMixin(MIXTestMixin):
         ADM-8: retract removes the item (empty <pubsub/> result); an item
         that is not there → item-not-found.
         """
-        await self.publishItem(HECATE_FULL, NODE_BANNED, "lear@shakespeare.example")
+        await self.publishItem(HECATE_FULL, NODE_BANNED,
+                               "lear@shakespeare.example")
         self.assertEmptyPubSub(await self.retractItem(
             HAG66_FULL, NODE_BANNED, "lear@shakespeare.example"))
         self.assertEqual([], await self.read(HECATE_FULL, NODE_BANNED))
@@ -585,8 +625,8 @@ class AdminTestsMixin(MIXTestMixin):
         """
         await self.publishItem(HECATE_FULL, NODE_ALLOWED, "heath.example")
         await self.proxyOf(WITCH)
-        self.assertEmptyPubSub(await self.retractItem(HECATE_FULL, NODE_ALLOWED,
-                                                "heath.example"))
+        self.assertEmptyPubSub(await self.retractItem(
+            HECATE_FULL, NODE_ALLOWED, "heath.example"))
         self.assertIn(WITCH, await self.participantJIDs())
 
     async def test_banEvicts(self):
@@ -596,8 +636,9 @@ class AdminTestsMixin(MIXTestMixin):
         drops matching non-participant subscriptions; the banned cannot
         join again.
         """
-        self.assertResult(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Messages Node Subscription", "anyone"))))
+        self.assertResult(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Messages Node Subscription", "anyone"))))
         self.assertResult(await self.subscribe(WITCH_FULL, NODE_MESSAGES))
         warlock = await self.proxyOf("warlock@heath.example")
         self.h.take()
@@ -605,7 +646,8 @@ class AdminTestsMixin(MIXTestMixin):
             HECATE_FULL, NODE_BANNED, "heath.example"))
         self.assertEqual(sorted([HAG66, CAT]), await self.participantJIDs())
         self.assertEqual(set(), await self.subscriptions(WITCH))
-        self.assertEqual(set(), await self.subscriptions("warlock@heath.example"))
+        self.assertEqual(set(),
+                         await self.subscriptions("warlock@heath.example"))
         retracts = [
             (to, r.getAttribute("id"))
             for to, items in notifications(self.h.take(), NODE_PARTICIPANTS)
@@ -614,8 +656,9 @@ class AdminTestsMixin(MIXTestMixin):
                          sorted(retracts))
         self.assertError(await self.h.join(WITCH), "auth", "forbidden")
         self.assertEqual([], [to for to, _ in notifications(
-            await self.send("<message type='groupchat' id='m' from='%s' to='%s'>"
-                      "<body>hi</body></message>" % (CAT_FULL, COVEN)),
+            await self.send(
+                "<message type='groupchat' id='m' from='%s' to='%s'>"
+                "<body>hi</body></message>" % (CAT_FULL, COVEN)),
             NODE_MESSAGES)])
 
     async def test_bannedStrangerLosesSubscription(self):
@@ -623,8 +666,9 @@ class AdminTestsMixin(MIXTestMixin):
         ADM-9: a matching subscriber by direct subscription stops getting
         messages.
         """
-        self.assertResult(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Messages Node Subscription", "anyone"))))
+        self.assertResult(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Messages Node Subscription", "anyone"))))
         self.assertResult(await self.subscribe(WITCH_FULL, NODE_MESSAGES))
         await self.publishItem(HECATE_FULL, NODE_BANNED, WITCH)
         self.h.take()
@@ -641,8 +685,9 @@ class AdminTestsMixin(MIXTestMixin):
         """
         for item in (HAG66, HECATE, OPERATOR, "shakespeare.example",
                      HECATE + "/res"):
-            self.assertError(await self.publishItem(HAG66_FULL, NODE_BANNED, item),
-                             "modify", "not-acceptable")
+            self.assertError(
+                await self.publishItem(HAG66_FULL, NODE_BANNED, item),
+                "modify", "not-acceptable")
         self.assertEqual([], await self.read(HAG66_FULL, NODE_BANNED))
         self.assertIn(HAG66, await self.participantJIDs())
 
@@ -653,13 +698,15 @@ class AdminTestsMixin(MIXTestMixin):
         """
         self.assertResult(await self.subscribe(HECATE_FULL, NODE_BANNED))
         self.h.take()
-        await self.publishItem(HAG66_FULL, NODE_BANNED, "lear@shakespeare.example")
+        await self.publishItem(HAG66_FULL, NODE_BANNED,
+                               "lear@shakespeare.example")
         notes = notifications(self.h.take(), NODE_BANNED)
         self.assertEqual([HECATE], [to for to, _ in notes])
         self.assertEqual(["lear@shakespeare.example"], [
             i.getAttribute("id")
             for i in notes[0][1].elements(NS_PUBSUB_EVENT, "item")])
-        await self.retractItem(HAG66_FULL, NODE_BANNED, "lear@shakespeare.example")
+        await self.retractItem(HAG66_FULL, NODE_BANNED,
+                               "lear@shakespeare.example")
         notes = notifications(self.h.take(), NODE_BANNED)
         self.assertEqual(["lear@shakespeare.example"], [
             r.getAttribute("id")
@@ -673,8 +720,9 @@ class AdminTestsMixin(MIXTestMixin):
         """
         self.assertError(await self.read(CAT_FULL, NODE_BANNED), "auth",
                          "forbidden")
-        self.assertResult(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Banned Node Subscription", "participants"))))
+        self.assertResult(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Banned Node Subscription", "participants"))))
         self.assertEqual([], await self.read(CAT_FULL, NODE_BANNED))
 
     async def test_removingListNodeDropsItems(self):
@@ -684,8 +732,10 @@ class AdminTestsMixin(MIXTestMixin):
         """
         await self.publishItem(HAG66_FULL, NODE_BANNED, WITCH)
         self.assertError(await self.h.join(WITCH), "auth", "forbidden")
-        self.assertResult(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Nodes Present", ["participants", "presence", "information"]))))
+        self.assertResult(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Nodes Present",
+                 ["participants", "presence", "information"]))))
         self.assertResult(await self.h.join(WITCH))
 
     # Service-written nodes (PS-2, PS-3)
@@ -698,10 +748,11 @@ class AdminTestsMixin(MIXTestMixin):
         for sender in (HAG66_FULL, OPERATOR):
             for node in (NODE_PARTICIPANTS, NODE_JIDMAP, NODE_PRESENCE,
                          NODE_MESSAGES):
-                self.assertError(await self.publishForm(sender, node, submitForm(
-                    ("Name", "x"))), "auth", "forbidden")
+                self.assertError(await self.publishForm(
+                    sender, node, submitForm(
+                        ("Name", "x"))), "auth", "forbidden")
                 self.assertError(await self.retractItem(sender, node,
-                                                  self.catProxy),
+                                                        self.catProxy),
                                  "auth", "forbidden")
         self.assertIn(CAT, await self.participantJIDs())
 
@@ -724,18 +775,22 @@ class AdminTestsMixin(MIXTestMixin):
         information, only owners change JID Visibility; other fields they
         may change.
         """
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("Information Node Update Rights", "participants"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("Information Node Update Rights", "participants"))))
         for sender in (CAT_FULL, HECATE_FULL):
             response = await self.publishForm(sender, NODE_INFO, submitForm(
                 ("JID Visibility", "jid-visible")))
             self.assertError(response, "auth", "forbidden")
-        self.publishedId(await self.publishForm(CAT_FULL, NODE_INFO, submitForm(
-            ("Name", "Coven"))))
-        self.assertEqual(["jid-hidden"],
-                         (await self.form(HAG66_FULL, NODE_INFO))[1]["JID Visibility"])
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("JID Visibility", "jid-visible"))))
+        self.publishedId(await self.publishForm(
+            CAT_FULL, NODE_INFO, submitForm(
+                ("Name", "Coven"))))
+        self.assertEqual(
+            ["jid-hidden"],
+            (await self.form(HAG66_FULL, NODE_INFO))[1]["JID Visibility"])
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("JID Visibility", "jid-visible"))))
 
     async def test_excludedLeaveBeforeModeIsStored(self):
         """
@@ -750,11 +805,12 @@ class AdminTestsMixin(MIXTestMixin):
 
         async def recording(record):
             if record.info.get("JID Visibility") == "jid-visible":
-                seen.append((await store.getParticipant("coven", WITCH)))
+                seen.append(await store.getParticipant("coven", WITCH))
             return await update(record)
         self.patch(store, "updateChannel", recording)
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-            ("JID Visibility", "jid-visible"))))
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_CONFIG, submitForm(
+                ("JID Visibility", "jid-visible"))))
         self.assertEqual([None], seen)
 
     async def test_ownersAreUsers(self):
@@ -763,20 +819,22 @@ class AdminTestsMixin(MIXTestMixin):
         C{not-acceptable} and changes nothing (a contact may be one).
         """
         for var in ("Owner", "Administrator"):
-            response = await self.publishForm(HAG66_FULL, NODE_CONFIG, submitForm(
-                (var, "shakespeare.example")))
+            response = await self.publishForm(
+                HAG66_FULL, NODE_CONFIG, submitForm(
+                    (var, "shakespeare.example")))
             self.assertError(response, "modify", "not-acceptable")
-        self.assertEqual([HAG66],
-                         (await self.form(HAG66_FULL, NODE_CONFIG))[1]["Owner"])
-        self.publishedId(await self.publishForm(HAG66_FULL, NODE_INFO, submitForm(
-            ("Contact", "shakespeare.example"))))
+        self.assertEqual(
+            [HAG66], (await self.form(HAG66_FULL, NODE_CONFIG))[1]["Owner"])
+        self.publishedId(await self.publishForm(
+            HAG66_FULL, NODE_INFO, submitForm(
+                ("Contact", "shakespeare.example"))))
 
     async def test_listItemTooLong(self):
         """
         ADM-7: an item id beyond the RFC 7622 limits is a C{bad-request}.
         """
         response = await self.publishItem(HAG66_FULL, NODE_BANNED,
-                                    "x" * 1100 + "@heath.example")
+                                          "x" * 1100 + "@heath.example")
         self.assertError(response, "modify", "bad-request")
 
 

@@ -37,8 +37,8 @@ class AvatarTestsMixin(MIXTestMixin):
 
     async def publishData(self, sender, itemId=HASH, content="iVBORw0KGgo="):
         return await self.pubsub(sender, "<publish node='%s'><item id='%s'>"
-                           "<data xmlns='%s'>%s</data></item></publish>"
-                           % (DATA, itemId, DATA, content))
+                                 "<data xmlns='%s'>%s</data></item></publish>"
+                                 % (DATA, itemId, DATA, content))
 
     async def publishMetadata(self, sender, itemId=HASH):
         return await self.pubsub(
@@ -49,7 +49,7 @@ class AvatarTestsMixin(MIXTestMixin):
 
     async def items(self, sender, node):
         response = await self.pubsub(sender, "<items node='%s'/>" % (node,),
-                               iqType="get")
+                                     iqType="get")
         if response.getAttribute("type") != "result":
             return response
         items = child(child(response, NS_PUBSUB, "pubsub"), NS_PUBSUB,
@@ -82,10 +82,11 @@ class AvatarTestsMixin(MIXTestMixin):
         NODE-13, AMB-4: without avatar in Nodes Present the nodes do not
         exist (item-not-found for reads and writes).
         """
-        self.assertResult(await self.pubsub(HAG66_FULL, "<publish node='%s'>%s"
-                                      "</publish>" % (NODE_CONFIG, submitForm(
-                                          ("Nodes Present",
-                                           ["participants"])))))
+        self.assertResult(await self.pubsub(
+            HAG66_FULL,
+            "<publish node='%s'>%s"
+            "</publish>" % (NODE_CONFIG, submitForm(
+                ("Nodes Present", ["participants"])))))
         self.assertError(await self.publishData(HAG66_FULL), "cancel",
                          "item-not-found")
         self.assertError(await self.items(HAG66_FULL, DATA), "cancel",
@@ -98,10 +99,11 @@ class AvatarTestsMixin(MIXTestMixin):
         """
         await self.publishData(HAG66_FULL)
         for nodes in (["participants"], ["participants", "avatar"]):
-            self.assertResult(await self.pubsub(HAG66_FULL, "<publish node='%s'>%s"
-                                          "</publish>" % (NODE_CONFIG,
-                                                          submitForm((
-                                              "Nodes Present", nodes)))))
+            self.assertResult(await self.pubsub(
+                HAG66_FULL,
+                "<publish node='%s'>%s"
+                "</publish>" % (NODE_CONFIG, submitForm(
+                    ("Nodes Present", nodes)))))
         self.assertEqual([], await self.items(HAG66_FULL, DATA))
 
     async def test_updateRights(self):
@@ -112,13 +114,15 @@ class AvatarTestsMixin(MIXTestMixin):
         await self.publishData(HAG66_FULL)
         self.assertError(await self.publishData(CAT_FULL, "other"), "auth",
                          "forbidden")
-        self.assertError(await self.pubsub(CAT_FULL, "<retract node='%s'><item "
-                                     "id='%s'/></retract>" % (DATA, HASH)),
-                         "auth", "forbidden")
-        self.assertResult(await self.pubsub(HAG66_FULL, "<publish node='%s'>%s"
-                                      "</publish>" % (NODE_CONFIG, submitForm(
-                                          ("Avatar Nodes Update Rights",
-                                           "participants")))))
+        self.assertError(
+            await self.pubsub(CAT_FULL, "<retract node='%s'><item "
+                                        "id='%s'/></retract>" % (DATA, HASH)),
+            "auth", "forbidden")
+        self.assertResult(await self.pubsub(
+            HAG66_FULL,
+            "<publish node='%s'>%s"
+            "</publish>" % (NODE_CONFIG, submitForm(
+                ("Avatar Nodes Update Rights", "participants")))))
         self.assertResult(await self.publishData(CAT_FULL, "other"))
         self.assertEqual([HASH, "other"],
                          [i for i, _ in await self.items(CAT_FULL, DATA)])
@@ -129,8 +133,8 @@ class AvatarTestsMixin(MIXTestMixin):
         participants are refused by default.
         """
         await self.publishData(HAG66_FULL)
-        self.assertError(await self.items("witch@heath.example/b", DATA), "auth",
-                         "forbidden")
+        self.assertError(await self.items("witch@heath.example/b", DATA),
+                         "auth", "forbidden")
 
     async def test_wrongPayload(self):
         """
@@ -195,7 +199,8 @@ class AvatarTestsMixin(MIXTestMixin):
         NODE-13: an avatar node keeps its newest items only.
         """
         for n in range(12):
-            self.assertResult(await self.publishData(HAG66_FULL, itemId="h%02d" % n))
+            self.assertResult(await self.publishData(HAG66_FULL,
+                                                     itemId="h%02d" % n))
         ids = [i for i, _ in await self.items(HAG66_FULL, DATA)]
         self.assertEqual(["h%02d" % n for n in range(4, 12)], ids)
 
@@ -206,5 +211,5 @@ class AvatarMemoryTests(MemoryStoreMixin, AvatarTestsMixin,
 
 
 class AvatarPgsqlTests(PgsqlStoreMixin, AvatarTestsMixin,
-                      unittest.TestCase):
+                       unittest.TestCase):
     pass

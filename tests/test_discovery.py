@@ -180,7 +180,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         """
         DISCO-7: no channels, no items.
         """
-        query = self.query(await self.discoItems(CAT_FULL, DOMAIN), NS_DISCO_ITEMS)
+        query = self.query(await self.discoItems(CAT_FULL, DOMAIN),
+                           NS_DISCO_ITEMS)
         self.assertEqual([], items(query))
 
     async def test_itemsNoAdhoc(self):
@@ -205,7 +206,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         await self.h.create("coven", form=submitForm(
             ("Nodes Present", ["participants", "allowed"])))
         await self.h.create("lair", HECATE_FULL)
-        query = self.query(await self.discoItems(CAT_FULL, DOMAIN), NS_DISCO_ITEMS)
+        query = self.query(await self.discoItems(CAT_FULL, DOMAIN),
+                           NS_DISCO_ITEMS)
         self.assertEqual([("lair@" + DOMAIN, None)], items(query))
         query = self.query(await self.discoItems(HAG66_FULL, DOMAIN),
                            NS_DISCO_ITEMS)
@@ -247,7 +249,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         not a participant may discover the channel.
         """
         await self.h.create()
-        query = self.query(await self.info(CAT_FULL, COVEN, "mix"), NS_DISCO_INFO)
+        query = self.query(await self.info(CAT_FULL, COVEN, "mix"),
+                           NS_DISCO_INFO)
         self.assertEqual([("conference", "mix", "coven")], identities(query))
 
     async def test_channelInfoWithoutNode(self):
@@ -280,8 +283,9 @@ class DiscoveryTestsMixin(MIXTestMixin):
         CHAN-4: disco#info on a channel that does not exist →
         item-not-found (cancel), with and without node.
         """
-        self.assertError(await self.info(HAG66_FULL, "nowhere@" + DOMAIN, "mix"),
-                         "cancel", "item-not-found")
+        self.assertError(
+            await self.info(HAG66_FULL, "nowhere@" + DOMAIN, "mix"),
+            "cancel", "item-not-found")
         self.assertError(await self.info(HAG66_FULL, "nowhere@" + DOMAIN),
                          "cancel", "item-not-found")
 
@@ -550,7 +554,7 @@ class DiscoveryMemoryTests(MemoryStoreMixin, DiscoveryTestsMixin,
 
 
 class DiscoveryPgsqlTests(PgsqlStoreMixin, DiscoveryTestsMixin,
-                         unittest.TestCase):
+                          unittest.TestCase):
     pass
 
 
@@ -561,8 +565,8 @@ class RestrictedDiscoveryMemoryTests(MemoryStoreMixin,
 
 
 class RestrictedDiscoveryPgsqlTests(PgsqlStoreMixin,
-                                   RestrictedDiscoveryTestsMixin,
-                                   unittest.TestCase):
+                                    RestrictedDiscoveryTestsMixin,
+                                    unittest.TestCase):
     pass
 
 
@@ -572,5 +576,5 @@ class MirrorDiscoveryMemoryTests(MemoryStoreMixin, MirrorDiscoveryTestsMixin,
 
 
 class MirrorDiscoveryPgsqlTests(PgsqlStoreMixin, MirrorDiscoveryTestsMixin,
-                               unittest.TestCase):
+                                unittest.TestCase):
     pass

@@ -70,10 +70,10 @@ class EndOfLifeTestsMixin(MIXTestMixin):
             ("End of Life", stamp(START + 50)))))
         await self.h.advance(49)
         self.assertIsNotNone(
-            (await self.h.store.getChannel("cave")))
+            await self.h.store.getChannel("cave"))
         await self.h.advance(2)
         self.assertIdentical(
-            None, (await self.h.store.getChannel("cave")))
+            None, await self.h.store.getChannel("cave"))
 
     async def test_rescheduled(self):
         """
@@ -114,7 +114,7 @@ class EndOfLifeTestsMixin(MIXTestMixin):
             ("End of Life", stamp(START - 10))))
         self.assertError(response, "modify", "not-acceptable")
         self.assertIdentical(
-            None, (await self.h.store.getChannel("cave")))
+            None, await self.h.store.getChannel("cave"))
 
     async def test_invalidEndOfLife(self):
         """
@@ -134,9 +134,9 @@ class EndOfLifeTestsMixin(MIXTestMixin):
         Store an End of Life directly and start a second service on the
         same store, as after a restart.
         """
-        record = (await self.h.store.getChannel("coven"))
+        record = await self.h.store.getChannel("coven")
         record.config["End of Life"] = endOfLife
-        (await self.h.store.updateChannel(record))
+        await self.h.store.updateChannel(record)
         return await startHarness(self.h.store, serviceSettings())
 
     async def test_pastAtStart(self):
@@ -190,5 +190,5 @@ class EndOfLifeMemoryTests(MemoryStoreMixin, EndOfLifeTestsMixin,
 
 
 class EndOfLifePgsqlTests(PgsqlStoreMixin, EndOfLifeTestsMixin,
-                         unittest.TestCase):
+                          unittest.TestCase):
     pass

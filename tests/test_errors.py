@@ -80,7 +80,7 @@ class ErrorTestsMixin(SmallChannelMixin):
         ERR-6: an IQ get without payload still gets exactly one error.
         """
         response = await self.h.iq("<iq type='get' id='e0' from='%s' to='%s'/>"
-                             % (HAG66_FULL, COVEN))
+                                   % (HAG66_FULL, COVEN))
         self.assertEqual("error", response["type"])
         self.assertSwapped(response, HAG66_FULL, COVEN)
 
@@ -126,9 +126,10 @@ class ErrorTestsMixin(SmallChannelMixin):
         back, with the original id, to and from swapped, and an RFC 6120
         condition.
         """
-        out = await self.send("<message type='groupchat' id='orig-7' from='%s' "
-                        "to='%s'><body>hi</body></message>"
-                        % (CAT_FULL, COVEN))
+        out = await self.send(
+            "<message type='groupchat' id='orig-7' from='%s' "
+            "to='%s'><body>hi</body></message>"
+            % (CAT_FULL, COVEN))
         self.assertEqual(1, len(out))
         error = out[0]
         self.assertEqual("message", error.name)
@@ -148,7 +149,7 @@ class ErrorTestsMixin(SmallChannelMixin):
             for attrs in ("", " type='unavailable'", " type='error'",
                           " type='probe'", " type='subscribe'"):
                 out = await self.send("<presence%s from='%s' to='%s'/>"
-                                % (attrs, HAG66_FULL, target))
+                                      % (attrs, HAG66_FULL, target))
                 errors = [s.toXml() for s in out
                           if s.getAttribute("type") == "error"]
                 self.assertEqual([], errors, (attrs, target))
@@ -255,8 +256,9 @@ class ErrorTestsMixin(SmallChannelMixin):
         ERR-1, ERR-3: a groupchat message from a malformed JID: error or
         nothing; never reflected.
         """
-        await self.h.receive("<message type='groupchat' id='bad1' from='%s' "
-                       "to='%s'><body>x</body></message>" % (BAD_JID, COVEN))
+        await self.h.receive(
+            "<message type='groupchat' id='bad1' from='%s' "
+            "to='%s'><body>x</body></message>" % (BAD_JID, COVEN))
         out = self.h.take()
         self.assertNothingLogged()
         self.assertEqual([], groupchats(out))
@@ -269,7 +271,8 @@ class ErrorTestsMixin(SmallChannelMixin):
         ERR-4: presence from a malformed JID: no error reply, nothing
         logged.
         """
-        out = await self.send("<presence from='%s' to='%s'/>" % (BAD_JID, COVEN))
+        out = await self.send("<presence from='%s' to='%s'/>"
+                              % (BAD_JID, COVEN))
         self.assertNothingLogged()
         self.assertEqual([], out)
 
@@ -327,8 +330,8 @@ class ErrorTestsMixin(SmallChannelMixin):
         await self.h.setnick(HECATE_FULL, "hecate")
         self.h.take()
         out = await self.send("<message type='groupchat' id='big1' from='%s' "
-                        "to='%s'><body>%s</body></message>"
-                        % (HAG66_FULL, COVEN, "x" * 3000))
+                              "to='%s'><body>%s</body></message>"
+                              % (HAG66_FULL, COVEN, "x" * 3000))
         self.assertEqual(1, len(out), [s.toXml()[:200] for s in out])
         self.assertEqual(("modify", "policy-violation"),
                          errorCondition(out[0]))
@@ -343,8 +346,8 @@ class ErrorTestsMixin(SmallChannelMixin):
         characters (2400 bytes) exceed a 2000-byte limit.
         """
         out = await self.send("<message type='groupchat' id='big2' from='%s' "
-                        "to='%s'><body>%s</body></message>"
-                        % (HAG66_FULL, COVEN, "\u20ac" * 800))
+                              "to='%s'><body>%s</body></message>"
+                              % (HAG66_FULL, COVEN, "\u20ac" * 800))
         self.assertEqual(1, len(out))
         self.assertEqual(("modify", "policy-violation"),
                          errorCondition(out[0]))
@@ -355,8 +358,8 @@ class ErrorTestsMixin(SmallChannelMixin):
         Limits.maxMessageBytes: a message under the limit is accepted.
         """
         out = await self.send("<message type='groupchat' id='ok1' from='%s' "
-                        "to='%s'><body>%s</body></message>"
-                        % (HAG66_FULL, COVEN, "x" * 500))
+                              "to='%s'><body>%s</body></message>"
+                              % (HAG66_FULL, COVEN, "x" * 500))
         self.assertEqual(1, len(groupchats(out)))
         self.assertEqual(1, await archiveCount(self.h))
 

@@ -74,7 +74,7 @@ class TemplateTests(unittest.TestCase):
         """
         sent = []
         Template("<message from='c@d'/>").sendTo(sent.append,
-                                                  ["a@b", "e@f", "g@h"])
+                                                 ["a@b", "e@f", "g@h"])
         self.assertEqual(["a@b", "e@f", "g@h"],
                          [parse(s)["to"] for s in sent])
         self.assertEqual(1, len(set(_TO.sub("", s) for s in sent)))
@@ -209,5 +209,5 @@ class FanoutMemoryTests(MemoryStoreMixin, FanoutTestsMixin,
 
 
 class FanoutPgsqlTests(PgsqlStoreMixin, FanoutTestsMixin,
-                      unittest.TestCase):
+                       unittest.TestCase):
     pass

@@ -168,10 +168,12 @@ class HardeningTestsMixin(MIXTestMixin):
         self.assertEqual(("get", HAG66), (relayed["type"], relayed["to"]))
         self.assertNotEqual("d", relayed["id"])
         for target in (COVEN + "/res", proxy + "/res", unknown):
-            response = await self.h.iq(query % (HAG66_FULL, target, NS_DISCO_INFO))
+            response = await self.h.iq(
+                query % (HAG66_FULL, target, NS_DISCO_INFO))
             self.assertError(response, "cancel", "service-unavailable")
         for target in (proxy, proxy + "/res", unknown):
-            response = await self.h.iq(query % (CAT_FULL, target, NS_DISCO_INFO))
+            response = await self.h.iq(
+                query % (CAT_FULL, target, NS_DISCO_INFO))
             self.assertError(response, "auth", "forbidden")
 
     async def test_adhocOpenedByAllowedItem(self):
@@ -185,9 +187,9 @@ class HardeningTestsMixin(MIXTestMixin):
                 ("Nodes Present", "participants"),
                 ("Nodes Present", "allowed"))))
         name = response.create["channel"]
-        channel = (await self.h.store.getChannel(name))
+        channel = await self.h.store.getChannel(name)
         channel.allowed = (CAT,)
-        (await self.h.store.updateChannel(channel))
+        await self.h.store.updateChannel(channel)
         self.assertResult(await self.h.join(CAT, name + "@" + DOMAIN))
         self.assertError(await self.h.join(HECATE, name + "@" + DOMAIN),
                          "auth", "forbidden")
@@ -197,7 +199,8 @@ class HardeningTestsMixin(MIXTestMixin):
         JOIN-9, VIS-8: a re-join that changes the visibility preference
         updates jidmap-visible and notifies its subscribers.
         """
-        await self.h.create(form=submitForm(("JID Visibility", "jid-maybe-visible")))
+        await self.h.create(form=submitForm(
+            ("JID Visibility", "jid-maybe-visible")))
         await self.h.join(HAG66, nodes=(NODE_MESSAGES, NODE_JIDMAP_VISIBLE))
         always = submitForm(("JID Visibility", "always"))
         proxy = (await self.h.join(HECATE, extra=always)).join["jid"]
@@ -241,10 +244,10 @@ class HardeningTestsMixin(MIXTestMixin):
 
 
 class HardeningMemoryTests(MemoryStoreMixin, HardeningTestsMixin,
-                          unittest.TestCase):
+                           unittest.TestCase):
     pass
 
 
 class HardeningPgsqlTests(PgsqlStoreMixin, HardeningTestsMixin,
-                        unittest.TestCase):
+                          unittest.TestCase):
     pass

@@ -37,25 +37,25 @@ class InvitationTestsMixin(MIXTestMixin):
         self.h.take()
 
     async def setLists(self, name="coven", **lists):
-        channel = (await self.h.store.getChannel(name))
+        channel = await self.h.store.getChannel(name)
         for key, value in lists.items():
             setattr(channel, key, value)
-        (await self.h.store.updateChannel(channel))
+        await self.h.store.updateChannel(channel)
 
     async def setConfig(self, **config):
-        channel = (await self.h.store.getChannel("coven"))
+        channel = await self.h.store.getChannel("coven")
         for key, value in config.items():
             channel.config[key.replace("_", " ")] = value
-        (await self.h.store.updateChannel(channel))
+        await self.h.store.updateChannel(channel)
 
     async def channel(self, name="coven"):
-        return (await self.h.store.getChannel(name))
+        return await self.h.store.getChannel(name)
 
     async def participant(self, bare, name="coven"):
-        return (await self.h.store.getParticipant(name, bare))
+        return await self.h.store.getParticipant(name, bare)
 
     async def invite(self, sender=HAG66_FULL, invitee=CAT, iqType="get",
-               to=COVEN):
+                     to=COVEN):
         return await self.h.iq(
             "<iq type='%s' id='kl2fax27' from='%s' to='%s'>"
             "<invite xmlns='urn:xmpp:mix:1'><invitee>%s</invitee></invite>"
@@ -76,7 +76,7 @@ class InvitationTestsMixin(MIXTestMixin):
         fields = "".join("<%s>%s</%s>" % (k, v, k)
                          for k, v in invitation.items())
         return await self.h.join(user, to, extra="<invitation>%s</invitation>"
-                           % (fields,))
+                                 % (fields,))
 
     # Requesting invitations
 
@@ -101,15 +101,16 @@ class InvitationTestsMixin(MIXTestMixin):
         """
         INV-1: the invitation names the invitee's bare JID.
         """
-        self.assertEqual(CAT, (await self.invitation(invitee=CAT_FULL))["invitee"])
+        self.assertEqual(
+            CAT, (await self.invitation(invitee=CAT_FULL))["invitee"])
 
     async def test_inviteByAdmin(self):
         """
         INV-2: an administrator may invite.
         """
         await self.setConfig(Administrator=(HECATE,))
-        self.assertEqual(HECATE,
-                         (await self.invitation(sender=HECATE_FULL))["inviter"])
+        self.assertEqual(
+            HECATE, (await self.invitation(sender=HECATE_FULL))["inviter"])
 
     async def test_inviteByParticipantForbidden(self):
         """
@@ -125,8 +126,8 @@ class InvitationTestsMixin(MIXTestMixin):
         """
         await self.setConfig(**{
             "Participation Addition by Invitation from Participant": True})
-        self.assertEqual(HECATE,
-                         (await self.invitation(sender=HECATE_FULL))["inviter"])
+        self.assertEqual(
+            HECATE, (await self.invitation(sender=HECATE_FULL))["inviter"])
 
     async def test_inviteByNonParticipantForbidden(self):
         """
@@ -330,7 +331,8 @@ class InvitationTestsMixin(MIXTestMixin):
         for token in (base64.urlsafe_b64encode(bytes(raw)).decode(),
                       invitation["token"][:-4], ""):
             invitation["token"] = token
-            self.assertError(await self.joinWith(invitation), "auth", "forbidden")
+            self.assertError(await self.joinWith(invitation),
+                             "auth", "forbidden")
         del invitation["token"]
         self.assertError(await self.joinWith(invitation), "auth", "forbidden")
         self.assertIs(None, await self.participant(CAT))
@@ -494,7 +496,7 @@ class InvitationTestsMixin(MIXTestMixin):
             "<iq type='set' id='d1' from='%s' to='%s'>"
             "<destroy xmlns='urn:xmpp:mix:1' channel='coven'/></iq>"
             % (HAG66_FULL, DOMAIN)))
-        self.assertIs(None, (await self.h.store.getChannel("coven")))
+        self.assertIs(None, await self.h.store.getChannel("coven"))
         await self.h.advance(1)
         self.assertResult(await self.h.create(form=RESTRICTED))
         await self.setLists(allowed=(HAG66,))
@@ -577,5 +579,5 @@ class InvitationMemoryTests(MemoryStoreMixin, InvitationTestsMixin,
 
 
 class InvitationPgsqlTests(PgsqlStoreMixin, InvitationTestsMixin,
-                          unittest.TestCase):
+                           unittest.TestCase):
     pass

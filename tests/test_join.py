@@ -31,10 +31,10 @@ class JoinTestsMixin(MIXTestMixin):
         self.h.take()
 
     async def participant(self, bare, channel="coven"):
-        return (await self.h.store.getParticipant(channel, bare))
+        return await self.h.store.getParticipant(channel, bare)
 
     async def subscriptions(self, bare, channel="coven"):
-        return (await self.h.store.getSubscriptions(channel, bare))
+        return await self.h.store.getSubscriptions(channel, bare)
 
     async def joinIQ(self, sender, body, to=COVEN, attrs=""):
         return await self.h.iq(
@@ -144,7 +144,7 @@ class JoinTestsMixin(MIXTestMixin):
         for sender in ("hecate@" + DOMAIN, DOMAIN, "x#coven@" + DOMAIN):
             response = await self.h.join(sender)
             self.assertError(response, "auth", "forbidden")
-        self.assertEqual([], (await self.h.store.listParticipants("coven")))
+        self.assertEqual([], await self.h.store.listParticipants("coven"))
 
     # JOIN-3
 
@@ -186,7 +186,7 @@ class JoinTestsMixin(MIXTestMixin):
         does not become a participant.
         """
         response = await self.h.join(CAT, nodes=(NODE_BOGUS, NODE_JIDMAP,
-                                           NODE_ALLOWED))
+                                                 NODE_ALLOWED))
         self.assertError(response, "cancel", "item-not-found")
         self.assertEqual(COVEN, response["from"])
         self.assertEqual(CAT, response["to"])
@@ -327,7 +327,8 @@ class JoinTestsMixin(MIXTestMixin):
         JOIN-11, PREF-9: an invalid preference value is a C{bad-request};
         the user does not join.
         """
-        response = await self.h.join(CAT, extra=submitForm(("vCard", ["sometimes"])))
+        response = await self.h.join(CAT, extra=submitForm(
+            ("vCard", ["sometimes"])))
         self.assertError(response, "modify", "bad-request")
         self.assertIs(None, await self.participant(CAT))
         self.assertEqual([], notifications(self.h.take(), NODE_PARTICIPANTS))
@@ -348,8 +349,9 @@ class JoinTestsMixin(MIXTestMixin):
         """
         self.assertResult(await self.h.create("witches", form=submitForm(
             ("JID Visibility", ["jid-visible"]))))
-        response = await self.h.join(CAT, "witches@" + DOMAIN, extra=submitForm(
-            ("JID Visibility", ["never"])))
+        response = await self.h.join(
+            CAT, "witches@" + DOMAIN,
+            extra=submitForm(("JID Visibility", ["never"])))
         self.assertError(response, "modify", "not-acceptable")
         self.assertIs(None, await self.participant(CAT, "witches"))
 
@@ -360,13 +362,15 @@ class JoinTestsMixin(MIXTestMixin):
         """
         self.assertResult(await self.h.create("witches", form=submitForm(
             ("Participants Must Provide Presence", ["true"]))))
-        response = await self.h.join(CAT, "witches@" + DOMAIN, extra=submitForm(
-            ("Presence", ["not share"])))
+        response = await self.h.join(
+            CAT, "witches@" + DOMAIN,
+            extra=submitForm(("Presence", ["not share"])))
         self.assertResult(response)
         fields = formValues(response.join.x)
         self.assertEqual(["share"], fields["Presence"])
-        self.assertEqual("share",
-                         (await self.participant(CAT, "witches")).prefs["Presence"])
+        self.assertEqual(
+            "share",
+            (await self.participant(CAT, "witches")).prefs["Presence"])
 
     async def test_joinPresenceNotForced(self):
         """
@@ -405,8 +409,8 @@ class JoinTestsMixin(MIXTestMixin):
         bare JID and the subscribed nodes; earlier subscriptions stay.
         """
         await self.proxyOf(HAG66, nodes=(NODE_MESSAGES,))
-        response = await self.update(HAG66_FULL,
-                               "<subscribe node='%s'/>" % NODE_PARTICIPANTS)
+        response = await self.update(
+            HAG66_FULL, "<subscribe node='%s'/>" % NODE_PARTICIPANTS)
         self.assertResult(response)
         self.assertEqual(HAG66_FULL, response["to"])
         self.assertEqual(COVEN, response["from"])
@@ -428,8 +432,8 @@ class JoinTestsMixin(MIXTestMixin):
         is echoed, and the user no longer gets that node's notifications.
         """
         await self.proxyOf(HAG66)
-        response = await self.update(HAG66_FULL,
-                               "<unsubscribe node='%s'/>" % NODE_PARTICIPANTS)
+        response = await self.update(
+            HAG66_FULL, "<unsubscribe node='%s'/>" % NODE_PARTICIPANTS)
         self.assertResult(response)
         update = response.firstChildElement()
         self.assertEqual([NODE_PARTICIPANTS],
@@ -462,7 +466,7 @@ class JoinTestsMixin(MIXTestMixin):
         """
         await self.proxyOf(CAT, nodes=(NODE_MESSAGES,))
         response = await self.update(CAT_FULL, "<subscribe node='%s'/>"
-                               % NODE_JIDMAP)
+                                     % NODE_JIDMAP)
         self.assertError(response, "auth", "forbidden")
         self.assertEqual({NODE_MESSAGES}, await self.subscriptions(CAT))
 
@@ -472,7 +476,7 @@ class JoinTestsMixin(MIXTestMixin):
         C{forbidden}.
         """
         response = await self.update(CAT_FULL, "<subscribe node='%s'/>"
-                               % NODE_MESSAGES)
+                                     % NODE_MESSAGES)
         self.assertError(response, "auth", "forbidden")
         self.assertEqual(set(), await self.subscriptions(CAT))
 

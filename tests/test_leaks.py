@@ -19,8 +19,8 @@ from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
     DOMAIN, MIXTestMixin, MemoryStoreMixin, NODE_JIDMAP, NODE_MESSAGES,
-    NODE_PARTICIPANTS, NODE_PRESENCE, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM2, NS_MIX,
-    NS_PUBSUB, parse, rsm, submitForm)
+    NODE_PARTICIPANTS, NODE_PRESENCE, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM2,
+    NS_MIX, NS_PUBSUB, parse, rsm, submitForm)
 from tests.pgsql import PgsqlStoreMixin
 
 CHANNEL = "darkhour@" + DOMAIN
@@ -101,7 +101,8 @@ class LeakTestsMixin(MIXTestMixin):
 
     # Scenario steps
 
-    async def join(self, user, nodes=(NODE_MESSAGES, NODE_PARTICIPANTS), extra=""):
+    async def join(self, user, nodes=(NODE_MESSAGES, NODE_PARTICIPANTS),
+                   extra=""):
         subscribe = "".join("<subscribe node='%s'/>" % n for n in nodes)
         response = await self.h.iq(
             "<iq type='set' id='join-%s' from='%s' to='%s'>"
@@ -114,17 +115,18 @@ class LeakTestsMixin(MIXTestMixin):
 
     async def setnick(self, user, nick):
         await self.feed("<iq type='set' id='nick-%s' from='%s' to='%s'>"
-                  "<setnick xmlns='%s'><nick>%s</nick></setnick></iq>"
-                  % (user, full(user), CHANNEL, NS_MIX, nick))
+                        "<setnick xmlns='%s'><nick>%s</nick></setnick></iq>"
+                        % (user, full(user), CHANNEL, NS_MIX, nick))
 
     async def say(self, user, body, mid):
         """
         Send a groupchat message; return its archive id (from the
         sender's own copy).
         """
-        await self.h.receive("<message type='groupchat' id='%s' from='%s' to='%s'>"
-                       "<body>%s</body></message>"
-                       % (mid, full(user), CHANNEL, body))
+        await self.h.receive(
+            "<message type='groupchat' id='%s' from='%s' to='%s'>"
+            "<body>%s</body></message>"
+            % (mid, full(user), CHANNEL, body))
         out = self.h.raw()
         self.sent.extend(out)
         for text in out:
@@ -139,41 +141,41 @@ class LeakTestsMixin(MIXTestMixin):
         Send a private message; return the relayed stanza, if any.
         """
         await self.h.receive("<message type='chat' id='%s' from='%s' to='%s'>"
-                       "<body>%s</body></message>"
-                       % (mid, full(user, second), to, body))
+                             "<body>%s</body></message>"
+                             % (mid, full(user, second), to, body))
         out = self.h.raw()
         self.sent.extend(out)
         return parse(out[0]) if out else None
 
     async def retract(self, user, archiveId, mid):
         await self.feed("<message id='%s' from='%s' to='%s'>"
-                  "<retract xmlns='%s' id='%s'/></message>"
-                  % (mid, full(user), CHANNEL, NS_MIX, archiveId))
+                        "<retract xmlns='%s' id='%s'/></message>"
+                        % (mid, full(user), CHANNEL, NS_MIX, archiveId))
 
     async def mam(self, user, body="", node=None, iqId="mam"):
         nodeAttr = " node='%s'" % (node,) if node else ""
         await self.feed("<iq type='set' id='%s' from='%s' to='%s'>"
-                  "<query xmlns='%s' queryid='q-%s'%s>%s</query></iq>"
-                  % (iqId, full(user), CHANNEL, NS_MAM2, iqId, nodeAttr,
-                     body))
+                        "<query xmlns='%s' queryid='q-%s'%s>%s</query></iq>"
+                        % (iqId, full(user), CHANNEL, NS_MAM2, iqId, nodeAttr,
+                           body))
 
     async def items(self, user, node, iqId="items"):
         await self.feed("<iq type='get' id='%s' from='%s' to='%s'>"
-                  "<pubsub xmlns='%s'><items node='%s'/></pubsub></iq>"
-                  % (iqId, full(user), CHANNEL, NS_PUBSUB, node))
+                        "<pubsub xmlns='%s'><items node='%s'/></pubsub></iq>"
+                        % (iqId, full(user), CHANNEL, NS_PUBSUB, node))
 
     async def disco(self, user, to, namespace, node=None):
         nodeAttr = " node='%s'" % (node,) if node else ""
         await self.feed("<iq type='get' id='disco' from='%s' to='%s'>"
-                  "<query xmlns='%s'%s/></iq>"
-                  % (full(user), to, namespace, nodeAttr))
+                        "<query xmlns='%s'%s/></iq>"
+                        % (full(user), to, namespace, nodeAttr))
 
     async def presence(self, user, payload="", kind=None, second=False,
-                 bareJID=False):
+                       bareJID=False):
         typeAttr = " type='%s'" % (kind,) if kind else ""
         sender = bare(user) if bareJID else full(user, second)
         await self.feed("<presence%s from='%s' to='%s'>%s</presence>"
-                  % (typeAttr, sender, CHANNEL, payload))
+                        % (typeAttr, sender, CHANNEL, payload))
 
     async def scenario(self):
         create = await self.h.iq(
@@ -210,36 +212,42 @@ class LeakTestsMixin(MIXTestMixin):
         await self.setnick("alice", "Banquo")
         await self.setnick("carol", "x" * 200)
         await self.feed("<iq type='set' id='badjoin' from='%s' to='%s'>"
-                  "<join xmlns='%s'>%s</join></iq>"
-                  % (bare("alice"), CHANNEL, NS_MIX,
-                     submitForm(("Private Messages", "sometimes"))))
+                        "<join xmlns='%s'>%s</join></iq>"
+                        % (bare("alice"), CHANNEL, NS_MIX,
+                           submitForm(("Private Messages", "sometimes"))))
 
         # Presence: online (two clients for bob), status changes with
         # caps and languages, a client-supplied <mix/> naming a real JID,
         # unavailable, resyncs, probes, the node read, a late subscriber.
         await self.presence("owner", "<show>chat</show>")
-        await self.presence("alice", "<show>dnd</show><status xml:lang='en'>"
-                      "Making a Brew</status><c xmlns='http://jabber.org/"
-                      "protocol/caps' hash='sha-1' node='n' ver='v'/>")
+        await self.presence(
+            "alice",
+            "<show>dnd</show><status xml:lang='en'>"
+            "Making a Brew</status><c xmlns='http://jabber.org/"
+            "protocol/caps' hash='sha-1' node='n' ver='v'/>")
         await self.presence("bob")
         await self.presence("bob", "<show>away</show>", second=True)
-        await self.presence("alice", "<status>back</status><mix xmlns='urn:xmpp:"
-                      "mix:presence:0'><jid>%s</jid></mix>" % (full("alice"),))
+        await self.presence(
+            "alice",
+            "<status>back</status><mix xmlns='urn:xmpp:"
+            "mix:presence:0'><jid>%s</jid></mix>" % (full("alice"),))
         await self.presence("bob", "<show>xa</show><status>gone</status>")
         await self.presence("bob", kind="unavailable", second=True)
         await self.presence("alice", bareJID=True)
         await self.presence("bob", kind="probe", bareJID=True)
         await self.presence("carol", "<show>chat</show>")
-        await self.feed("<iq type='set' id='us-carol' from='%s' to='%s'>"
-                  "<update-subscription xmlns='%s'><subscribe node='%s'/>"
-                  "</update-subscription></iq>"
-                  % (full("carol"), CHANNEL, NS_MIX, NODE_PRESENCE))
+        await self.feed(
+            "<iq type='set' id='us-carol' from='%s' to='%s'>"
+            "<update-subscription xmlns='%s'><subscribe node='%s'/>"
+            "</update-subscription></iq>"
+            % (full("carol"), CHANNEL, NS_MIX, NODE_PRESENCE))
         await self.presence("carol", "<status>hi</status>", second=True)
         for user in ("alice", "bob", "carol"):
             await self.items(user, NODE_PRESENCE, "pr-" + user)
 
         sent = {}
-        sent["owner"] = await self.say("owner", "When shall we three meet", "g1")
+        sent["owner"] = await self.say(
+            "owner", "When shall we three meet", "g1")
         sent["alice"] = await self.say("alice", "In thunder, lightning", "g2")
         sent["bob"] = await self.say("bob", "or in rain", "g3")
         sent["carol"] = await self.say("carol", "When the hurlyburly", "g4")
@@ -252,9 +260,10 @@ class LeakTestsMixin(MIXTestMixin):
         aliceFull = reply["from"]
         await self.pm("bob", aliceFull, "meet at the heath", "p3")
         await self.pm("bob", proxies["alice"], "from my other client", "p4",
-                second=True)
+                      second=True)
         await self.pm("carol", proxies["alice"], "hello", "p5")
-        carolFull = (await self.pm("alice", proxies["carol"], "hi", "p6"))["from"]
+        carolFull = (await self.pm(
+            "alice", proxies["carol"], "hi", "p6"))["from"]
         await self.pm("carol", aliceFull, "hi back", "p7")
         await self.pm("alice", carolFull, "bye", "p8")
         await self.pm("alice", proxies["owner"], "to the owner", "p9")
@@ -263,8 +272,8 @@ class LeakTestsMixin(MIXTestMixin):
         await self.pm("alice", proxies["bob"] + "/nosuchres", "x", "p11")
         await self.pm("alice", "nosuchid#darkhour@" + DOMAIN, "x", "p12")
         await self.feed("<message type='groupchat' id='p13' from='%s' to='%s'>"
-                  "<body>x</body></message>"
-                  % (full("alice"), proxies["bob"]))
+                        "<body>x</body></message>"
+                        % (full("alice"), proxies["bob"]))
 
         # Retractions: by the sender, by the owner, a forbidden one.
         await self.retract("bob", sent["bob"], "r1")
@@ -275,7 +284,7 @@ class LeakTestsMixin(MIXTestMixin):
         # Reads: MAM (all, by sender, of jidmap), node items, disco.
         await self.mam("alice", rsm(50), iqId="mam1")
         await self.mam("alice", submitForm(("with", proxies["bob"]),
-                                     formType=NS_MAM2), iqId="mam2")
+                                           formType=NS_MAM2), iqId="mam2")
         await self.mam("alice", node=NODE_JIDMAP, iqId="mam3")
         await self.mam("bob", rsm(50), iqId="mam4")
         for user in ("alice", "bob", "carol"):
@@ -290,17 +299,19 @@ class LeakTestsMixin(MIXTestMixin):
             await self.disco(user, proxies["owner"], NS_DISCO_INFO)
 
         # Leave and come back; more traffic.
-        await self.feed("<iq type='set' id='leave-bob' from='%s' to='%s'>"
-                  "<leave xmlns='%s'/></iq>" % (bare("bob"), CHANNEL, NS_MIX))
+        await self.feed(
+            "<iq type='set' id='leave-bob' from='%s' to='%s'>"
+            "<leave xmlns='%s'/></iq>" % (bare("bob"), CHANNEL, NS_MIX))
         await self.pm("bob", proxies["alice"], "left", "p14")
-        await self.join("bob", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE))
+        await self.join(
+            "bob", (NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE))
         await self.presence("bob", "<show>chat</show>")
         await self.presence("bob", kind="probe")
         await self.say("bob", "I am back", "g6")
         await self.pm("bob", aliceFull, "back again", "p15")
         await self.feed("<iq type='set' id='leave-carol' from='%s' to='%s'>"
-                  "<leave xmlns='%s'/></iq>"
-                  % (bare("carol"), CHANNEL, NS_MIX))
+                        "<leave xmlns='%s'/></iq>"
+                        % (bare("carol"), CHANNEL, NS_MIX))
         # Ghost checks an hour on; the clients that do not answer go.
         await self.h.advance(3600)
         await self.pump()

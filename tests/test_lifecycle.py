@@ -44,7 +44,7 @@ class LifecycleTestsMixin(MIXTestMixin):
                                limits=Limits(maxChannelNameLength=10))
 
     async def createIQ(self, attribute, sender=HAG66_FULL, to=DOMAIN, body="",
-                 iqId="c1"):
+                       iqId="c1"):
         channel = "" if attribute is None else " channel='%s'" % attribute
         return await self.h.iq(
             "<iq type='set' id='%s' from='%s' to='%s'>"
@@ -91,7 +91,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertEqual({"channel": "coven"}, create.attributes)
         self.assertEqual([], list(create.elements()))
         self.assertIsNot(None,
-                         (await self.h.store.getChannel("coven")))
+                         await self.h.store.getChannel("coven"))
 
     # CRE-2
 
@@ -104,7 +104,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertResult(response)
         self.assertEqual(COVEN, response.create["channel"])
         self.assertIsNot(None,
-                         (await self.h.store.getChannel("coven")))
+                         await self.h.store.getChannel("coven"))
         self.assertResult(await self.h.join(HAG66, COVEN))
 
     async def test_createOnOtherDomain(self):
@@ -222,7 +222,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         for name in ("a/b", "x@y@%s" % (DOMAIN,), "a b", "a:b"):
             response = await self.createIQ(name)
             self.assertError(response, "modify", "bad-request")
-        self.assertEqual([], (await self.h.store.listChannels()))
+        self.assertEqual([], await self.h.store.listChannels())
 
     async def test_createMixedCase(self):
         """
@@ -235,7 +235,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertResult(response)
         self.assertEqual("Coven", response.create["channel"])
         self.assertIsNot(None,
-                         (await self.h.store.getChannel("coven")))
+                         await self.h.store.getChannel("coven"))
         self.assertResult(await self.h.join(CAT, COVEN))
         self.assertError(await self.createIQ("coven", iqId="c2"),
                          "cancel", "conflict")
@@ -246,14 +246,15 @@ class LifecycleTestsMixin(MIXTestMixin):
         hoc channel.
         """
         self.assertError(await self.createIQ(""), "modify", "bad-request")
-        self.assertEqual([], (await self.h.store.listChannels()))
+        self.assertEqual([], await self.h.store.listChannels())
 
     async def test_createTooLong(self):
         """
         CRE-6, limits: a name longer than maxChannelNameLength is
         C{not-acceptable}; one at the limit is fine.
         """
-        self.assertError(await self.createIQ("a" * 11), "modify", "not-acceptable")
+        self.assertError(await self.createIQ("a" * 11),
+                         "modify", "not-acceptable")
         self.assertResult(await self.createIQ("a" * 10))
 
     async def test_createAtChannelJID(self):
@@ -263,7 +264,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertResult(await self.createIQ("coven"))
         response = await self.createIQ("witches", to=COVEN)
         self.assertError(response, "modify", "bad-request")
-        self.assertIs(None, (await self.h.store.getChannel("witches")))
+        self.assertIs(None, await self.h.store.getChannel("witches"))
 
     async def test_createProxyLikeName(self):
         """
@@ -271,8 +272,9 @@ class LifecycleTestsMixin(MIXTestMixin):
         exists (it would look like a proxy JID of coven).
         """
         self.assertResult(await self.createIQ("coven"))
-        self.assertError(await self.createIQ("x#coven"), "modify", "bad-request")
-        self.assertIs(None, (await self.h.store.getChannel("x#coven")))
+        self.assertError(await self.createIQ("x#coven"),
+                         "modify", "bad-request")
+        self.assertIs(None, await self.h.store.getChannel("x#coven"))
 
     # CRE-7
 
@@ -289,7 +291,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertTrue(name)
         self.assertNotIn("@", name)
         self.assertNotIn("hag66", name)
-        channel = (await self.h.store.getChannel(name))
+        channel = await self.h.store.getChannel(name)
         self.assertIsNot(None, channel)
         self.assertTrue(channel.adhoc)
         join = await self.h.join(HAG66, "%s@%s" % (name, DOMAIN))
@@ -304,7 +306,7 @@ class LifecycleTestsMixin(MIXTestMixin):
             ("Messages Node Subscription", ["anyone"])))
         self.assertResult(response)
         name = response.create["channel"]
-        channel = (await self.h.store.getChannel(name))
+        channel = await self.h.store.getChannel(name)
         self.assertEqual("anyone",
                          channel.config["Messages Node Subscription"])
         self.assertEqual((HAG66,), tuple(channel.config["Owner"]))
@@ -404,15 +406,17 @@ class LifecycleTestsMixin(MIXTestMixin):
         """
         self.assertResult(await self.createIQ("coven"))
         self.assertResult(await self.h.join(CAT))
-        self.assertError(await self.destroyIQ(sender=CAT_FULL), "auth", "forbidden")
+        self.assertError(await self.destroyIQ(sender=CAT_FULL),
+                         "auth", "forbidden")
         self.assertIsNot(None,
-                         (await self.h.store.getChannel("coven")))
+                         await self.h.store.getChannel("coven"))
 
     async def test_destroyUnknown(self):
         """
         CRE-9: destroying an unknown channel is C{item-not-found}.
         """
-        self.assertError(await self.destroyIQ("nowhere"), "cancel", "item-not-found")
+        self.assertError(await self.destroyIQ("nowhere"),
+                         "cancel", "item-not-found")
 
     async def test_destroyByOperator(self):
         """
@@ -429,9 +433,10 @@ class LifecycleTestsMixin(MIXTestMixin):
         channel it is a C{bad-request} and nothing is destroyed.
         """
         self.assertResult(await self.createIQ("coven"))
-        self.assertError(await self.destroyIQ(to=COVEN), "modify", "bad-request")
+        self.assertError(await self.destroyIQ(to=COVEN),
+                         "modify", "bad-request")
         self.assertIsNot(None,
-                         (await self.h.store.getChannel("coven")))
+                         await self.h.store.getChannel("coven"))
 
     # CRE-10
 
@@ -446,7 +451,8 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertResult(await self.destroyIQ())
         self.h.take()
         self.assertError(await self.h.join(HECATE), "cancel", "item-not-found")
-        self.assertError(await self.readNode(NODE_INFO), "cancel", "item-not-found")
+        self.assertError(await self.readNode(NODE_INFO),
+                         "cancel", "item-not-found")
         await self.h.receive(
             "<message type='chat' id='pm1' from='%s' to='%s'>"
             "<body>hi</body></message>" % (HECATE_FULL, proxy))
@@ -454,7 +460,7 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertEqual(1, len(out), [o.toXml() for o in out])
         self.assertEqual("pm1", out[0]["id"])
         self.assertError(out[0], "cancel", "item-not-found")
-        self.assertEqual([], (await self.h.store.listParticipants("coven")))
+        self.assertEqual([], await self.h.store.listParticipants("coven"))
 
     async def test_recreateAfterDestroy(self):
         """
@@ -472,14 +478,16 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertEqual([HECATE], config["Owner"])
         self.assertEqual(["participants"],
                          config["Messages Node Subscription"])
-        self.assertEqual([], (await self.h.store.listParticipants("coven")))
-        self.assertFalse((await self.h.store.reserveProxyId("coven", CAT, oldId)))
+        self.assertEqual([], await self.h.store.listParticipants("coven"))
+        self.assertFalse(
+            await self.h.store.reserveProxyId("coven", CAT, oldId))
 
         # Even when the generator offers the old identifier, another user
         # does not get it.
         offered = [oldId, "freshid000001"]
         self.patch(channels, "generateProxyId", lambda *a: offered.pop(0))
-        self.assertEqual("freshid000001#coven@" + DOMAIN, await self.proxyOf(CAT))
+        self.assertEqual("freshid000001#coven@" + DOMAIN,
+                         await self.proxyOf(CAT))
 
     async def test_rejoinAfterRecreate(self):
         """
@@ -508,9 +516,9 @@ class LifecycleTestsMixin(MIXTestMixin):
             self.assertResult(await self.h.iq(
                 "<iq type='set' id='l1' from='%s' to='%s'>"
                 "<leave xmlns='urn:xmpp:mix:1'/></iq>" % (user, COVEN)))
-        self.assertEqual([], (await self.h.store.listParticipants("coven")))
+        self.assertEqual([], await self.h.store.listParticipants("coven"))
         self.assertIsNot(None,
-                         (await self.h.store.getChannel("coven")))
+                         await self.h.store.getChannel("coven"))
         self.assertResult(await self.h.join(HECATE))
 
     # CRE-15
@@ -523,9 +531,9 @@ class LifecycleTestsMixin(MIXTestMixin):
         self.assertResult(await self.createIQ("coven", body=submitForm(
             ("Name", ["Witches Coven"]))))
         self.assertIsNot(None,
-                         (await self.h.store.getChannel("coven")))
+                         await self.h.store.getChannel("coven"))
         names = [c.name for c in
-                 (await self.h.store.listChannels())]
+                 await self.h.store.listChannels()]
         self.assertEqual(["coven"], names)
         info = await self.nodeForm(NODE_INFO)
         self.assertEqual(["Witches Coven"], info["Name"])
@@ -538,5 +546,5 @@ class LifecycleMemoryTests(MemoryStoreMixin, LifecycleTestsMixin,
 
 
 class LifecyclePgsqlTests(PgsqlStoreMixin, LifecycleTestsMixin,
-                         unittest.TestCase):
+                          unittest.TestCase):
     pass

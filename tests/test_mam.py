@@ -107,7 +107,7 @@ class MAMTestsMixin(SmallChannelMixin):
         """
         ids = await self.say(2)
         response, results = await self.query(rsm(5), namespace=NS_MAM2,
-                                       queryId="f27")
+                                             queryId="f27")
         self.assertEqual(2, len(results))
         for message, archiveId in zip(results, ids):
             self.assertEqual(HAG66_FULL, message["to"])
@@ -169,8 +169,8 @@ class MAMTestsMixin(SmallChannelMixin):
         """
         await self.say(3)
         await self.h.receive("<iq type='set' id='o1' from='%s' to='%s'>"
-                       "<query xmlns='%s'/></iq>" % (HAG66_FULL, COVEN,
-                                                     NS_MAM2))
+                             "<query xmlns='%s'/></iq>" % (HAG66_FULL, COVEN,
+                                                           NS_MAM2))
         out = self.h.take()
         self.assertEqual(["message"] * 3 + ["iq"], [s.name for s in out])
         self.assertEqual("o1", out[-1]["id"])
@@ -276,7 +276,8 @@ class MAMTestsMixin(SmallChannelMixin):
         MAM-3, ERR-7: a query to a channel that does not exist is
         C{item-not-found}.
         """
-        response, results = await self.query(rsm(3), channel="nosuch@" + DOMAIN)
+        response, results = await self.query(
+            rsm(3), channel="nosuch@" + DOMAIN)
         self.assertError(response, "cancel", "item-not-found")
         self.assertEqual([], results)
 
@@ -607,5 +608,5 @@ class NodeArchiveMemoryTests(MemoryStoreMixin, NodeArchiveTestsMixin,
 
 
 class NodeArchivePgsqlTests(PgsqlStoreMixin, NodeArchiveTestsMixin,
-                           unittest.TestCase):
+                            unittest.TestCase):
     pass

@@ -26,13 +26,14 @@ class MessageTestsMixin(MIXTestMixin):
         await MIXTestMixin.setUp(self)
         await self.h.create()
         self.hagProxy = (await self.h.join(HAG66)).firstChildElement()["jid"]
-        self.hecateProxy = (await self.h.join(HECATE)).firstChildElement()["jid"]
+        self.hecateProxy = (
+            await self.h.join(HECATE)).firstChildElement()["jid"]
         await self.h.setnick(HAG66_FULL, "thirdwitch")
         await self.h.setnick(HECATE_FULL, "hecate")
         self.h.take()
 
     async def groupchat(self, body="Harpier cries", mid="92vax143g",
-                  sender=HAG66_FULL, extra="", attrs=""):
+                        sender=HAG66_FULL, extra="", attrs=""):
         idAttr = " id='%s'" % (mid,) if mid is not None else ""
         return await self.send(
             "<message type='groupchat'%s from='%s' to='%s'%s>"
@@ -165,7 +166,8 @@ class MessageTestsMixin(MIXTestMixin):
         for c in copies:
             self.assertEqual(COVEN, c["from"])
             self.assertEqual("groupchat", c["type"])
-        self.assertEqual(ids, set(m["id"] for m in await archivedMessages(self.h)))
+        self.assertEqual(
+            ids, set(m["id"] for m in await archivedMessages(self.h)))
 
     async def test_unsubscribedParticipantGetsNothing(self):
         """
@@ -247,7 +249,7 @@ class MessageTestsMixin(MIXTestMixin):
                  "<ext xmlns='urn:example:ext' a='1'><sub b='2'>t</sub>"
                  "</ext>")
         out = await self.groupchat(body="Harpier cries", extra=extra,
-                             attrs=" xml:lang='en'")
+                                   attrs=" xml:lang='en'")
         copy = self.copyTo(out, HECATE)
         self.assertEqual("en", copy.getAttribute((NS_XML, "lang")))
         bodies = list(copy.elements(copy.uri, "body"))
@@ -316,8 +318,9 @@ class MessageTestsMixin(MIXTestMixin):
         """
         MSG-11: a message without type (i.e. normal) is a C{bad-request}.
         """
-        out = await self.send("<message id='nt' from='%s' to='%s'><body>hi</body>"
-                        "</message>" % (HAG66_FULL, COVEN))
+        out = await self.send(
+            "<message id='nt' from='%s' to='%s'><body>hi</body>"
+            "</message>" % (HAG66_FULL, COVEN))
         self.assertEqual(1, len(out))
         self.assertEqual(("modify", "bad-request"), errorCondition(out[0]))
 
@@ -326,8 +329,9 @@ class MessageTestsMixin(MIXTestMixin):
         MSG-11: a headline message to the channel is ignored: no output,
         nothing archived.
         """
-        out = await self.send("<message type='headline' id='hl' from='%s' to='%s'>"
-                        "<body>news</body></message>" % (HAG66_FULL, COVEN))
+        out = await self.send(
+            "<message type='headline' id='hl' from='%s' to='%s'>"
+            "<body>news</body></message>" % (HAG66_FULL, COVEN))
         self.assertEqual([], out)
         self.assertEqual(0, await archiveCount(self.h))
 
@@ -364,8 +368,9 @@ class MessageTestsMixin(MIXTestMixin):
         C{item-not-found}, from the address it was sent to.
         """
         target = "nosuch@" + DOMAIN
-        out = await self.send("<message type='groupchat' id='u1' from='%s' to='%s'>"
-                        "<body>hi</body></message>" % (HAG66_FULL, target))
+        out = await self.send(
+            "<message type='groupchat' id='u1' from='%s' to='%s'>"
+            "<body>hi</body></message>" % (HAG66_FULL, target))
         self.assertEqual(1, len(out))
         self.assertEqual(("cancel", "item-not-found"), errorCondition(out[0]))
         self.assertEqual("u1", out[0]["id"])
@@ -377,8 +382,9 @@ class MessageTestsMixin(MIXTestMixin):
         ERR-7, MSG-11: a groupchat message to the service JID gets
         C{service-unavailable}.
         """
-        out = await self.send("<message type='groupchat' id='s1' from='%s' to='%s'>"
-                        "<body>hi</body></message>" % (HAG66_FULL, DOMAIN))
+        out = await self.send(
+            "<message type='groupchat' id='s1' from='%s' to='%s'>"
+            "<body>hi</body></message>" % (HAG66_FULL, DOMAIN))
         self.assertEqual(1, len(out))
         self.assertEqual(("cancel", "service-unavailable"),
                          errorCondition(out[0]))
@@ -398,7 +404,8 @@ class MessageTestsMixin(MIXTestMixin):
                 await self.h.advance(1)
         self.assertEqual(sorted(ids), ids)
         self.assertEqual(len(ids), len(set(ids)))
-        self.assertEqual(ids, [m["id"] for m in await archivedMessages(self.h)])
+        self.assertEqual(
+            ids, [m["id"] for m in await archivedMessages(self.h)])
 
     async def test_stanzaIdOnReflection(self):
         """
@@ -427,5 +434,5 @@ class MessageMemoryTests(MemoryStoreMixin, MessageTestsMixin,
 
 
 class MessagePgsqlTests(PgsqlStoreMixin, MessageTestsMixin,
-                       unittest.TestCase):
+                        unittest.TestCase):
     pass

@@ -110,7 +110,8 @@ class NickTestsMixin(MIXTestMixin):
         too.
         """
         self.assignedNick(await self.h.setnick(HAG66_FULL, "witch"))
-        response = await self.h.setnick(CAT_FULL, "\uff37\uff49\uff54\uff43\uff48")
+        response = await self.h.setnick(
+            CAT_FULL, "\uff37\uff49\uff54\uff43\uff48")
         self.assertError(response, "cancel", "conflict")
 
     async def test_precisDisallowedCharacter(self):
@@ -141,8 +142,9 @@ class NickTestsMixin(MIXTestMixin):
         for limit in (64, 12):
             if limit != 64:
                 await self.useNickLimit(limit)
-            self.assertError(await self.h.setnick(HAG66_FULL, "a" * (limit + 1)),
-                             "modify", "not-acceptable")
+            self.assertError(
+                await self.h.setnick(HAG66_FULL, "a" * (limit + 1)),
+                "modify", "not-acceptable")
             self.assertIs(None, await self.nickOf(HAG66))
             self.assertEqual("a" * limit, self.assignedNick(
                 await self.h.setnick(HAG66_FULL, "a" * limit)))
@@ -345,7 +347,7 @@ class NickTestsMixin(MIXTestMixin):
         C{item-not-found}.
         """
         response = await self.h.setnick(HAG66_FULL, "thirdwitch",
-                                  "nowhere@" + DOMAIN)
+                                        "nowhere@" + DOMAIN)
         self.assertError(response, "cancel", "item-not-found")
 
 

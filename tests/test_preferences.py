@@ -92,7 +92,8 @@ class PreferenceTestsMixin(MIXTestMixin):
         """
         PREF-2: anyone Allowed gets the template with the defaults.
         """
-        values = formValues(self.resultForm(await self.template(CAT_FULL), "form"))
+        values = formValues(self.resultForm(await self.template(CAT_FULL),
+                                            "form"))
         for var in PREF_VARS:
             self.assertEqual(DEFAULTS[var], values[var])
 
@@ -102,9 +103,9 @@ class PreferenceTestsMixin(MIXTestMixin):
         """
         self.assertResult(await self.h.create("witches", form=submitForm(
             ("Nodes Present", ["participants", "banned"]))))
-        channel = (await self.h.store.getChannel("witches"))
+        channel = await self.h.store.getChannel("witches")
         channel.banned = (CAT,)
-        (await self.h.store.updateChannel(channel))
+        await self.h.store.updateChannel(channel)
         response = await self.template(CAT_FULL, "witches@" + DOMAIN)
         self.assertError(response, "auth", "forbidden")
 
@@ -214,16 +215,18 @@ class PreferenceTestsMixin(MIXTestMixin):
         """
         PREF-3: only participants may set preferences (C{forbidden}).
         """
-        response = await self.setPrefs(submitForm(("vCard", "allow")), CAT_FULL)
+        response = await self.setPrefs(submitForm(("vCard", "allow")),
+                                       CAT_FULL)
         self.assertError(response, "auth", "forbidden")
-        self.assertIs(None, (await self.h.store.getParticipant("coven", CAT)))
+        self.assertIs(None, await self.h.store.getParticipant("coven", CAT))
 
     async def test_conflictWithHiddenMode(self):
         """
         PREF-8: C{always} in a jid-hidden channel (the default) is
         C{not-acceptable}; the preference stays.
         """
-        response = await self.setPrefs(submitForm(("JID Visibility", "always")))
+        response = await self.setPrefs(
+            submitForm(("JID Visibility", "always")))
         self.assertError(response, "modify", "not-acceptable")
         self.assertEqual("default", (await self.stored())["JID Visibility"])
 
@@ -235,7 +238,7 @@ class PreferenceTestsMixin(MIXTestMixin):
             ("JID Visibility", "jid-visible"))))
         self.assertResult(await self.h.join(CAT, "witches@" + DOMAIN))
         response = await self.setPrefs(submitForm(("JID Visibility", "never")),
-                                 CAT_FULL, "witches@" + DOMAIN)
+                                       CAT_FULL, "witches@" + DOMAIN)
         self.assertError(response, "modify", "not-acceptable")
         self.assertEqual("default",
                          (await self.stored(CAT, "witches"))["JID Visibility"])
@@ -253,7 +256,8 @@ class PreferenceTestsMixin(MIXTestMixin):
             CAT_FULL, "witches@" + DOMAIN)))
         self.assertEqual(["share"], values["Presence"])
         self.assertEqual(["allow"], values["vCard"])
-        self.assertEqual("share", (await self.stored(CAT, "witches"))["Presence"])
+        self.assertEqual(
+            "share", (await self.stored(CAT, "witches"))["Presence"])
 
     def visibleItems(self):
         return [(to, item["id"], str(child(child(
@@ -314,5 +318,5 @@ class PreferenceMemoryTests(MemoryStoreMixin, PreferenceTestsMixin,
 
 
 class PreferencePgsqlTests(PgsqlStoreMixin, PreferenceTestsMixin,
-                          unittest.TestCase):
+                           unittest.TestCase):
     pass

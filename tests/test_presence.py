@@ -72,7 +72,7 @@ class PresenceTestsMixin(MIXTestMixin):
 
     async def available(self, full=HAG66_FULL, payload="<show>dnd</show>"):
         return await self.send("<presence from='%s' to='%s'>%s</presence>"
-                         % (full, COVEN, payload))
+                               % (full, COVEN, payload))
 
     async def items(self, requester=HECATE_FULL):
         response = await self.h.iq(
@@ -220,8 +220,8 @@ class DistributionTestsMixin(PresenceTestsMixin):
         """
         sender = presences(await self.available())[0]["from"]
         out = await self.send("<message type='chat' id='pm' from='%s' to='%s'>"
-                        "<body>hi</body></message>"
-                        % (HAG66_FULL, self.hecateProxy))
+                              "<body>hi</body></message>"
+                              % (HAG66_FULL, self.hecateProxy))
         self.assertEqual(sender, out[0]["from"])
 
     async def test_unavailable(self):
@@ -232,8 +232,8 @@ class DistributionTestsMixin(PresenceTestsMixin):
         """
         sender = presences(await self.available())[0]["from"]
         out = await self.send("<presence type='unavailable' from='%s' to='%s'>"
-                        "<status>bye</status></presence>"
-                        % (HAG66_FULL, COVEN))
+                              "<status>bye</status></presence>"
+                              % (HAG66_FULL, COVEN))
         gone = presences(out, "unavailable")
         self.assertEqual(len(out), len(gone))
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
@@ -251,9 +251,9 @@ class DistributionTestsMixin(PresenceTestsMixin):
         """
         await self.available()
         out = await self.send("<presence type='error' from='%s' to='%s'>"
-                        "<error type='cancel'><remote-server-not-found "
-                        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
-                        "</error></presence>" % (HAG66_FULL, COVEN))
+                              "<error type='cancel'><remote-server-not-found "
+                              "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                              "</error></presence>" % (HAG66_FULL, COVEN))
         self.assertEqual(2, len(presences(out, "unavailable")))
         self.assertEqual([], await self.itemList())
 
@@ -290,7 +290,7 @@ class DistributionTestsMixin(PresenceTestsMixin):
         self.h.take()
         for kind in ("", " type='probe'"):
             out = await self.send("<presence%s from='%s' to='%s'/>"
-                            % (kind, HECATE, COVEN))
+                                  % (kind, HECATE, COVEN))
             self.assertEqual(2, len(presences(out)))
             self.assertEqual({HECATE}, {p["to"] for p in out})
             self.assertEqual((None, "thirdwitch"), mixOf(out[0]))
@@ -441,7 +441,8 @@ class DistributionTestsMixin(PresenceTestsMixin):
         """
         sent = 0
         for n in range(40):
-            sent += len(await self.available(payload="<status>%d</status>" % n))
+            sent += len(await self.available(
+                payload="<status>%d</status>" % n))
         # Two subscribers, and only the burst (20) distributed.
         self.assertEqual(20 * 2, sent)
         self.assertEqual(2, len(presences(await self.available(HECATE_FULL))))
@@ -465,19 +466,20 @@ class DistributionTestsMixin(PresenceTestsMixin):
         self.assertResult(response)
         self.h.take()
         out = await self.send("<message type='groupchat' id='m1' from='%s' "
-                        "to='%s'><body>hi</body></message>"
-                        % (HAG66_FULL, COVEN))
+                              "to='%s'><body>hi</body></message>"
+                              % (HAG66_FULL, COVEN))
         self.assertEqual(1, len(out))
         self.assertError(out[0], "modify", "not-acceptable")
         await self.available()
         out = await self.send("<message type='groupchat' id='m2' from='%s' "
-                        "to='%s'><body>hi</body></message>"
-                        % (HAG66_FULL, COVEN))
+                              "to='%s'><body>hi</body></message>"
+                              % (HAG66_FULL, COVEN))
         self.assertEqual([HAG66, HECATE],
                          sorted(m["to"] for m in groupchats(out)))
         # Another client of the same user without presence: refused.
-        out = await self.send("<message type='groupchat' id='m3' from='%s/other' "
-                        "to='%s'><body>hi</body></message>" % (HAG66, COVEN))
+        out = await self.send(
+            "<message type='groupchat' id='m3' from='%s/other' "
+            "to='%s'><body>hi</body></message>" % (HAG66, COVEN))
         self.assertError(out[0], "modify", "not-acceptable")
 
 
@@ -487,7 +489,7 @@ class DistributionMemoryTests(MemoryStoreMixin, DistributionTestsMixin,
 
 
 class DistributionPgsqlTests(PgsqlStoreMixin, DistributionTestsMixin,
-                            unittest.TestCase):
+                             unittest.TestCase):
     pass
 
 
@@ -597,7 +599,7 @@ class OpenPresenceMemoryTests(MemoryStoreMixin, OpenPresenceTestsMixin,
 
 
 class OpenPresencePgsqlTests(PgsqlStoreMixin, OpenPresenceTestsMixin,
-                            unittest.TestCase):
+                             unittest.TestCase):
     pass
 
 
@@ -617,7 +619,7 @@ class VisibilityTestsMixin(MIXTestMixin):
 
     async def shown(self):
         out = presences(await self.send("<presence from='%s' to='%s'/>"
-                                  % (HAG66_FULL, COVEN)))
+                                        % (HAG66_FULL, COVEN)))
         return mixOf(out[0])[0]
 
     async def test_visible(self):
@@ -698,7 +700,7 @@ class VisibilityMemoryTests(MemoryStoreMixin, VisibilityTestsMixin,
 
 
 class VisibilityPgsqlTests(PgsqlStoreMixin, VisibilityTestsMixin,
-                          unittest.TestCase):
+                           unittest.TestCase):
     pass
 
 
@@ -752,10 +754,10 @@ class OutsiderVisibilityTestsMixin(PresenceTestsMixin):
         await self.available()
         self.h.take()
         out = presences(await self.send("<presence from='%s' to='%s'/>"
-                                  % (CAT, COVEN)))
+                                        % (CAT, COVEN)))
         self.assertEqual([(None, "thirdwitch")], [mixOf(p) for p in out])
         out = presences(await self.send("<presence from='%s' to='%s'/>"
-                                  % (HECATE, COVEN)))
+                                        % (HECATE, COVEN)))
         self.assertEqual([(HAG66_FULL, "thirdwitch")],
                          [mixOf(p) for p in out])
 
@@ -773,8 +775,9 @@ class OutsiderVisibilityTestsMixin(PresenceTestsMixin):
         shown = {p["to"]: mixOf(p)[0] for p in out}
         self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL, CAT: None},
                          shown)
-        out = presences(await self.send("<presence type='unavailable' from='%s' "
-                                  "to='%s'/>" % (HAG66_FULL, COVEN)))
+        out = presences(await self.send(
+            "<presence type='unavailable' from='%s' "
+            "to='%s'/>" % (HAG66_FULL, COVEN)))
         shown = {p["to"]: mixOf(p)[0] for p in out}
         self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL, CAT: None},
                          shown)
@@ -809,8 +812,8 @@ class OutsiderVisibilityTestsMixin(PresenceTestsMixin):
         await self.subscribeCat()
         self.h.take()
         await self.h.receive("<iq type='set' id='d1' from='%s' to='%s'>"
-                       "<destroy xmlns='%s' channel='coven'/></iq>"
-                       % (HAG66_FULL, DOMAIN, NS_MIX))
+                             "<destroy xmlns='%s' channel='coven'/></iq>"
+                             % (HAG66_FULL, DOMAIN, NS_MIX))
         out = presences(self.h.take(), "unavailable")
         self.assertEqual({HAG66: HAG66_FULL, HECATE: HAG66_FULL, CAT: None},
                          {p["to"]: mixOf(p)[0] for p in out})
@@ -823,8 +826,8 @@ class OutsiderVisibilityMemoryTests(MemoryStoreMixin,
 
 
 class OutsiderVisibilityPgsqlTests(PgsqlStoreMixin,
-                                  OutsiderVisibilityTestsMixin,
-                                  unittest.TestCase):
+                                   OutsiderVisibilityTestsMixin,
+                                   unittest.TestCase):
     pass
 
 
@@ -853,8 +856,8 @@ class MaybeVisibleOutsiderMemoryTests(MemoryStoreMixin,
 
 
 class MaybeVisibleOutsiderPgsqlTests(PgsqlStoreMixin,
-                                    MaybeVisibleOutsiderTestsMixin,
-                                    unittest.TestCase):
+                                     MaybeVisibleOutsiderTestsMixin,
+                                     unittest.TestCase):
     pass
 
 
@@ -944,12 +947,14 @@ class HardeningTestsMixin(PresenceTestsMixin):
         await self.h.advance(10)
         dumps = 0
         for n in range(20):
-            out = await self.send("<presence type='probe' from='%s/r%d' to='%s'/>"
-                            % (HECATE, n, COVEN))
+            out = await self.send(
+                "<presence type='probe' from='%s/r%d' to='%s'/>"
+                % (HECATE, n, COVEN))
             dumps += len(presences(out))
         self.assertEqual(5, dumps)
         await self.h.advance(1)
-        out = await self.send("<presence from='%s' to='%s'/>" % (HECATE, COVEN))
+        out = await self.send("<presence from='%s' to='%s'/>"
+                              % (HECATE, COVEN))
         self.assertEqual(1, len(presences(out)))
 
     async def test_rotatingResources(self):
@@ -961,12 +966,13 @@ class HardeningTestsMixin(PresenceTestsMixin):
         sent = []
         for n in range(200):
             sent.extend(await self.send("<presence from='%s/r%d' to='%s'/>"
-                                  % (HAG66, n, COVEN)))
+                                        % (HAG66, n, COVEN)))
         self.assertEqual(10 * 2, len(presences(sent)))
         self.assertEqual([], [s for s in sent if s.name != "presence"])
-        records = (await self.h.store.listPresence("coven"))
+        records = await self.h.store.listPresence("coven")
         self.assertEqual(10, len(records))
-        self.assertIsNone((await self.h.store.clientResource("coven", HAG66 + "/r10")))
+        self.assertIsNone(
+            await self.h.store.clientResource("coven", HAG66 + "/r10"))
         # The clients that are in still update, once the rate allows.
         await self.h.advance(10)
         self.assertEqual(2, len(presences(await self.send(
@@ -1003,11 +1009,11 @@ class HardeningTestsMixin(PresenceTestsMixin):
         self.assertResult(response)
         gone = presences(self.h.take(), "unavailable")
         self.assertEqual([HAG66, HECATE], sorted(p["to"] for p in gone))
-        self.assertEqual([], (await self.h.store.listPresence("coven")))
+        self.assertEqual([], await self.h.store.listPresence("coven"))
         self.assertEqual({}, presenceOf(self.h)._ghostTimers)
         out = await self.send("<message type='groupchat' id='m1' from='%s' "
-                        "to='%s'><body>hi</body></message>"
-                        % (HAG66_FULL, COVEN))
+                              "to='%s'><body>hi</body></message>"
+                              % (HAG66_FULL, COVEN))
         self.assertEqual([HAG66, HECATE],
                          sorted(m["to"] for m in groupchats(out)))
         await self.h.advance(7200)
@@ -1020,9 +1026,10 @@ class HardeningTestsMixin(PresenceTestsMixin):
         """
         await self.available()
         self.h.take()
-        await self.h.receive("<iq type='set' id='j9' from='%s' to='%s'>"
-                       "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
-                       % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
+        await self.h.receive(
+            "<iq type='set' id='j9' from='%s' to='%s'>"
+            "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
+            % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
         self.assertEqual([], presences(self.h.take()))
         await self.h.advance(0)
         self.assertEqual([CAT], [p["to"] for p in presences(self.h.take())])
@@ -1033,9 +1040,10 @@ class HardeningTestsMixin(PresenceTestsMixin):
         """
         await self.available()
         self.h.take()
-        await self.h.receive("<iq type='set' id='j9' from='%s' to='%s'>"
-                       "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
-                       % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
+        await self.h.receive(
+            "<iq type='set' id='j9' from='%s' to='%s'>"
+            "<join xmlns='%s'><subscribe node='%s'/></join></iq>"
+            % (CAT_FULL, COVEN, NS_MIX, NODE_PRESENCE))
         await self.h.advance(0)
         kinds = [(o.name, o.getAttribute("type")) for o in self.h.take()
                  if o.name in ("iq", "presence")]
@@ -1048,7 +1056,7 @@ class HardeningMemoryTests(MemoryStoreMixin, HardeningTestsMixin,
 
 
 class HardeningPgsqlTests(PgsqlStoreMixin, HardeningTestsMixin,
-                         unittest.TestCase):
+                          unittest.TestCase):
     pass
 
 
@@ -1061,7 +1069,7 @@ class GuestLimitTestsMixin(PresenceTestsMixin):
 
     async def guest(self, bare):
         return presences(await self.send("<presence from='%s/r' to='%s'/>"
-                                   % (bare, COVEN)))
+                                         % (bare, COVEN)))
 
     async def test_guestsPerDomain(self):
         """
@@ -1070,9 +1078,10 @@ class GuestLimitTestsMixin(PresenceTestsMixin):
         """
         for n in range(60):
             await self.guest("g%d@evil.example" % (n,))
-        records = (await self.h.store.listPresence("coven"))
+        records = await self.h.store.listPresence("coven")
         self.assertEqual(50, len(records))
-        self.assertIsNone((await self.h.store.proxyIdFor("coven", "g55@evil.example")))
+        self.assertIsNone(
+            await self.h.store.proxyIdFor("coven", "g55@evil.example"))
         self.assertEqual(2, len(await self.guest("g0@other.example")))
         # Participants are not guests: still in.
         self.assertEqual(2, len(await self.available()))
@@ -1085,7 +1094,7 @@ class GuestLimitTestsMixin(PresenceTestsMixin):
         presenceOf(self.h).maxGuests = 3
         for n in range(5):
             await self.guest("g%d@d%d.example" % (n, n))
-        records = (await self.h.store.listPresence("coven"))
+        records = await self.h.store.listPresence("coven")
         self.assertEqual(3, len(records))
         self.assertEqual(2, len(presences(await self.send(
             "<presence from='g0@d0.example/second' to='%s'/>" % (COVEN,)))))
@@ -1109,5 +1118,5 @@ class GuestLimitMemoryTests(MemoryStoreMixin, GuestLimitTestsMixin,
 
 
 class GuestLimitPgsqlTests(PgsqlStoreMixin, GuestLimitTestsMixin,
-                          unittest.TestCase):
+                           unittest.TestCase):
     pass

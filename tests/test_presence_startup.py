@@ -26,8 +26,9 @@ class PresenceTimeMixin(MIXTestMixin):
         self.assertResult(await self.h.create())
         self.assertResult(await self.h.join(HAG66, nodes=WITH_PRESENCE))
         await self.h.setnick(HAG66_FULL, "thirdwitch")
-        self.assertResult(await self.h.join(HECATE, nodes=WITH_PRESENCE, extra=(
-            submitForm(("Presence", "not share")))))
+        self.assertResult(await self.h.join(
+            HECATE, nodes=WITH_PRESENCE, extra=(
+                submitForm(("Presence", "not share")))))
         self.assertResult(await self.h.join(CAT, nodes=(NODE_MESSAGES,)))
         # The subscription dumps follow the join results (JOIN-10).
         await self.h.advance(0)
@@ -35,7 +36,7 @@ class PresenceTimeMixin(MIXTestMixin):
 
     async def online(self, harness, full=HAG66_FULL):
         await harness.receive("<presence from='%s' to='%s'><show>chat</show>"
-                        "</presence>" % (full, COVEN))
+                              "</presence>" % (full, COVEN))
         out = presences(harness.take())
         return out[0]["from"] if out else None
 
@@ -79,7 +80,8 @@ class StartupTestsMixin(PresenceTimeMixin):
         second = await self.online(self.h, SECOND)
         restarted = await self.restart()
         restarted.take()
-        self.assertEqual(sorted([first, second]), await self.itemIds(restarted))
+        self.assertEqual(sorted([first, second]),
+                         await self.itemIds(restarted))
         self.assertEqual(first, await self.online(restarted))
         await restarted.advance(119)
         self.assertEqual([], restarted.take())
@@ -128,7 +130,7 @@ class StartupMemoryTests(MemoryStoreMixin, StartupTestsMixin,
 
 
 class StartupPgsqlTests(PgsqlStoreMixin, StartupTestsMixin,
-                       unittest.TestCase):
+                        unittest.TestCase):
     pass
 
 
@@ -160,8 +162,8 @@ class GhostTestsMixin(PresenceTimeMixin):
 
     async def answer(self, iqId, sender=HAG66_FULL, to=COVEN, kind="result"):
         await self.h.receive("<iq type='%s' id='%s' from='%s' to='%s'>"
-                       "<query xmlns='%s'/></iq>"
-                       % (kind, iqId, sender, to, NS_DISCO_INFO))
+                             "<query xmlns='%s'/></iq>"
+                             % (kind, iqId, sender, to, NS_DISCO_INFO))
 
     async def test_answeredStays(self):
         """

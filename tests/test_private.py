@@ -32,7 +32,7 @@ class PrivateTestsMixin(MIXTestMixin):
         self.h.take()
 
     async def pm(self, sender, to, body="Where hast thou been, sister?",
-           mid="pm1", kind="chat", extra=""):
+                 mid="pm1", kind="chat", extra=""):
         typeAttr = " type='%s'" % (kind,) if kind is not None else ""
         return await self.send(
             "<message%s id='%s' from='%s' to='%s'>"
@@ -80,7 +80,7 @@ class PrivateTests(PrivateTestsMixin):
         relayed without type.
         """
         message = self.relayed(await self.pm(HAG66_FULL, self.hecateProxy,
-                                       kind=None))
+                                             kind=None))
         self.assertEqual(HECATE, message["to"])
         self.assertIsNone(message.getAttribute("type"))
 
@@ -89,11 +89,12 @@ class PrivateTests(PrivateTestsMixin):
         PJID-6, PM-6: the full proxy JID is stable per real full JID; a
         second client of the same user gets another resource.
         """
-        first = self.relayed(await self.pm(HAG66_FULL, self.hecateProxy))["from"]
+        first = self.relayed(
+            await self.pm(HAG66_FULL, self.hecateProxy))["from"]
         again = self.relayed(await self.pm(HAG66_FULL, self.catProxy,
-                                     mid="pm2"))["from"]
+                                           mid="pm2"))["from"]
         other = self.relayed(await self.pm(HAG66_OTHER, self.hecateProxy,
-                                     mid="pm3"))["from"]
+                                           mid="pm3"))["from"]
         self.assertEqual(first, again)
         self.assertNotEqual(first, other)
         self.assertEqual(JID(first).userhost(), JID(other).userhost())
@@ -107,9 +108,9 @@ class PrivateTests(PrivateTestsMixin):
         message to that full proxy JID reaches hecate's replying client.
         """
         hagFullProxy = self.relayed(await self.pm(HAG66_FULL,
-                                            self.hecateProxy))["from"]
+                                                  self.hecateProxy))["from"]
         reply = self.relayed(await self.pm(HECATE_FULL, hagFullProxy,
-                                     body="Killing swine", mid="pm2"))
+                                           body="Killing swine", mid="pm2"))
         self.assertEqual(HAG66_FULL, reply["to"])
         hecateFullProxy = reply["from"]
         self.assertEqual(self.hecateProxy, JID(hecateFullProxy).userhost())
@@ -118,7 +119,7 @@ class PrivateTests(PrivateTestsMixin):
         self.assertEqual("Killing swine",
                          str(child(reply, reply.uri, "body")))
         later = self.relayed(await self.pm(HAG66_FULL, hecateFullProxy,
-                                     mid="pm3"))
+                                           mid="pm3"))
         self.assertEqual(HECATE_FULL, later["to"])
         self.assertEqual(hagFullProxy, later["from"])
         for stanza in (reply, later):
@@ -131,7 +132,7 @@ class PrivateTests(PrivateTestsMixin):
         """
         before = await archiveCount(self.h)
         hagFullProxy = self.relayed(await self.pm(HAG66_FULL,
-                                            self.hecateProxy))["from"]
+                                                  self.hecateProxy))["from"]
         self.relayed(await self.pm(HECATE_FULL, hagFullProxy, mid="pm2"))
         self.assertEqual(before, await archiveCount(self.h))
 
@@ -175,10 +176,10 @@ class PrivateTests(PrivateTestsMixin):
         out = await self.pm(HAG66_FULL, self.hecateProxy + "/nosuchres")
         self.assertOnlyError(out, "cancel", "service-unavailable")
         catFullProxy = self.relayed(await self.pm(CAT_FULL, self.hagProxy,
-                                            mid="pm2"))["from"]
+                                                  mid="pm2"))["from"]
         resource = JID(catFullProxy).resource
         out = await self.pm(HAG66_FULL, self.hecateProxy + "/" + resource,
-                      mid="pm3")
+                            mid="pm3")
         self.assertOnlyError(out, "cancel", "service-unavailable",
                              mid="pm3")
 
@@ -203,7 +204,7 @@ class PrivateTests(PrivateTestsMixin):
         is neither answered nor relayed.
         """
         hagFullProxy = self.relayed(await self.pm(HAG66_FULL,
-                                            self.hecateProxy))["from"]
+                                                  self.hecateProxy))["from"]
         for target in (self.hagProxy, hagFullProxy, hagFullProxy + "x"):
             out = await self.send(
                 "<message type='error' id='pm1' from='%s' to='%s'>"
@@ -217,11 +218,11 @@ class PrivateTests(PrivateTestsMixin):
         MSG-11, PM-2: a headline to a proxy JID is ignored.
         """
         self.assertEqual([], await self.pm(HAG66_FULL, self.hecateProxy,
-                                     kind="headline"))
+                                           kind="headline"))
         self.assertEqual([], await self.pm(HAG66_FULL, self.hecateProxy + "/r",
-                                     kind="headline"))
-        self.assertEqual([], await self.pm(HAG66_FULL, "nosuchid#coven@" + DOMAIN,
-                                     kind="headline"))
+                                           kind="headline"))
+        self.assertEqual([], await self.pm(
+            HAG66_FULL, "nosuchid#coven@" + DOMAIN, kind="headline"))
 
     async def test_errorsHideRealJIDs(self):
         """
@@ -266,5 +267,5 @@ class NoPrivateMessagesMemoryTests(MemoryStoreMixin, NoPrivateMessagesTests,
 
 
 class NoPrivateMessagesPgsqlTests(PgsqlStoreMixin, NoPrivateMessagesTests,
-                                 unittest.TestCase):
+                                  unittest.TestCase):
     pass

@@ -130,7 +130,8 @@ class ProxyTestsMixin(MIXTestMixin):
         proxy = await self.proxyOf(CAT)
         oldId = proxy.split("#", 1)[0]
         self.assertResult(await self.h.leave(CAT))
-        self.assertFalse((await self.h.store.reserveProxyId("coven", HECATE, oldId)))
+        self.assertFalse(
+            await self.h.store.reserveProxyId("coven", HECATE, oldId))
         self.offer(oldId, "fresh0000001")
         self.assertEqual("fresh0000001#coven@" + DOMAIN,
                          await self.proxyOf(HECATE))
@@ -146,7 +147,8 @@ class ProxyTestsMixin(MIXTestMixin):
         """
         self.assertResult(await self.h.create("witches"))
         first = (await self.proxyOf(HAG66)).split("#", 1)[0]
-        second = (await self.proxyOf(HAG66, "witches@" + DOMAIN)).split("#", 1)[0]
+        second = (await self.proxyOf(
+            HAG66, "witches@" + DOMAIN)).split("#", 1)[0]
         self.assertNotEqual(first, second)
 
     async def test_notDerivedFromJID(self):
@@ -203,7 +205,7 @@ class ProxyTestsMixin(MIXTestMixin):
         proxy = await self.proxyOf(HAG66)
         response = await self.h.join(CAT, proxy)
         self.assertEqual("error", response["type"], response.toXml())
-        self.assertIs(None, (await self.h.store.getParticipant("coven", CAT)))
+        self.assertIs(None, await self.h.store.getParticipant("coven", CAT))
 
     async def test_unknownProxy(self):
         """
@@ -250,7 +252,8 @@ class ProxyTestsMixin(MIXTestMixin):
                          await self.proxyOf(CAT, "witches@" + DOMAIN))
         # The exact channel name still routes to that channel.
         self.assertResult(await self.h.join(HECATE, "abc#witches@" + DOMAIN))
-        self.assertIsNot(None, (await self.h.store.getParticipant("abc#witches", HECATE)))
+        self.assertIsNot(
+            None, await self.h.store.getParticipant("abc#witches", HECATE))
 
     # PJID-8
 

@@ -53,7 +53,7 @@ class PubSubTestsMixin(MIXTestMixin):
     """
 
     async def pubsub(self, sender, to, body, iqType="get", ns=NS_PUBSUB,
-               iqid="p1"):
+                     iqid="p1"):
         return await self.h.iq(
             "<iq type='%s' id='%s' from='%s' to='%s'>"
             "<pubsub xmlns='%s'>%s</pubsub></iq>"
@@ -62,7 +62,7 @@ class PubSubTestsMixin(MIXTestMixin):
     async def itemsRequest(self, sender, node, itemIds=(), to=COVEN):
         body = "".join("<item id='%s'/>" % i for i in itemIds)
         return await self.pubsub(sender, to,
-                           "<items node='%s'>%s</items>" % (node, body))
+                                 "<items node='%s'>%s</items>" % (node, body))
 
     def items(self, response, node):
         """
@@ -168,8 +168,9 @@ class PubSubTestsMixin(MIXTestMixin):
         self.assertTrue(hag.endswith("#coven@" + DOMAIN), hag)
         self.assertNotIn("/", hag)
         self.assertResult(await self.h.setnick(HAG66_FULL, "thirdwitch"))
-        found = self.items(await self.itemsRequest(HECATE_FULL, NODE_PARTICIPANTS),
-                           NODE_PARTICIPANTS)
+        found = self.items(
+            await self.itemsRequest(HECATE_FULL, NODE_PARTICIPANTS),
+            NODE_PARTICIPANTS)
         byId = {}
         for item in found:
             participant = item.firstChildElement()
@@ -197,7 +198,8 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.setUpChannel()
         found = self.items(
             await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS,
-                              ["999#coven@" + DOMAIN]), NODE_PARTICIPANTS)
+                                    ["999#coven@" + DOMAIN]),
+            NODE_PARTICIPANTS)
         self.assertEqual([], found)
 
     async def test_nodeAlias(self):
@@ -207,7 +209,8 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         hag, hec = await self.setUpChannel()
         found = self.items(
-            await self.itemsRequest(HECATE_FULL, "urn:xmpp:mix:node:participants"),
+            await self.itemsRequest(HECATE_FULL,
+                                    "urn:xmpp:mix:node:participants"),
             NODE_PARTICIPANTS)
         self.assertEqual(sorted([hag, hec]),
                          sorted(i.getAttribute("id") for i in found))
@@ -219,7 +222,8 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         await self.setUpChannel()
         found = self.items(
-            await self.itemsRequest(HECATE_FULL, "urn:xmpp:mix:nodes:information"),
+            await self.itemsRequest(HECATE_FULL,
+                                    "urn:xmpp:mix:nodes:information"),
             NODE_INFO)
         self.assertEqual(1, len(found))
 
@@ -244,7 +248,8 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.h.message(HAG66_FULL, "Harpier cries")
         self.h.take()
         self.assertEqual([], self.items(
-            await self.itemsRequest(HECATE_FULL, NODE_MESSAGES), NODE_MESSAGES))
+            await self.itemsRequest(HECATE_FULL, NODE_MESSAGES),
+            NODE_MESSAGES))
 
     # Presence node (CHAN-7, NODE-8)
 
@@ -255,7 +260,8 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         await self.setUpChannel()
         self.assertEqual([], self.items(
-            await self.itemsRequest(HECATE_FULL, NODE_PRESENCE), NODE_PRESENCE))
+            await self.itemsRequest(HECATE_FULL, NODE_PRESENCE),
+            NODE_PRESENCE))
 
     async def test_presenceItemsStranger(self):
         """
@@ -275,8 +281,9 @@ class PubSubTestsMixin(MIXTestMixin):
         real bare JID.
         """
         hag, hec = await self.setUpChannel()
-        found = self.items(await self.itemsRequest(HAG66_FULL, NODE_JIDMAP, [hec]),
-                           NODE_JIDMAP)
+        found = self.items(
+            await self.itemsRequest(HAG66_FULL, NODE_JIDMAP, [hec]),
+            NODE_JIDMAP)
         self.assertEqual([hec], [i.getAttribute("id") for i in found])
         participant = found[0].firstChildElement()
         self.assertEqual((NS_MIX, "participant"),
@@ -304,8 +311,9 @@ class PubSubTestsMixin(MIXTestMixin):
         participant may not read jidmap → forbidden (auth).
         """
         hag, hec = await self.setUpChannel()
-        self.assertError(await self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
-                         "auth", "forbidden")
+        self.assertError(
+            await self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
+            "auth", "forbidden")
         self.assertError(await self.itemsRequest(HECATE_FULL, NODE_JIDMAP),
                          "auth", "forbidden")
 
@@ -316,8 +324,9 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         hag, hec = await self.setUpChannel(
             submitForm(("JID Visibility", "jid-visible")))
-        found = self.items(await self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
-                           NODE_JIDMAP)
+        found = self.items(
+            await self.itemsRequest(HECATE_FULL, NODE_JIDMAP, [hag]),
+            NODE_JIDMAP)
         self.assertEqual([HAG66], [
             str(j) for j in found[0].firstChildElement().elements(
                 NS_MIX, "jid")])
@@ -384,7 +393,8 @@ class PubSubTestsMixin(MIXTestMixin):
         itemId = self.items(await self.itemsRequest(HAG66_FULL, NODE_CONFIG),
                             NODE_CONFIG)[0].getAttribute("id")
         found = self.items(
-            await self.itemsRequest(HAG66_FULL, NODE_CONFIG, [itemId]), NODE_CONFIG)
+            await self.itemsRequest(HAG66_FULL, NODE_CONFIG, [itemId]),
+            NODE_CONFIG)
         self.assertEqual([itemId], [i.getAttribute("id") for i in found])
 
     # Writes (PS-2, PS-3)
@@ -419,8 +429,9 @@ class PubSubTestsMixin(MIXTestMixin):
                 "<retract node='%s'><item id='%s'/></retract>" % (node, hec),
                 iqType="set")
             self.assertError(response, "auth", "forbidden")
-        found = self.items(await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS),
-                           NODE_PARTICIPANTS)
+        found = self.items(
+            await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS),
+            NODE_PARTICIPANTS)
         self.assertEqual(sorted([hag, hec]),
                          sorted(i.getAttribute("id") for i in found))
 
@@ -453,14 +464,14 @@ class PubSubTestsMixin(MIXTestMixin):
     # Direct subscription (PS-4, ACL-8)
 
     async def subscribe(self, sender, jid, node=NODE_MESSAGES, iqid="s1"):
-        return await self.pubsub(sender, COVEN,
-                           "<subscribe node='%s' jid='%s'/>" % (node, jid),
-                           iqType="set", iqid=iqid)
+        return await self.pubsub(
+            sender, COVEN, "<subscribe node='%s' jid='%s'/>" % (node, jid),
+            iqType="set", iqid=iqid)
 
     async def unsubscribe(self, sender, jid, node=NODE_MESSAGES, iqid="u1"):
-        return await self.pubsub(sender, COVEN,
-                           "<unsubscribe node='%s' jid='%s'/>" % (node, jid),
-                           iqType="set", iqid=iqid)
+        return await self.pubsub(
+            sender, COVEN, "<unsubscribe node='%s' jid='%s'/>" % (node, jid),
+            iqType="set", iqid=iqid)
 
     async def test_subscribeOtherJID(self):
         """
@@ -477,7 +488,8 @@ class PubSubTestsMixin(MIXTestMixin):
         default configuration → forbidden (auth).
         """
         await self.setUpChannel()
-        self.assertError(await self.subscribe(CAT_FULL, CAT), "auth", "forbidden")
+        self.assertError(await self.subscribe(CAT_FULL, CAT),
+                         "auth", "forbidden")
 
     async def test_subscribeStrangerAnyone(self):
         """
@@ -529,7 +541,8 @@ class PubSubTestsMixin(MIXTestMixin):
         node name.
         """
         await self.setUpChannel(ANYONE_FORM)
-        response = await self.subscribe(CAT_FULL, CAT, "urn:xmpp:mix:node:messages")
+        response = await self.subscribe(
+            CAT_FULL, CAT, "urn:xmpp:mix:node:messages")
         self.assertResult(response)
         subscription = response.firstChildElement().firstChildElement()
         self.assertEqual(NODE_MESSAGES, subscription.getAttribute("node"))
@@ -555,9 +568,9 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.h.message(HAG66_FULL, "Harpier cries")
         self.assertEqual([], [s for s in self.h.take()
                               if s.getAttribute("to") == CAT])
-        self.assertPubSubError(await self.unsubscribe(CAT_FULL, CAT, iqid="u2"),
-                               "cancel", "unexpected-request",
-                               "not-subscribed")
+        self.assertPubSubError(
+            await self.unsubscribe(CAT_FULL, CAT, iqid="u2"),
+            "cancel", "unexpected-request", "not-subscribed")
 
     async def test_unsubscribeOtherJID(self):
         """
@@ -577,7 +590,8 @@ class PubSubTestsMixin(MIXTestMixin):
         without nick, and without a type attribute.
         """
         self.assertResult(await self.h.create())
-        hag = (await self.h.join(HAG66)).firstChildElement().getAttribute("jid")
+        hag = (await self.h.join(HAG66)).firstChildElement().getAttribute(
+            "jid")
         self.h.take()
         response = await self.h.join(HECATE, nodes=(NODE_MESSAGES,))
         hec = response.firstChildElement().getAttribute("jid")
@@ -642,7 +656,7 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.setUpChannel()
         self.assertUnsupported(
             await self.pubsub(HAG66_FULL, COVEN, "<create node='mynode'/>",
-                        iqType="set"), "create-nodes")
+                              iqType="set"), "create-nodes")
 
     async def test_configureUnsupported(self):
         """
@@ -652,8 +666,8 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.setUpChannel()
         self.assertUnsupported(
             await self.pubsub(HAG66_FULL, COVEN,
-                        "<configure node='%s'/>" % NODE_INFO,
-                        ns=NS_PUBSUB_OWNER), "config-node")
+                              "<configure node='%s'/>" % NODE_INFO,
+                              ns=NS_PUBSUB_OWNER), "config-node")
 
     async def test_defaultUnsupported(self):
         """
@@ -663,7 +677,7 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.setUpChannel()
         self.assertUnsupported(
             await self.pubsub(HAG66_FULL, COVEN, "<default/>",
-                        ns=NS_PUBSUB_OWNER))
+                              ns=NS_PUBSUB_OWNER))
 
     async def test_ownerAffiliationsUnsupported(self):
         """
@@ -673,8 +687,8 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.setUpChannel()
         self.assertUnsupported(
             await self.pubsub(HAG66_FULL, COVEN,
-                        "<affiliations node='%s'/>" % NODE_PARTICIPANTS,
-                        ns=NS_PUBSUB_OWNER))
+                              "<affiliations node='%s'/>" % NODE_PARTICIPANTS,
+                              ns=NS_PUBSUB_OWNER))
 
     async def test_ownerSubscriptionsUnsupported(self):
         """
@@ -684,8 +698,8 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.setUpChannel()
         self.assertUnsupported(
             await self.pubsub(HAG66_FULL, COVEN,
-                        "<subscriptions node='%s'/>" % NODE_PARTICIPANTS,
-                        ns=NS_PUBSUB_OWNER))
+                              "<subscriptions node='%s'/>" % NODE_PARTICIPANTS,
+                              ns=NS_PUBSUB_OWNER))
 
     async def test_optionsUnsupported(self):
         """
@@ -695,8 +709,8 @@ class PubSubTestsMixin(MIXTestMixin):
         await self.setUpChannel()
         self.assertUnsupported(
             await self.pubsub(HAG66_FULL, COVEN,
-                        "<options node='%s' jid='%s'/>"
-                        % (NODE_MESSAGES, HAG66)))
+                              "<options node='%s' jid='%s'/>"
+                              % (NODE_MESSAGES, HAG66)))
 
     async def test_absentNode(self):
         """
@@ -712,8 +726,9 @@ class PubSubTestsMixin(MIXTestMixin):
         PS-7: a node that no channel has → item-not-found.
         """
         await self.setUpChannel()
-        self.assertError(await self.itemsRequest(HAG66_FULL, "urn:example:nope"),
-                         "cancel", "item-not-found")
+        self.assertError(
+            await self.itemsRequest(HAG66_FULL, "urn:example:nope"),
+            "cancel", "item-not-found")
 
     async def test_bannedNodeOwner(self):
         """
@@ -741,7 +756,7 @@ class PubSubTestsMixin(MIXTestMixin):
         """
         self.assertError(
             await self.itemsRequest(HAG66_FULL, NODE_PARTICIPANTS,
-                              to="nowhere@" + DOMAIN),
+                                    to="nowhere@" + DOMAIN),
             "cancel", "item-not-found")
 
 
@@ -751,5 +766,5 @@ class PubSubMemoryTests(MemoryStoreMixin, PubSubTestsMixin,
 
 
 class PubSubPgsqlTests(PgsqlStoreMixin, PubSubTestsMixin,
-                      unittest.TestCase):
+                       unittest.TestCase):
     pass

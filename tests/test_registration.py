@@ -78,7 +78,8 @@ class RegistrationTestsMixin(MIXTestMixin):
         self.assertEqual(HAG66_FULL, response["to"])
         self.assertEqual("7nve413p", response["id"])
         self.assertEqual("thirdwitch", self.registered(response))
-        self.assertEqual(("thirdwitch", "thirdwitch"), (await self.h.store.getRegisteredNick(HAG66)))
+        self.assertEqual(("thirdwitch", "thirdwitch"),
+                         await self.h.store.getRegisteredNick(HAG66))
 
     async def test_registerPrecis(self):
         """
@@ -99,7 +100,7 @@ class RegistrationTestsMixin(MIXTestMixin):
         self.assertError(
             await self.register(HAG66_FULL, "<nick>%s</nick>" % ("w" * 65,)),
             "modify", "not-acceptable")
-        self.assertIs(None, (await self.h.store.getRegisteredNick(HAG66)))
+        self.assertIs(None, await self.h.store.getRegisteredNick(HAG66))
 
     async def test_registerLimitConfigurable(self):
         """
@@ -121,27 +122,31 @@ class RegistrationTestsMixin(MIXTestMixin):
         for body in ("", "<nick/>", "<nick>  </nick>"):
             nick = self.registered(await self.register(HAG66_FULL, body))
             self.assertEqual(4, uuid.UUID(nick).version)
-            self.assertEqual(nick, (await self.h.store.getRegisteredNick(HAG66))[0])
+            self.assertEqual(
+                nick, (await self.h.store.getRegisteredNick(HAG66))[0])
 
     async def test_registerConflict(self):
         """
         NICK-10, NICK-14: a nick another JID registered (compared
         case-insensitively) is a C{conflict} (cancel).
         """
-        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.registered(await self.register(
+            HAG66_FULL, "<nick>thirdwitch</nick>"))
         response = await self.register(CAT_FULL, "<nick>ThirdWitch</nick>")
         self.assertError(response, "cancel", "conflict")
-        self.assertIs(None, (await self.h.store.getRegisteredNick(CAT)))
+        self.assertIs(None, await self.h.store.getRegisteredNick(CAT))
 
     async def test_reregisterReplaces(self):
         """
         NICK-14: registering again replaces the JID's nick; the old one is
         free for others.
         """
-        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.registered(await self.register(
+            HAG66_FULL, "<nick>thirdwitch</nick>"))
         self.assertEqual("hag", self.registered(
             await self.register(HAG66_FULL, "<nick>hag</nick>")))
-        self.assertEqual("hag", (await self.h.store.getRegisteredNick(HAG66))[0])
+        self.assertEqual(
+            "hag", (await self.h.store.getRegisteredNick(HAG66))[0])
         self.assertEqual("thirdwitch", self.registered(
             await self.register(CAT_FULL, "<nick>thirdwitch</nick>")))
         # The same JID may register its own nick again, in any spelling.
@@ -153,7 +158,8 @@ class RegistrationTestsMixin(MIXTestMixin):
         NICK-9: registration is bound to the bare JID, whichever resource
         sends it.
         """
-        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.registered(await self.register(
+            HAG66_FULL, "<nick>thirdwitch</nick>"))
         self.assertEqual("thirdwitch", self.registered(await self.register(
             HAG66 + "/other", "<nick>thirdwitch</nick>")))
 
@@ -163,7 +169,7 @@ class RegistrationTestsMixin(MIXTestMixin):
         C{service-unavailable}.
         """
         self.assertError(await self.register(HAG66_FULL, "<nick>x</nick>",
-                                       to=COVEN),
+                                             to=COVEN),
                          "cancel", "service-unavailable")
 
     async def test_registerUpdatesChannels(self):
@@ -172,7 +178,8 @@ class RegistrationTestsMixin(MIXTestMixin):
         (NICK-7); registering gives the registrant the nick in every
         channel it participates in, notifying the participants node.
         """
-        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.registered(await self.register(
+            HAG66_FULL, "<nick>thirdwitch</nick>"))
         self.assertEqual("thirdwitch", await self.nickOf(HAG66))
         self.assertEqual("thirdwitch", await self.nickOf(HAG66, "witches"))
         proxyCoven = self.proxies[HAG66, "coven"]
@@ -195,9 +202,9 @@ class RegistrationTestsMixin(MIXTestMixin):
         register = store.registerNick
 
         async def racingRegister(bare, nick, key):
-            cat = (await store.getParticipant("coven", CAT))
+            cat = await store.getParticipant("coven", CAT)
             cat.nick, cat.nickKey = "thirdwitch", "thirdwitch"
-            (await store.saveParticipant(cat))
+            await store.saveParticipant(cat)
             return await register(bare, nick, key)
         self.patch(store, "registerNick", racingRegister)
         self.assertEqual("thirdwitch", self.registered(
@@ -222,7 +229,7 @@ class RegistrationTestsMixin(MIXTestMixin):
             self.assertError(
                 await self.register(HAG66_FULL, "<nick>%s</nick>" % (nick,)),
                 "cancel", "conflict")
-        self.assertIs(None, (await self.h.store.getRegisteredNick(HAG66)))
+        self.assertIs(None, await self.h.store.getRegisteredNick(HAG66))
         self.assertEqual("hag", await self.nickOf(HAG66))
         self.assertIs(None, await self.nickOf(HAG66, "witches"))
         self.assertEqual([], self.participantEvents())
@@ -239,7 +246,7 @@ class RegistrationTestsMixin(MIXTestMixin):
         self.assertError(
             await self.register(HECATE_FULL, "<nick>thirdwitch</nick>"),
             "cancel", "conflict")
-        self.assertIs(None, (await self.h.store.getRegisteredNick(HECATE)))
+        self.assertIs(None, await self.h.store.getRegisteredNick(HECATE))
 
     async def test_registerOwnChannelNick(self):
         """
@@ -263,8 +270,8 @@ class RegistrationTestsMixin(MIXTestMixin):
         leave); another spelling is a change and is refused.
         """
         self.assertResult(await self.h.setnick(CAT_FULL, "thirdwitch"))
-        (await self.h.store.registerNick(
-            HAG66, "thirdwitch", "thirdwitch"))
+        await self.h.store.registerNick(
+            HAG66, "thirdwitch", "thirdwitch")
         self.h.take()
         self.assertResult(await self.h.setnick(CAT_FULL, "thirdwitch"))
         self.assertEqual("thirdwitch", await self.nickOf(CAT))
@@ -278,7 +285,8 @@ class RegistrationTestsMixin(MIXTestMixin):
         NICK-8, NICK-13: the registrant setting the registered nick it
         already has is a success without notification.
         """
-        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.registered(await self.register(
+            HAG66_FULL, "<nick>thirdwitch</nick>"))
         self.h.take()
         self.assertResult(await self.h.setnick(HAG66_FULL, "thirdwitch"))
         self.assertEqual("thirdwitch", await self.nickOf(HAG66))
@@ -290,7 +298,8 @@ class RegistrationTestsMixin(MIXTestMixin):
         another participant (C{conflict}), in any case spelling; the
         registrant may use it.
         """
-        self.registered(await self.register(HAG66_FULL, "<nick>thirdwitch</nick>"))
+        self.registered(await self.register(
+            HAG66_FULL, "<nick>thirdwitch</nick>"))
         await self.h.setnick(HAG66_FULL, "hag")
         self.h.take()
         for nick in ("thirdwitch", "ThirdWitch"):
@@ -305,7 +314,8 @@ class RegistrationTestsMixin(MIXTestMixin):
         NICK-8: a nick registered by a user who is in no channel is
         reserved too.
         """
-        self.registered(await self.register(HECATE_FULL, "<nick>hecate</nick>"))
+        self.registered(await self.register(
+            HECATE_FULL, "<nick>hecate</nick>"))
         self.assertError(await self.h.setnick(CAT_FULL, "Hecate"),
                          "cancel", "conflict")
 
@@ -317,7 +327,7 @@ class RegistrationTestsMixin(MIXTestMixin):
         fixed = uuid.UUID("00000000-0000-4000-8000-000000000001")
         fresh = uuid.UUID("00000000-0000-4000-8000-000000000002")
         self.registered(await self.register(HECATE_FULL, "<nick>%s</nick>"
-                                      % (fixed,)))
+                                            % (fixed,)))
         generated = [fixed, fresh]
         real = uuid.uuid4
         self.patch(uuid, "uuid4",
@@ -335,5 +345,5 @@ class RegistrationMemoryTests(MemoryStoreMixin, RegistrationTestsMixin,
 
 
 class RegistrationPgsqlTests(PgsqlStoreMixin, RegistrationTestsMixin,
-                            unittest.TestCase):
+                             unittest.TestCase):
     pass

@@ -53,7 +53,8 @@ class RelayTestsMixin(MIXTestMixin):
 
     async def setUp(self):
         await MIXTestMixin.setUp(self)
-        self.assertResult(await self.h.create(sender=HECATE_FULL, form=self.form))
+        self.assertResult(await self.h.create(sender=HECATE_FULL,
+                                              form=self.form))
         self.hecateProxy = await self.proxyOf(HECATE)
         self.hagProxy = await self.proxyOf("hag66@shakespeare.example")
         self.peterProxy = await self.proxyOf(PETER)
@@ -77,8 +78,9 @@ class RelayTestsMixin(MIXTestMixin):
         """
         Send an IQ request; return everything the service sent.
         """
-        return await self.send("<iq type='%s' id='%s' from='%s' to='%s'>%s</iq>"
-                         % (kind, iqId, sender, to, payload))
+        return await self.send(
+            "<iq type='%s' id='%s' from='%s' to='%s'>%s</iq>"
+            % (kind, iqId, sender, to, payload))
 
     async def forwarded(self, sender, to, payload, iqId="r1"):
         """
@@ -91,7 +93,7 @@ class RelayTestsMixin(MIXTestMixin):
         return out[0]
 
     async def respond(self, forwarded, sender=None, to=None, relayId=None,
-                kind="result", payload=""):
+                      kind="result", payload=""):
         """
         Answer a forwarded request; by default exactly as its recipient
         would. Return everything the service sent.
@@ -112,33 +114,33 @@ class RelayTestsMixin(MIXTestMixin):
         pin the relay, not presence.
         """
         await self.h.receive("<presence from='%s' to='%s@%s'/>"
-                       % (full, name, DOMAIN))
+                             % (full, name, DOMAIN))
         self.h.take()
         store = self.h.store
         bare = JID(full).userhost()
-        participant = (await store.getParticipant(name, bare))
-        resource = (await store.clientResource(name, full))
+        participant = await store.getParticipant(name, bare)
+        resource = await store.clientResource(name, full)
         item = None
         if resource is not None:
-            item = (await store.getPresence(
-                name, participant.proxyId, resource))
+            item = await store.getPresence(
+                name, participant.proxyId, resource)
         if item is None:
-            resource = (await self.h.channels.clientResource(
-                name, participant.proxyId, full))
-            (await store.setPresence(PresenceRecord(
+            resource = await self.h.channels.clientResource(
+                name, participant.proxyId, full)
+            await store.setPresence(PresenceRecord(
                 channel=name, proxyId=participant.proxyId,
                 resource=resource, jid=full,
                 xml="<presence xmlns='jabber:client'/>",
-                updated=self.h.clock.seconds())))
+                updated=self.h.clock.seconds()))
         return "%s#%s@%s/%s" % (participant.proxyId, name, DOMAIN, resource)
 
     async def ownProxy(self, full, name="coven"):
         """
         The full proxy JID the store maps to a requesting client.
         """
-        participant = (await self.h.store.getParticipant(
-            name, JID(full).userhost()))
-        resource = (await self.h.store.clientResource(name, full))
+        participant = await self.h.store.getParticipant(
+            name, JID(full).userhost())
+        resource = await self.h.store.clientResource(name, full)
         self.assertIsNot(None, resource)
         return "%s#%s@%s/%s" % (participant.proxyId, name, DOMAIN, resource)
 
@@ -184,7 +186,7 @@ class RelayTestsMixin(MIXTestMixin):
                          [c.toXml() for c in forwarded.elements()])
         # Listing 63
         out = await self.respond(forwarded, sender=PETER, to=requester,
-                           payload=VCARD)
+                                 payload=VCARD)
         # Listing 64
         self.assertEqual(1, len(out), [o.toXml() for o in out])
         response = out[0]
@@ -204,11 +206,13 @@ class RelayTestsMixin(MIXTestMixin):
         """
         await self.allowVCard()
         forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   "<vcard xmlns='%s'/>" % (NS_VCARD4,))
+                                         "<vcard xmlns='%s'/>" % (NS_VCARD4,))
         self.assertEqual(PETER, forwarded["to"])
         self.assertIsNot(None, child(forwarded, NS_VCARD4, "vcard"))
-        out = await self.respond(forwarded, payload="<vcard xmlns='%s'><fn><text>"
-                           "Peter</text></fn></vcard>" % (NS_VCARD4,))
+        out = await self.respond(
+            forwarded,
+            payload="<vcard xmlns='%s'><fn><text>"
+                    "Peter</text></fn></vcard>" % (NS_VCARD4,))
         self.assertEqual(["r1"], [o["id"] for o in out])
         self.assertIsNot(None, child(out[0], NS_VCARD4, "vcard"))
 
@@ -223,7 +227,7 @@ class RelayTestsMixin(MIXTestMixin):
             % (PETER_FULL, COVEN, NS_MIX, submitForm(("vCard", "block")))))
         self.h.take()
         [out] = await self.request(HAG66_C8Y, self.peterProxy,
-                             "<vCard xmlns='vcard-temp'/>")
+                                   "<vCard xmlns='vcard-temp'/>")
         self.assertError(out, "cancel", "service-unavailable")
 
     async def test_errorRelayed(self):
@@ -233,7 +237,7 @@ class RelayTestsMixin(MIXTestMixin):
         """
         await self.allowVCard()
         forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   "<vCard xmlns='vcard-temp'/>")
+                                         "<vCard xmlns='vcard-temp'/>")
         out = await self.respond(
             forwarded, kind="error",
             payload="<vCard xmlns='vcard-temp'/><error type='cancel'>"
@@ -266,8 +270,8 @@ class RelayTestsMixin(MIXTestMixin):
         for n, payload in enumerate((
                 "<query xmlns='%s'/>" % (NS_DISCO_INFO,),
                 "<query xmlns='%s' node='x'/>" % (NS_DISCO_ITEMS,))):
-            forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy, payload,
-                                       iqId="a%d" % (n,))
+            forwarded = await self.forwarded(
+                HAG66_C8Y, self.peterProxy, payload, iqId="a%d" % (n,))
             self.assertEqual(PETER, forwarded["to"])
             self.assertEqual([payload],
                              [c.toXml() for c in forwarded.elements()])
@@ -320,7 +324,7 @@ class RelayTestsMixin(MIXTestMixin):
                 ("set", "<query xmlns='%s'/>" % (NS_DISCO_INFO,)),
                 ("set", "<vCard xmlns='vcard-temp'/>")):
             out = await self.request(HAG66_C8Y, self.peterProxy, payload,
-                               kind=kind)
+                                     kind=kind)
             self.assertEqual(1, len(out), [o.toXml() for o in out])
             self.assertError(out[0], "cancel", "service-unavailable")
         self.assertEqual(0, self.relay.pendingCount())
@@ -333,7 +337,7 @@ class RelayTestsMixin(MIXTestMixin):
         [out] = await self.request(HAG66_C8Y, self.peterProxy, "")
         self.assertError(out, "modify", "bad-request")
         [out] = await self.request(HAG66_C8Y, self.peterProxy,
-                             PING + PING)
+                                   PING + PING)
         self.assertError(out, "modify", "bad-request")
 
     async def test_requesterMustParticipate(self):
@@ -370,7 +374,8 @@ class RelayTestsMixin(MIXTestMixin):
             for kind, payload, condition in cases:
                 answers = []
                 for target in (self.peterProxy, unknown):
-                    [out] = await self.request(sender, target, payload, kind=kind)
+                    [out] = await self.request(sender, target, payload,
+                                               kind=kind)
                     self.assertError(out, "cancel", condition)
                     answers.append(out.error.toXml())
                 self.assertEqual(answers[0], answers[1],
@@ -388,18 +393,18 @@ class RelayTestsMixin(MIXTestMixin):
         """
         unknown = "zzzzzzzzzzzz#" + COVEN
         [blocked] = await self.request(HAG66_C8Y, self.peterProxy,
-                                 "<vCard xmlns='vcard-temp'/>")
+                                       "<vCard xmlns='vcard-temp'/>")
         [missing] = await self.request(HAG66_C8Y, unknown,
-                                 "<vCard xmlns='vcard-temp'/>")
+                                       "<vCard xmlns='vcard-temp'/>")
         self.assertEqual(blocked.error.toXml(), missing.error.toXml())
-        [missing] = await self.request(HAG66_C8Y, unknown,
-                                 "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
+        [missing] = await self.request(
+            HAG66_C8Y, unknown, "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
         self.assertError(missing, "cancel", "service-unavailable")
         [other] = await self.request(HAG66_C8Y, unknown,
-                               "<query xmlns='jabber:iq:roster'/>")
+                                     "<query xmlns='jabber:iq:roster'/>")
         self.assertError(other, "cancel", "service-unavailable")
-        [join] = await self.request(HAG66_C8Y, unknown,
-                              "<join xmlns='%s'/>" % (NS_MIX,), kind="set")
+        [join] = await self.request(
+            HAG66_C8Y, unknown, "<join xmlns='%s'/>" % (NS_MIX,), kind="set")
         self.assertError(join, "cancel", "item-not-found")
 
     async def test_proxyOfNoChannel(self):
@@ -408,7 +413,7 @@ class RelayTestsMixin(MIXTestMixin):
         left to the channel handlers (C{item-not-found}).
         """
         [out] = await self.request(HAG66_C8Y, "abc#nowhere@" + DOMAIN,
-                             "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
+                                   "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
         self.assertError(out, "cancel", "item-not-found")
 
     async def test_channelNameWithHash(self):
@@ -419,7 +424,7 @@ class RelayTestsMixin(MIXTestMixin):
         C{service-unavailable}.
         """
         self.assertResult(await self.h.create(name="x#nowhere",
-                                        sender=HECATE_FULL))
+                                              sender=HECATE_FULL))
         channel = "x#nowhere@" + DOMAIN
         response = await self.h.iq(
             "<iq type='get' id='d1' from='%s' to='%s'><query xmlns='%s'/>"
@@ -442,7 +447,7 @@ class RelayTestsMixin(MIXTestMixin):
         other clients, through the channel).
         """
         forwarded = await self.forwarded(HAG66_C8Y, self.hagProxy,
-                                   QUERY)
+                                         QUERY)
         self.assertEqual("hag66@shakespeare.example", forwarded["to"])
         self.assertEqual(await self.ownProxy(HAG66_C8Y), forwarded["from"])
 
@@ -455,15 +460,17 @@ class RelayTestsMixin(MIXTestMixin):
         from that full JID, comes back from the full proxy JID.
         """
         peerClient = await self.online(PETER_FULL)
-        forwarded = await self.forwarded(HAG66_C8Y, peerClient,
-                                   "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
+        forwarded = await self.forwarded(
+            HAG66_C8Y, peerClient, "<query xmlns='%s'/>" % (NS_DISCO_INFO,))
         self.assertEqual((PETER_FULL, await self.ownProxy(HAG66_C8Y)),
                          (forwarded["to"], forwarded["from"]))
         # RELAY-8: the answer must come from the full JID asked.
         for sender in (PETER, PETER_OTHER):
             self.assertEqual([], await self.respond(forwarded, sender=sender))
-        out = await self.respond(forwarded, payload="<query xmlns='%s'><feature "
-                           "var='urn:xmpp:ping'/></query>" % (NS_DISCO_INFO,))
+        out = await self.respond(
+            forwarded,
+            payload="<query xmlns='%s'><feature "
+                    "var='urn:xmpp:ping'/></query>" % (NS_DISCO_INFO,))
         self.assertEqual(1, len(out))
         self.assertEqual(("result", "r1", peerClient, HAG66_C8Y), (
             out[0]["type"], out[0]["id"], out[0]["from"], out[0]["to"]))
@@ -476,9 +483,9 @@ class RelayTestsMixin(MIXTestMixin):
         """
         peerClient = await self.online(PETER_FULL)
         proxyId, resource = peerClient.split("#")[0], peerClient.split("/")[1]
-        (await self.h.store.removePresence("coven", proxyId, resource))
+        await self.h.store.removePresence("coven", proxyId, resource)
         [out] = await self.request(HAG66_C8Y, peerClient,
-                             QUERY)
+                                   QUERY)
         self.assertError(out, "cancel", "service-unavailable")
 
     async def test_fullProxyVCard(self):
@@ -487,7 +494,7 @@ class RelayTestsMixin(MIXTestMixin):
         """
         peerClient = await self.online(PETER_FULL)
         [out] = await self.request(HAG66_C8Y, peerClient,
-                             "<vCard xmlns='vcard-temp'/>")
+                                   "<vCard xmlns='vcard-temp'/>")
         self.assertError(out, "cancel", "service-unavailable")
 
     async def test_fullProxyNotOnline(self):
@@ -496,12 +503,13 @@ class RelayTestsMixin(MIXTestMixin):
         client that is not in the presence node (here one known only from
         a private message), is C{service-unavailable}.
         """
-        await self.send("<message type='chat' id='pm' from='%s' to='%s'><body>hi"
-                  "</body></message>" % (PETER_OTHER, self.hagProxy))
+        await self.send(
+            "<message type='chat' id='pm' from='%s' to='%s'><body>hi"
+            "</body></message>" % (PETER_OTHER, self.hagProxy))
         mapped = await self.ownProxy(PETER_OTHER)
         for target in (self.peterProxy + "/nosuchclient", mapped):
             [out] = await self.request(HAG66_C8Y, target,
-                                 QUERY)
+                                       QUERY)
             self.assertError(out, "cancel", "service-unavailable")
         self.assertEqual(0, self.relay.pendingCount())
 
@@ -511,15 +519,16 @@ class RelayTestsMixin(MIXTestMixin):
         real full JID, shared with private messages, and another client of
         the same user gets another one.
         """
-        [pm] = await self.send("<message type='chat' id='pm' from='%s' to='%s'>"
-                         "<body>hi</body></message>"
-                         % (HAG66_C8Y, self.peterProxy))
+        [pm] = await self.send(
+            "<message type='chat' id='pm' from='%s' to='%s'>"
+            "<body>hi</body></message>"
+            % (HAG66_C8Y, self.peterProxy))
         first = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                               QUERY, iqId="a")
+                                     QUERY, iqId="a")
         second = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                                QUERY, iqId="b")
+                                      QUERY, iqId="b")
         other = await self.forwarded(HAG66_OTHER, self.peterProxy,
-                               QUERY, iqId="c")
+                                     QUERY, iqId="c")
         self.assertEqual(pm["from"], first["from"])
         self.assertEqual(first["from"], second["from"])
         self.assertNotEqual(first["from"], other["from"])
@@ -535,7 +544,7 @@ class RelayTestsMixin(MIXTestMixin):
         dropped.
         """
         forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   QUERY)
+                                         QUERY)
         await self.h.advance(self.relay.timeout - 1)
         self.assertEqual([], self.h.take())
         await self.h.advance(1)
@@ -554,7 +563,7 @@ class RelayTestsMixin(MIXTestMixin):
         RELAY-8: once answered, no timeout error follows.
         """
         forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   QUERY)
+                                         QUERY)
         self.assertEqual(1, len(await self.respond(forwarded)))
         await self.h.advance(self.relay.timeout * 2)
         self.assertEqual([], self.h.take())
@@ -574,7 +583,7 @@ class RelayTestsMixin(MIXTestMixin):
         answer still gets through afterwards.
         """
         forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   QUERY)
+                                         QUERY)
         requester = forwarded["from"]
         spoofs = [
             dict(sender=CAT),
@@ -626,7 +635,7 @@ class RelayTestsMixin(MIXTestMixin):
         d = self.h.manager.request(request)
         self.h.take()
         await self.send("<iq type='result' id='own1' from='%s' to='%s/probe'/>"
-                  % (PETER_FULL, self.peterProxy))
+                        % (PETER_FULL, self.peterProxy))
         self.assertEqual("own1", (await d)["id"])
 
     # Limits
@@ -642,18 +651,19 @@ class RelayTestsMixin(MIXTestMixin):
         burst = int(self.relay.throttle.burst)
         for n in range(burst):
             await self.forwarded(HAG66_C8Y, self.peterProxy,
-                           QUERY, iqId="t%d" % n)
+                                 QUERY, iqId="t%d" % n)
         [out] = await self.request(HAG66_C8Y, self.peterProxy,
-                             QUERY)
+                                   QUERY)
         self.assertError(out, "wait", "resource-constraint")
         await self.forwarded(HAG66_OTHER, self.peterProxy,
-                       QUERY)
+                             QUERY)
         await self.h.advance(1)
         self.h.take()
         await self.forwarded(HAG66_C8Y, self.peterProxy,
-                       QUERY)
+                             QUERY)
 
-    async def rotate(self, count, user="hag66@shakespeare.example", target=None):
+    async def rotate(self, count, user="hag66@shakespeare.example",
+                     target=None):
         """
         Send C{count} relayed requests from as many resources of C{user};
         return the number forwarded and the conditions of the refusals.
@@ -661,8 +671,8 @@ class RelayTestsMixin(MIXTestMixin):
         forwarded, refused = 0, set()
         for n in range(count):
             [out] = await self.request("%s/rot%d" % (user, n),
-                                 target or self.peterProxy, QUERY,
-                                 iqId="x%d" % (n,))
+                                       target or self.peterProxy, QUERY,
+                                       iqId="x%d" % (n,))
             if out["type"] == "error":
                 self.assertEqual("wait", out.error["type"])
                 refused.add(out.error.firstChildElement().name)
@@ -694,7 +704,8 @@ class RelayTestsMixin(MIXTestMixin):
         self.assertResult(await self.h.join(other))
         self.h.take()
         for n, sender in enumerate((HAG66_C8Y, HAG66_OTHER, HECATE_FULL)):
-            await self.forwarded(sender, self.peterProxy, QUERY, iqId="d%d" % n)
+            await self.forwarded(sender, self.peterProxy, QUERY,
+                                 iqId="d%d" % n)
         [out] = await self.request(PETER_FULL, self.hagProxy, QUERY)
         self.assertError(out, "wait", "resource-constraint")
         await self.forwarded(other + "/r", self.peterProxy, QUERY)
@@ -721,11 +732,13 @@ class RelayTestsMixin(MIXTestMixin):
             [out] = await self.request(client, target, payload)
             self.assertEqual(condition,
                              out.error.firstChildElement().name)
-            self.assertIdentical(None, (await store.clientResource("coven", client)))
+            self.assertIdentical(
+                None, await store.clientResource("coven", client))
         self.relay.throttle = Throttle(self.h.clock, 0, 0)
         [out] = await self.request(HAG66_OTHER, self.hecateProxy, QUERY)
         self.assertError(out, "wait", "resource-constraint")
-        self.assertIdentical(None, (await store.clientResource("coven", HAG66_OTHER)))
+        self.assertIdentical(
+            None, await store.clientResource("coven", HAG66_OTHER))
 
     async def test_pendingCapped(self):
         """
@@ -736,17 +749,18 @@ class RelayTestsMixin(MIXTestMixin):
         """
         self.relay.maxPending = 2
         first = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                               QUERY, iqId="a")
+                                     QUERY, iqId="a")
         await self.forwarded(HAG66_OTHER, self.peterProxy,
-                       QUERY, iqId="b")
+                             QUERY, iqId="b")
         for sender in (HAG66_C8Y, HAG66_OTHER,
                        "hag66@shakespeare.example/new"):
-            [out] = await self.request(sender, self.peterProxy, QUERY, iqId="c")
+            [out] = await self.request(sender, self.peterProxy, QUERY,
+                                       iqId="c")
             self.assertError(out, "wait", "resource-constraint")
         await self.forwarded(HECATE_FULL, self.peterProxy, QUERY, iqId="d")
         self.assertEqual(1, len(await self.respond(first)))
         await self.forwarded(HAG66_C8Y, self.peterProxy,
-                       QUERY, iqId="e")
+                             QUERY, iqId="e")
 
     async def test_rotatingResourcesPendingCapped(self):
         """
@@ -767,9 +781,11 @@ class RelayTestsMixin(MIXTestMixin):
         targets are not affected; an answer frees a place.
         """
         self.relay.maxPendingPerTarget = 2
-        first = await self.forwarded(HAG66_C8Y, self.peterProxy, QUERY, iqId="a")
+        first = await self.forwarded(HAG66_C8Y, self.peterProxy, QUERY,
+                                     iqId="a")
         await self.forwarded(HECATE_FULL, self.peterProxy, QUERY, iqId="b")
-        [out] = await self.request(HAG66_OTHER, self.peterProxy, QUERY, iqId="c")
+        [out] = await self.request(HAG66_OTHER, self.peterProxy, QUERY,
+                                   iqId="c")
         self.assertError(out, "wait", "resource-constraint")
         await self.forwarded(HAG66_OTHER, self.hecateProxy, QUERY, iqId="d")
         self.assertEqual(1, len(await self.respond(first)))
@@ -802,8 +818,8 @@ class RelayTestsMixin(MIXTestMixin):
         peerClient = await self.online(PETER_FULL)
         for n, target in enumerate((self.peterProxy, peerClient)):
             await self.h.receive("<iq type='get' id='v%d' from='%s' to='%s'>"
-                           "<vCard xmlns='vcard-temp'/></iq>"
-                           % (n, HAG66_C8Y, target))
+                                 "<vCard xmlns='vcard-temp'/></iq>"
+                                 % (n, HAG66_C8Y, target))
             sent = self.h.raw()
             self.assertEqual(1, len(sent))
             self.assertNotIn("hag66", sent[0])
@@ -817,7 +833,7 @@ class RelayTestsMixin(MIXTestMixin):
             self.assertNotIn("peter@", back[0])
             self.assertNotIn("UUID-p3t", back[0])
         await self.h.receive("<iq type='get' id='t' from='%s' to='%s'>"
-                       "%s</iq>" % (HAG66_C8Y, self.peterProxy, QUERY))
+                             "%s</iq>" % (HAG66_C8Y, self.peterProxy, QUERY))
         self.assertNotIn("hag66", self.h.raw()[0])
         await self.h.advance(self.relay.timeout)
         timeout = self.h.raw()
@@ -831,8 +847,9 @@ class RelayTestsMixin(MIXTestMixin):
         passed to a requester from whom the channel hides that JID: the
         requester gets C{service-unavailable} instead.
         """
-        forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
+        forwarded = await self.forwarded(
+            HAG66_C8Y, self.peterProxy,
+            "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
         out = await self.respond(forwarded, payload=(
             "<query xmlns='%s'><item jid='%s' node='urn:xmpp:avatar:data'/>"
             "</query>" % (NS_DISCO_ITEMS, PETER)))
@@ -899,8 +916,9 @@ class RelayTestsMixin(MIXTestMixin):
         VIS-6: administrators see real JIDs, so the owner gets such a
         response unchanged.
         """
-        forwarded = await self.forwarded(HECATE_FULL, self.peterProxy,
-                                   "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
+        forwarded = await self.forwarded(
+            HECATE_FULL, self.peterProxy,
+            "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
         out = await self.respond(forwarded, payload=(
             "<query xmlns='%s'><item jid='%s' node='urn:xmpp:avatar:data'/>"
             "</query>" % (NS_DISCO_ITEMS, PETER)))
@@ -922,8 +940,9 @@ class VisibleRelayTestsMixin(RelayTestsMixin):
         VIS-6: in a jid-visible channel a response naming the target's real
         JID is passed on unchanged.
         """
-        forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy,
-                                   "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
+        forwarded = await self.forwarded(
+            HAG66_C8Y, self.peterProxy,
+            "<query xmlns='%s'/>" % (NS_DISCO_ITEMS,))
         out = await self.respond(forwarded, payload=(
             "<query xmlns='%s'><item jid='%s'/></query>"
             % (NS_DISCO_ITEMS, PETER)))
@@ -953,5 +972,5 @@ class VisibleRelayMemoryTests(MemoryStoreMixin, VisibleRelayTestsMixin,
 
 
 class VisibleRelayPgsqlTests(PgsqlStoreMixin, VisibleRelayTestsMixin,
-                            unittest.TestCase):
+                             unittest.TestCase):
     pass

@@ -86,7 +86,8 @@ class RetractionTests(RetractionTestsMixin):
         a tombstone: no body, the other children kept, and
         C{<retracted by='RETRACTOR-PROXY' time='…Z'/>}.
         """
-        original = await self.say(CAT_FULL, "Thrice the brinded cat hath mew'd")
+        original = await self.say(
+            CAT_FULL, "Thrice the brinded cat hath mew'd")
         before = await archiveCount(self.h)
         out = await self.retract(CAT_FULL, original)
         self.assertEqual([], [s.toXml() for s in out
@@ -316,11 +317,12 @@ class RetractionTests(RetractionTestsMixin):
         out = await self.retract("macbeth@shakespeare.example/x", original)
         self.assertOnlyError(out, "auth", "forbidden")
         out = await self.retract("macbeth@shakespeare.example/x",
-                           "0005543DF729C000-3F5FF542")
+                                 "0005543DF729C000-3F5FF542")
         self.assertOnlyError(out, "auth", "forbidden")
         await self.assertNotRetracted(original, "mew")
 
-    async def assertRetractedByChannel(self, out, original, retractor, mid="r1"):
+    async def assertRetractedByChannel(self, out, original, retractor,
+                                       mid="r1"):
         """
         Check a retraction by an owner or administrator who is no
         participant (ADM-11, RET-4, RET-5, VIS-6): every subscriber gets a
@@ -362,7 +364,8 @@ class RetractionTests(RetractionTestsMixin):
         self.assertIsNone(child(notice, NS_MIX, "mix"))
         for stanza in (tomb, notice):
             self.assertNotIn(retractor.split("@")[0], stanza.toXml())
-        self.assertIsNone((await self.h.store.getParticipant("coven", retractor)))
+        self.assertIsNone(
+            await self.h.store.getParticipant("coven", retractor))
 
     async def test_operatorRetractsWithoutJoining(self):
         """
@@ -374,7 +377,8 @@ class RetractionTests(RetractionTestsMixin):
         original = await self.say(CAT_FULL, "mew")
         before = await archiveCount(self.h)
         out = await self.retract(OPERATOR_FULL, original, mid="op-r1")
-        await self.assertRetractedByChannel(out, original, OPERATOR, mid="op-r1")
+        await self.assertRetractedByChannel(out, original, OPERATOR,
+                                            mid="op-r1")
         self.assertEqual(before + 1, await archiveCount(self.h))
 
     async def test_ownerRetractsAfterLeaving(self):
@@ -464,8 +468,9 @@ class RetractionTests(RetractionTestsMixin):
                         "<retract xmlns='%s' id='%s'/>"
                         "<retract xmlns='%s' id='%s'/>"
                         % (NS_MIX, original, NS_MIX, original)):
-            out = await self.send("<message id='r1' from='%s' to='%s'>%s</message>"
-                            % (CAT_FULL, COVEN, retract))
+            out = await self.send(
+                "<message id='r1' from='%s' to='%s'>%s</message>"
+                % (CAT_FULL, COVEN, retract))
             self.assertOnlyError(out, "modify", "bad-request")
         await self.assertNotRetracted(original, "mew")
 
@@ -647,7 +652,7 @@ class RetractionMemoryTests(MemoryStoreMixin, RetractionTests,
 
 
 class RetractionPgsqlTests(PgsqlStoreMixin, RetractionTests,
-                          unittest.TestCase):
+                           unittest.TestCase):
     pass
 
 
@@ -657,7 +662,7 @@ class UserRetractionOffMemoryTests(MemoryStoreMixin, UserRetractionOffTests,
 
 
 class UserRetractionOffPgsqlTests(PgsqlStoreMixin, UserRetractionOffTests,
-                                 unittest.TestCase):
+                                  unittest.TestCase):
     pass
 
 
@@ -667,7 +672,7 @@ class NobodyRetractsMemoryTests(MemoryStoreMixin, NobodyRetractsTests,
 
 
 class NobodyRetractsPgsqlTests(PgsqlStoreMixin, NobodyRetractsTests,
-                              unittest.TestCase):
+                               unittest.TestCase):
     pass
 
 
@@ -677,7 +682,7 @@ class AdminsRetractMemoryTests(MemoryStoreMixin, AdminsRetractTests,
 
 
 class AdminsRetractPgsqlTests(PgsqlStoreMixin, AdminsRetractTests,
-                             unittest.TestCase):
+                              unittest.TestCase):
     pass
 
 
