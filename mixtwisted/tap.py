@@ -56,6 +56,8 @@ CONFIG_KEYS = (
     "max-nick-length",
     "max-channel-name-length",
     "max-message-bytes",
+    "max-pending-per-recipient",
+    "max-pending-age",
 )
 
 #: Limit options: option name -> attribute of L{Limits}.
@@ -63,6 +65,8 @@ LIMIT_KEYS = {
     "max-nick-length": "maxNickLength",
     "max-channel-name-length": "maxChannelNameLength",
     "max-message-bytes": "maxMessageBytes",
+    "max-pending-per-recipient": "maxPendingPerRecipient",
+    "max-pending-age": "maxPendingAge",
 }
 
 _DEFAULTS = Settings()
@@ -310,6 +314,12 @@ class Options(usage.Options):
          "characters [default: %d]." % (_DEFAULT_LIMITS.maxChannelNameLength,)],
         ["max-message-bytes", None, None, "Largest groupchat message, in "
          "bytes [default: %d]." % (_DEFAULT_LIMITS.maxMessageBytes,)],
+        ["max-pending-per-recipient", None, None, "Most messages kept for "
+         "retransmission to one participant whose server bounced them "
+         "[default: %d]." % (_DEFAULT_LIMITS.maxPendingPerRecipient,)],
+        ["max-pending-age", None, None, "Seconds a participant's server may "
+         "stay unreachable before its pending messages are dropped "
+         "[default: %d]." % (_DEFAULT_LIMITS.maxPendingAge,)],
     ]
 
     def __init__(self, environ=None):

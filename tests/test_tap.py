@@ -180,8 +180,12 @@ class OptionTests(unittest.TestCase):
     def test_limits(self):
         settings = parse(["--jid", "mix.localhost", "--max-nick-length", "20",
                           "--max-channel-name-length", "30",
-                          "--max-message-bytes", "1000"])
+                          "--max-message-bytes", "1000",
+                          "--max-pending-per-recipient", "50",
+                          "--max-pending-age", "3600"])
         self.assertEqual(settings.limits.maxNickLength, 20)
+        self.assertEqual(settings.limits.maxPendingPerRecipient, 50)
+        self.assertEqual(settings.limits.maxPendingAge, 3600)
         self.assertEqual(settings.limits.maxChannelNameLength, 30)
         self.assertEqual(settings.limits.maxMessageBytes, 1000)
         # The limits without an option keep their defaults.
@@ -278,6 +282,8 @@ verbose = yes
 max-nick-length = 10
 max-channel-name-length = 11
 max-message-bytes = 12
+max-pending-per-recipient = 13
+max-pending-age = 14
 """
 
     def writeConfig(self, content):
@@ -302,7 +308,8 @@ max-message-bytes = 12
             mucMirror="conference.shakespeare.example",
             verbose=True,
             limits=Limits(maxNickLength=10, maxChannelNameLength=11,
-                          maxMessageBytes=12),
+                          maxMessageBytes=12, maxPendingPerRecipient=13,
+                          maxPendingAge=14),
         ))
 
     def test_commandLineOverrides(self):
