@@ -18,19 +18,26 @@ This serializes within one service process, which is the supported set-up
 import functools
 import inspect
 
-from twisted.internet.defer import DeferredLock
+from collections import deque
+
+from twisted.internet import defer
+from twisted.python import failure
 
 
 class KeyedSerializer:
     """
     Run callables one at a time per key.
 
-    Locks exist only while a key is busy: an idle key costs nothing, so
-    many channels do not grow this object.
+    A key has a queue only while it is busy: an idle key costs nothing, so
+    many channels do not grow this object.  Queued calls that finish at
+    once (a store answering from its cache) are run in a loop, not one
+    inside the other, so a burst of thousands of messages to one channel
+    does not grow the stack.
     """
 
     def __init__(self):
-        self._locks = {}
+        # key -> deque of (f, args, kwargs, Deferred) waiting or running
+        self._queues = {}
 
     def run(self, key, f, *args, **kwargs):
         """
@@ -39,24 +46,51 @@ class KeyedSerializer:
 
         @return: a Deferred firing with the result of C{f}.
         """
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = DeferredLock()
-        d = lock.run(f, *args, **kwargs)
-        d.addBoth(self._release, key, lock)
+        d = defer.Deferred()
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append((f, args, kwargs, d))
+            return d
+        queue = self._queues[key] = deque([(f, args, kwargs, d)])
+        self._drain(key, queue)
         return d
 
-    def _release(self, result, key, lock):
-        if not lock.locked and not lock.waiting and \
-                self._locks.get(key) is lock:
-            del self._locks[key]
-        return result
+    def _drain(self, key, queue):
+        """
+        Run the calls at the head of C{queue} until one has to wait, or
+        none is left.
+        """
+        while queue:
+            f, args, kwargs, d = queue[0]
+            outcome = []
+            result = defer.maybeDeferred(f, *args, **kwargs)
+            result.addBoth(outcome.append)
+            if not outcome:
+                # It waits: carry on when it has finished.
+                result.addCallback(self._finished, key, queue, outcome)
+                return
+            queue.popleft()
+            _fire(d, outcome[0])
+        if self._queues.get(key) is queue:
+            del self._queues[key]
+
+    def _finished(self, ignored, key, queue, outcome):
+        f, args, kwargs, d = queue.popleft()
+        _fire(d, outcome[0])
+        self._drain(key, queue)
 
     def busy(self):
         """
         The keys with a call running or queued.
         """
-        return set(self._locks)
+        return set(self._queues)
+
+
+def _fire(d, result):
+    if isinstance(result, failure.Failure):
+        d.errback(result)
+    else:
+        d.callback(result)
 
 
 def exclusive(parameter, scope=""):

@@ -79,6 +79,42 @@ class KeyedSerializerTests(unittest.TestCase):
             self.serial.run("coven", lambda: 3)))
         self.assertEqual(set(), self.serial.busy())
 
+    def test_longQueueDoesNotNest(self):
+        """
+        Thousands of calls queued behind one that waits, each finishing at
+        once, all run when it finishes, in order, without growing the
+        stack (a burst of messages answered from a cache).
+        """
+        first, firstDone = self.step("first")
+        self.serial.run("coven", first)
+        done = []
+        results = [self.serial.run("coven", done.append, n)
+                   for n in range(5000)]
+        firstDone.callback(None)
+        self.assertEqual(list(range(5000)), done)
+        for d in results:
+            self.successResultOf(d)
+        self.assertEqual(set(), self.serial.busy())
+
+    def test_callbackQueuesMore(self):
+        """
+        A caller that queues another call from its callback (the next
+        message arriving while the last one is sent) gets it run after
+        the queue it joined.
+        """
+        order = []
+        first, firstDone = self.step("first")
+        self.serial.run("coven", first)
+
+        def then(_):
+            order.append("callback")
+            self.serial.run("coven", order.append, "later")
+        self.serial.run("coven", order.append, "second").addCallback(then)
+        self.serial.run("coven", order.append, "third")
+        firstDone.callback(None)
+        self.assertEqual(["second", "callback", "third", "later"], order)
+        self.assertEqual(set(), self.serial.busy())
+
     def test_idleKeysForgotten(self):
         first, firstDone = self.step("first")
         self.serial.run("coven", first)
