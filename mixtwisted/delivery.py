@@ -26,7 +26,11 @@ Rules (AMB-36, the limits in L{mixtwisted.settings.Limits}):
  - A bounce is a message error to the channel JID whose C{id} is an entry
    of the channel's messages archive, from the bare JID of a current
    recipient (a messages-node subscriber or a participant: the
-   originator's own copy counts).  Anything else is ignored, silently.
+   originator's own copy counts).  An error from one of the recipient's
+   full JIDs (a client's) counts as from its bare JID: holds, back-off,
+   retransmission counts and limits are all per bare JID, so one user's
+   clients can only slow down that user's own deliveries, within the same
+   bounds.  Anything else is ignored, silently.
  - Transient errors (L{isTransient}): C{remote-server-not-found},
    C{remote-server-timeout}, or any error of type C{wait}.  Others are
    logged (rarely) and not retried.
@@ -38,11 +42,30 @@ Rules (AMB-36, the limits in L{mixtwisted.settings.Limits}):
    server that does not know C{<marker/>} -- means the path works.  Only a
    response with the marker's id, from exactly the recipient's bare JID,
    to exactly the channel JID counts; anything else changes nothing.
- - More than L{Limits.maxPendingPerRecipient} pending messages, or a first
-   failure older than L{Limits.maxPendingAge}: every pending message of
-   the recipient is dropped, once logged, and the recipient released (its
-   MAM catch-up covers the gap).  A bounce for an archive entry older than
-   L{Limits.maxPendingAge} is not retried.
+ - Answered markers do not reset the wait: a retransmission that bounces
+   again (a bounce while it is under way), or a new hold within
+   L{Limits.markerMaxDelay} of a release, doubles it too.  Only a release
+   that lasts L{Limits.markerMaxDelay} brings the next hold back to
+   L{Limits.markerDelay}.  So a server that answers markers but keeps
+   bouncing messages (C{resource-constraint}, rate limiting) gets one
+   retransmission of the queue per wait, the wait growing to the cap.
+ - Each pending message is retransmitted at most
+   L{Limits.maxRetransmissions} times (counted in memory, across the holds
+   of one such series); a bounce of a copy retransmitted that often is not
+   retried.
+ - Retransmission sends first and removes after: what was sent is removed
+   from the store only once it is out, and only if it was not made
+   pending again meanwhile (C{removePending(..., upTo=...)}); a crash in
+   between sends it again after the restart (a duplicate, no loss).
+   Nothing is sent -- neither markers nor retransmissions -- while the
+   component's stream is down: they resume L{Limits.markerDelay} after it
+   is back (L{Deliveries.connected}).
+ - More than L{Limits.maxPendingPerRecipient} pending messages, or a hold
+   older than L{Limits.maxPendingAge}: every pending message of the
+   recipient is dropped, once logged, and the recipient released (its
+   MAM catch-up covers the gap).  An archive entry older than
+   L{Limits.maxPendingAge} is neither retried when it bounces nor
+   retransmitted.
  - A recipient that leaves (or is banned, evicted) or whose channel goes
    is forgotten: its pending entries and timers go.  Retransmission goes
    only to a bare JID that is still a recipient.
@@ -51,10 +74,13 @@ Rules (AMB-36, the limits in L{mixtwisted.settings.Limits}):
    it, and on release it gets the channel's current presence (one dump)
    instead.  That flag is kept in memory only.
  - At start-up every recipient with pending entries in the store is held
-   again and its markers resume.
+   again and its markers resume; the hold counts as begun at its oldest
+   entry's stamp.
 """
 
+import math
 import secrets
+from collections import OrderedDict
 
 from twisted.internet import defer
 from twisted.python import log
@@ -77,6 +103,10 @@ LOG_INTERVAL = 60.0
 #: Keys remembered for rare logging; past that the table is emptied.
 _LOG_KEYS = 10000
 
+#: Releases remembered for the back-off (L{Deliveries._recent}); past that
+#: the oldest are forgotten.
+_RECENT_KEYS = 10000
+
 
 def isTransient(errorType, condition):
     """
@@ -91,9 +121,10 @@ class _Held:
     """
     A recipient held in one channel.
 
-    @ivar oldest: when the first failure was noticed (seconds since the
-        epoch); L{Limits.maxPendingAge} counts from it.
+    @ivar oldest: when the hold began (seconds since the epoch); the
+        L{Limits.maxPendingAge} counts from it.
     @ivar delay: the current back-off step, in seconds.
+    @ivar counts: archive id -> how many times it was retransmitted.
     @ivar timer: the C{DelayedCall} of the next marker, or C{None}.
     @ivar markerId: the id of the marker waiting for its response.
     @ivar markerTimer: its timeout C{DelayedCall}.
@@ -102,21 +133,23 @@ class _Held:
     @ivar retransmitting: the path was found up; pending messages are
         being sent.
     @ivar failedAgain: a bounce came while retransmitting: back to markers
-        once the current batch is out.
+        (with twice the wait) before the next batch.
     @ivar adding: C{addPending} calls not finished yet (their Deferreds).
     @ivar active: C{False} once released, dropped or forgotten.
     """
 
     __slots__ = ("channel", "recipient", "channelJID", "oldest", "delay",
-                 "timer", "markerId", "markerTimer", "presence",
+                 "counts", "timer", "markerId", "markerTimer", "presence",
                  "retransmitting", "failedAgain", "adding", "active")
 
-    def __init__(self, channel, recipient, channelJID, oldest, delay):
+    def __init__(self, channel, recipient, channelJID, oldest, delay,
+                 counts=None):
         self.channel = channel
         self.recipient = recipient
         self.channelJID = channelJID
         self.oldest = oldest
         self.delay = delay
+        self.counts = {} if counts is None else counts
         self.timer = None
         self.markerId = None
         self.markerTimer = None
@@ -139,6 +172,8 @@ class Deliveries:
         distributions skip held recipients, and released ones get a dump.
     @ivar output: the protocol layer's output (see the module docstring);
         set by L{mixtwisted.handlers.delivery.DeliveryHandler}.
+    @ivar online: the component's stream is up (L{connected},
+        L{disconnected}); nothing is sent while it is not.
     @ivar held: channel name -> recipient bare JID -> L{_Held}.  A channel
         with nobody held has no entry, so the fan-out's check is one
         dictionary look-up.
@@ -151,10 +186,16 @@ class Deliveries:
         self.limits = channels.limits
         self.presence = presence
         self.output = None
+        self.online = False
         self.held = {}
         # marker iq id -> _Held
         self._markers = {}
         self._logged = {}
+        # (channel, recipient) -> (delay, released at, counts) of the
+        # recipients released (or dropped) lately, oldest first.
+        self._recent = OrderedDict()
+        # The last stamp given to the store: stamps only grow (see _stamp).
+        self._lastStamp = 0.0
         channels.startHooks.append(self.resume)
         channels.leaveHooks.append(self._left)
         channels.removalHooks.append(self._removed)
@@ -199,6 +240,33 @@ class Deliveries:
                 state.presence = True
         return kept
 
+    # The component's stream
+
+    def connected(self):
+        """
+        The component's stream is up: the held recipients that were
+        waiting for it get a marker after L{Limits.markerDelay} (their
+        back-off step is kept: the stream going down says nothing about
+        their paths).
+        """
+        self.online = True
+        for held in list(self.held.values()):
+            for state in list(held.values()):
+                if state.timer is None and state.markerId is None and \
+                        not state.retransmitting:
+                    self._schedule(state, self.limits.markerDelay)
+
+    def disconnected(self):
+        """
+        The component's stream is down: nothing is sent until it is back.
+        Outstanding markers are abandoned (their responses cannot come):
+        neither a failure nor a success.
+        """
+        self.online = False
+        for held in list(self.held.values()):
+            for state in list(held.values()):
+                self._cancelMarker(state)
+
     # Bounces
 
     @defer.inlineCallbacks
@@ -206,9 +274,11 @@ class Deliveries:
                        condition):
         """
         A message error came to channel C{name} from C{recipient} (a bare
-        JID string) with C{id} C{archiveId}.  Only a bounce of an entry of
-        the channel's messages archive, from a current recipient, is taken
-        (DLV-1); a transient one holds the recipient, any other is logged.
+        JID string: the bare JID of the error's sender, a full JID
+        counting as its bare JID) with C{id} C{archiveId}.  Only a bounce
+        of an entry of the channel's messages archive, from a current
+        recipient, is taken (DLV-1); a transient one holds the recipient,
+        any other is logged.
         """
         entry = yield self.store.getArchived(name, archiveId)
         if entry is None or entry.node != ns.NODE_MESSAGES:
@@ -227,6 +297,16 @@ class Deliveries:
                 (name, recipient), "Message %s in %s to %s bounced after "
                 "%.0f s: too old to retry" % (archiveId, name, recipient,
                                               now - entry.stamp))
+            return
+        count = self._counts(name, recipient).get(archiveId, 0)
+        if count >= self.limits.maxRetransmissions:
+            state = self.held.get(name, {}).get(recipient)
+            if state is not None and state.retransmitting:
+                state.failedAgain = True
+            self._logRarely(
+                (name, recipient), "Message %s in %s to %s bounced again "
+                "after %d retransmissions: not retried" % (
+                    archiveId, name, recipient, count))
             return
         state = self._hold(name, recipient, reason="message %s bounced "
                            "with %s" % (archiveId, condition))
@@ -278,12 +358,30 @@ class Deliveries:
             return True
         return (yield self.store.getParticipant(name, recipient)) is not None
 
+
+    def _counts(self, name, recipient):
+        """
+        The retransmission counts of a recipient: those of its hold, or of
+        its recent release.
+        """
+        state = self.held.get(name, {}).get(recipient)
+        if state is not None:
+            return state.counts
+        self._pruneRecent()
+        recent = self._recent.get((name, recipient))
+        return recent[2] if recent is not None else {}
+
     # Holding
 
     def _hold(self, name, recipient, oldest=None, reason=None):
         """
         Return the held state of C{recipient} in C{name}, holding it (with
         its first marker scheduled) if it was not.
+
+        A recipient released (or dropped) less than L{Limits.markerMaxDelay}
+        ago is still failing: its first marker comes after twice the wait
+        of its last hold (at most L{Limits.markerMaxDelay}), and its
+        retransmission counts go on.
 
         @param reason: logged when the recipient was not held yet.
         """
@@ -292,15 +390,59 @@ class Deliveries:
         if state is None:
             if oldest is None:
                 oldest = self.clock.seconds()
+            self._pruneRecent()
+            recent = self._recent.pop((name, recipient), None)
+            if recent is None:
+                delay, counts = self.limits.markerDelay, None
+            else:
+                delay = min(recent[0] * 2, self.limits.markerMaxDelay)
+                counts = recent[2]
             state = _Held(name, recipient, self.channels.channelJID(name),
-                          oldest, self.limits.markerDelay)
+                          oldest, delay, counts)
             held[recipient] = state
             self._schedule(state, state.delay)
             if reason is not None:
                 log.msg("Delivery to %s in %s failed (%s): holding its "
-                        "messages until a marker is answered"
-                        % (recipient, name, reason))
+                        "messages until a marker is answered (next marker "
+                        "in %.0f s)" % (recipient, name, reason, delay))
         return state
+
+    def _remember(self, state):
+        """
+        Keep the back-off step and the retransmission counts of a
+        recipient that is no longer held, for L{Limits.markerMaxDelay}.
+        """
+        key = (state.channel, state.recipient)
+        self._recent.pop(key, None)
+        self._recent[key] = (state.delay, self.clock.seconds(), state.counts)
+        self._pruneRecent()
+
+    def _pruneRecent(self):
+        """
+        Forget the releases older than L{Limits.markerMaxDelay} (the table
+        is in release order), and the oldest past L{_RECENT_KEYS}.
+        """
+        limit = self.clock.seconds() - self.limits.markerMaxDelay
+        recent = self._recent
+        while recent:
+            key, (_, released, _) = next(iter(recent.items()))
+            if released >= limit and len(recent) <= _RECENT_KEYS:
+                break
+            del recent[key]
+
+    def _stamp(self):
+        """
+        The stamp of an entry made pending now: the time, or just past the
+        last stamp given or read if the clock is behind it, so that an
+        entry made pending after a retransmission's batch was read has a
+        later stamp than all of that batch (C{removePending} with
+        C{upTo}).
+        """
+        now = self.clock.seconds()
+        if now <= self._lastStamp:
+            now = math.nextafter(self._lastStamp, math.inf)
+        self._lastStamp = now
+        return now
 
     def _add(self, state, archiveId):
         """
@@ -308,7 +450,7 @@ class Deliveries:
         everything pending for it is dropped.
         """
         d = self.store.addPending(state.channel, state.recipient, archiveId,
-                                  self.clock.seconds())
+                                  self._stamp())
         state.adding.add(d)
 
         def added(count):
@@ -326,8 +468,8 @@ class Deliveries:
     def _checkLimits(self, state, count=None):
         """
         Drop a held recipient's pending messages when there are more than
-        L{Limits.maxPendingPerRecipient}, or its first failure is older
-        than L{Limits.maxPendingAge}.
+        L{Limits.maxPendingPerRecipient}, or its hold is older than
+        L{Limits.maxPendingAge}.
 
         @return: C{True} when dropped.
         """
@@ -368,11 +510,13 @@ class Deliveries:
     def _drop(self, state, reason):
         """
         Give up on a held recipient (the limits): forget its pending
-        messages, release it, log once with the count.
+        messages, release it, log once with the count.  Its back-off step
+        is remembered: a new hold soon after goes on from it.
         """
         if not state.active:
             return
         self._stop(state)
+        self._remember(state)
         d = self._discard(state)
 
         def logged(count):
@@ -406,10 +550,13 @@ class Deliveries:
     def _sendMarker(self, state):
         """
         Send the next marker (DLV-2): from the channel JID to the
-        recipient's bare JID, with a fresh unguessable id.
+        recipient's bare JID, with a fresh unguessable id.  While the
+        component is offline the recipient waits for L{connected}.
         """
         state.timer = None
         if not state.active or self._checkLimits(state):
+            return
+        if not self.online or self.output is None:
             return
         iqId = secrets.token_urlsafe(18)
         while iqId in self._markers:
@@ -418,8 +565,7 @@ class Deliveries:
         self._markers[iqId] = state
         state.markerTimer = self.clock.callLater(
             self.limits.markerTimeout, self._markerTimedOut, state, iqId)
-        if self.output is not None:
-            self.output.marker(state.channelJID, state.recipient, iqId)
+        self.output.marker(state.channelJID, state.recipient, iqId)
 
     def _markerTimedOut(self, state, iqId):
         state.markerTimer = None
@@ -468,53 +614,100 @@ class Deliveries:
         The path works (DLV-3): send every pending message in archive
         order, the ones queued meanwhile after them, then release the
         recipient and send it the channel's presence if due.
+
+        Each batch is sent first and removed from the store after, and
+        only the entries not made pending again since it was read: a
+        crash in between means a duplicate after the restart, never a
+        loss.  A bounce while retransmitting stops before the next batch
+        and resumes markers with twice the wait; the stream going down
+        stops before the next batch too, until L{connected}.
         """
         name, recipient = state.channel, state.recipient
         state.retransmitting = True
         state.failedAgain = False
-        state.delay = self.limits.markerDelay
         if not (yield self._isRecipient(name, recipient)):
             # Left or unsubscribed meanwhile.
             yield self.forget(name, recipient)
             return
-        sent = 0
+        sent = dropped = 0
+        done = set()
+        first = True
         while state.active:
             if state.adding:
                 yield defer.DeferredList(list(state.adding))
                 continue
-            ids = yield self.store.listPending(name, recipient)
+            rows = yield self.store.listPendingEntries(name, recipient)
             if not state.active:
                 return
-            if not ids:
+            if not rows:
                 if state.adding:
                     continue
                 break
+            ids = [archiveId for archiveId, _ in rows]
+            # Everything made pending from now on has a later stamp.
+            upTo = max(stamp for _, stamp in rows)
+            self._lastStamp = max(self._lastStamp, upTo)
+            if first:
+                # Counts of messages no longer pending are not needed.
+                state.counts = {i: state.counts[i] for i in ids
+                                if i in state.counts}
+                first = False
+            # An id sent in this round and pending again bounced again.
+            if state.failedAgain or not done.isdisjoint(ids):
+                self._failedAgain(state)
+                return
             entries = []
             for archiveId in ids:
                 entries.append((yield self.store.getArchived(name,
                                                              archiveId)))
-            # Forgotten before sending: a bounce of a copy sent now puts it
-            # back.
-            yield self.store.removePending(name, recipient, ids)
             if not state.active:
                 return
-            for entry in entries:
-                if entry is not None and self.output is not None:
-                    self.output.retransmit(entry.xml, recipient)
-                    sent += 1
             if state.failedAgain:
+                self._failedAgain(state)
+                return
+            if not self.online or self.output is None:
+                # Wait for the stream: nothing is removed.
                 state.retransmitting = False
-                state.failedAgain = False
-                self._schedule(state, state.delay)
+                return
+            now = self.clock.seconds()
+            for archiveId, entry in zip(ids, entries):
+                if entry is None:
+                    # Gone from the archive (the channel with it).
+                    continue
+                if now - entry.stamp > self.limits.maxPendingAge:
+                    dropped += 1
+                    continue
+                self.output.retransmit(entry.xml, recipient)
+                state.counts[archiveId] = state.counts.get(archiveId, 0) + 1
+                sent += 1
+            done.update(ids)
+            yield self.store.removePending(name, recipient, ids, upTo=upTo)
+            if not state.active:
+                return
+            if state.failedAgain:
+                self._failedAgain(state)
                 return
         if not state.active:
             return
         self._stop(state)
-        if sent:
-            log.msg("Delivered %d pending messages to %s in %s"
-                    % (sent, recipient, name))
+        self._remember(state)
+        if sent or dropped:
+            log.msg("Delivered %d pending messages to %s in %s%s"
+                    % (sent, recipient, name,
+                       "; %d older than %.0f s dropped"
+                       % (dropped, self.limits.maxPendingAge)
+                       if dropped else ""))
         if state.presence and self.presence is not None:
             yield self._sendPresence(name, recipient)
+
+    def _failedAgain(self, state):
+        """
+        The path failed again while retransmitting: what is pending stays,
+        and markers resume with twice the wait.
+        """
+        state.retransmitting = False
+        state.failedAgain = False
+        self._backOff(state)
 
     @defer.inlineCallbacks
     def _sendPresence(self, name, recipient):
@@ -548,6 +741,7 @@ class Deliveries:
 
         @return: Deferred firing once its pending entries are removed.
         """
+        self._recent.pop((name, recipient), None)
         state = self.held.get(name, {}).get(recipient)
         if state is None:
             return defer.succeed(0)
@@ -580,8 +774,9 @@ class Deliveries:
     def resume(self):
         """
         At start-up, hold again every recipient with pending messages in
-        the store: markers resume, and on recovery they get the messages
-        and the channel's presence (DLV-1).
+        the store: markers resume (once the component is online), and on
+        recovery they get the messages and the channel's presence (DLV-1).
+        The hold counts as begun at the oldest stamp of its entries.
         """
         rows = yield self.store.pendingRecipients()
         for name, recipient, oldest in rows:

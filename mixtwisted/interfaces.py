@@ -320,14 +320,22 @@ class IDeliveryStorage(Interface):
     with a transient error (DLV-1..4).  A recipient is a bare JID; its
     pending messages are archive ids of the channel, kept in archive order
     until the path works again and they are retransmitted.
+
+    Each entry has a I{stamp}: when it was last made pending (its latest
+    failure, or when it was queued behind the others), seconds since the
+    epoch.  Adding an entry again renews its stamp, so that a
+    retransmission can remove exactly what it sent and nothing that was
+    made pending again meanwhile (C{removePending} with C{upTo}).
     """
 
     def addPending(channel, recipient, archiveId, stamp):
         """
         Queue archive entry C{archiveId} for C{recipient}.  Adding an id
-        that is already queued for that recipient changes nothing.
+        that is already queued for that recipient keeps one entry, whose
+        stamp becomes C{stamp}.
 
-        @param stamp: when the failure was noticed, seconds since the epoch.
+        @param stamp: when the failure was noticed (or the message
+            queued), seconds since the epoch.
         @return: Deferred firing with the number of entries now pending for
             C{recipient} in C{channel}.
         """
@@ -338,11 +346,22 @@ class IDeliveryStorage(Interface):
             C{recipient}, in archive order (oldest first).
         """
 
-    def removePending(channel, recipient, archiveIds=None):
+    def listPendingEntries(channel, recipient):
+        """
+        Like L{listPending}, with the stamps.
+
+        @return: Deferred firing with a list of C{(archive id, stamp)}, in
+            archive order.
+        """
+
+    def removePending(channel, recipient, archiveIds=None, upTo=None):
         """
         Forget the given pending entries (all of C{recipient}'s when
-        C{None}).
+        C{archiveIds} is C{None}).
 
+        @param upTo: when not C{None}, only the entries whose stamp is at
+            most C{upTo} go: one added again with a later stamp since they
+            were read stays pending.
         @return: Deferred firing with C{None}.
         """
 
@@ -352,7 +371,8 @@ class IDeliveryStorage(Interface):
         resumes its retries (DLV-1).
 
         @return: Deferred firing with a list of C{(channel, recipient,
-            oldest stamp)}, ordered by channel then recipient.
+            oldest stamp)} -- the smallest stamp among its entries --,
+            ordered by channel then recipient.
         """
 
 

@@ -39,10 +39,15 @@ class Limits:
     maxPendingPerRecipient: int = 1000
     #: Seconds after the first bounce when a recipient's pending messages
     #: are dropped if the path to it still fails (DLV-4); also the oldest
-    #: archive entry whose bounce is retried.
+    #: archive entry whose bounce is retried, nor retransmitted.
     maxPendingAge: float = 24 * 3600.0
-    #: Seconds from the first bounce to the first C{<marker/>} (DLV-2);
-    #: each marker that fails doubles the wait ...
+    #: Times one pending message is retransmitted at most; a bounce of it
+    #: after that is logged and not retried (D-56).
+    maxRetransmissions: int = 10
+    #: Seconds from the first bounce of a hold to the first C{<marker/>}
+    #: (DLV-2), unless a hold of that recipient ended less than
+    #: C{markerMaxDelay} ago (its wait goes on doubling); each marker that
+    #: fails doubles the wait ...
     markerDelay: float = 5.0
     #: ... up to this many seconds.
     markerMaxDelay: float = 600.0

@@ -563,6 +563,39 @@ class DeliveryStorageTests(StoreTestBase):
             "cave", "a@example.org")))
 
     @defer.inlineCallbacks
+    def test_addAgainRenewsStamp(self):
+        """
+        Adding a pending id again keeps one entry and gives it the new
+        stamp (its latest failure, DLV-1); L{listPendingEntries} gives the
+        stamps, in archive order.
+        """
+        yield self.store.addPending("coven", "a@example.org", "02", 20.0)
+        yield self.store.addPending("coven", "a@example.org", "01", 10.0)
+        self.assertEqual(2, (yield self.store.addPending(
+            "coven", "a@example.org", "01", 30.5)))
+        self.assertEqual(
+            [("01", 30.5), ("02", 20.0)],
+            (yield self.store.listPendingEntries("coven", "a@example.org")))
+        self.assertEqual([], (yield self.store.listPendingEntries(
+            "coven", "b@example.org")))
+
+    @defer.inlineCallbacks
+    def test_stampsExact(self):
+        """
+        Stamps come back exactly as given (they are compared with
+        C{upTo}): no rounding of the fraction.
+        """
+        stamp = 1500000123.0000002
+        yield self.store.addPending("coven", "a@example.org", "01", stamp)
+        self.assertEqual(
+            [("01", stamp)],
+            (yield self.store.listPendingEntries("coven", "a@example.org")))
+        yield self.store.removePending("coven", "a@example.org", ["01"],
+                                       upTo=stamp)
+        self.assertEqual([], (yield self.store.listPending(
+            "coven", "a@example.org")))
+
+    @defer.inlineCallbacks
     def test_remove(self):
         for archiveId in ("01", "02", "03"):
             yield self.store.addPending("coven", "a@example.org", archiveId,
@@ -579,10 +612,38 @@ class DeliveryStorageTests(StoreTestBase):
             "coven", "b@example.org")))
 
     @defer.inlineCallbacks
+    def test_removeUpTo(self):
+        """
+        With C{upTo}, only the given entries whose stamp is at most C{upTo}
+        go: one added again since with a later stamp stays (a
+        retransmitted message that bounced again, DLV-1), and so do the
+        entries not named.
+        """
+        for archiveId, stamp in (("01", 1.0), ("02", 2.0), ("03", 3.0),
+                                 ("04", 4.0)):
+            yield self.store.addPending("coven", "a@example.org", archiveId,
+                                        stamp)
+        # Read at 3.0; 02 bounces again at 5.0 before the removal.
+        yield self.store.addPending("coven", "a@example.org", "02", 5.0)
+        yield self.store.removePending("coven", "a@example.org",
+                                       ["01", "02", "03"], upTo=3.0)
+        self.assertEqual(
+            [("02", 5.0), ("04", 4.0)],
+            (yield self.store.listPendingEntries("coven", "a@example.org")))
+        # Without ids: everything up to the stamp.
+        yield self.store.removePending("coven", "a@example.org", upTo=4.0)
+        self.assertEqual([("02", 5.0)], (yield self.store.listPendingEntries(
+            "coven", "a@example.org")))
+        yield self.store.removePending("coven", "a@example.org", ["02"],
+                                       upTo=5.0)
+        self.assertEqual([], (yield self.store.pendingRecipients()))
+
+    @defer.inlineCallbacks
     def test_pendingRecipients(self):
         """
-        Every recipient with entries, with the stamp of its oldest one; a
-        recipient whose entries are all removed is not listed.
+        Every recipient with entries, with the smallest of their stamps
+        (a renewed stamp counts as renewed); a recipient whose entries are
+        all removed is not listed.
         """
         yield self.store.addPending("coven", "b@example.org", "02", 7.0)
         yield self.store.addPending("coven", "b@example.org", "01", 9.0)
@@ -591,6 +652,10 @@ class DeliveryStorageTests(StoreTestBase):
         yield self.store.removePending("coven", "c@example.org", ["05"])
         self.assertEqual(
             [("cave", "a@example.org", 3.0), ("coven", "b@example.org", 7.0)],
+            (yield self.store.pendingRecipients()))
+        yield self.store.addPending("coven", "b@example.org", "02", 11.0)
+        self.assertEqual(
+            [("cave", "a@example.org", 3.0), ("coven", "b@example.org", 9.0)],
             (yield self.store.pendingRecipients()))
 
     @defer.inlineCallbacks

@@ -8,8 +8,10 @@ forgetting, restart, presence bounces.
 from twisted.internet import defer
 from twisted.python import log
 from twisted.trial import unittest
+from wokkel.test.helpers import XmlStreamStub
 
 from mixtwisted.handlers.delivery import DeliveryHandler
+from mixtwisted.settings import Limits
 from tests.helpers import (
     CAT, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
     MIXTestMixin, MemoryStoreMixin, NODE_MESSAGES, NODE_PARTICIPANTS,
@@ -145,6 +147,51 @@ class DeliveryTestsMixin(MIXTestMixin):
         self.assertEqual([], await self.send(
             bounce(archiveId, condition, errorType, sender=to)))
         return archiveId
+
+    def gate(self, method):
+        """
+        Hold the next call of the store's C{method} (an untracked call, so
+        that the harness does not wait for it) until the returned Deferred
+        is fired; later calls go through.  Never fired, it stands for a
+        crash at that point.
+        """
+        tracker = self.h.tracker
+        real = getattr(tracker, method)
+        gate = defer.Deferred()
+
+        def gated(*args, **kwargs):
+            delattr(tracker, method)
+            gate.addCallback(lambda _: real(*args, **kwargs))
+            return gate
+        setattr(tracker, method, gated)
+        return gate
+
+    def streamDown(self):
+        """
+        The component's stream to the XMPP server is lost: wokkel's stream
+        manager queues what is sent from now on.
+        """
+        self.h.manager._disconnected(None)
+        self.assertFalse(self.deliveries().online)
+
+    def queued(self):
+        """
+        What the stream manager queued while the stream was down.
+        """
+        return self.h.manager._packetQueue
+
+    async def streamUp(self):
+        """
+        The component is back online, on a new stream: the queue is
+        flushed into it (what it held is returned with what the service
+        sent at once).
+        """
+        self.h.stub = XmlStreamStub()
+        self.h.manager._connected(self.h.stub.xmlstream)
+        self.h.manager._authd(self.h.stub.xmlstream)
+        await self.h.settle()
+        self.assertTrue(self.deliveries().online)
+        return self.h.take()
 
     # Bounces (DLV-1, DLV-2, DLV-4)
 
@@ -371,50 +418,311 @@ class DeliveryTestsMixin(MIXTestMixin):
 
     async def test_retransmissionBouncesAgain(self):
         """
-        DLV-1: a retransmitted message that bounces again is pending again
-        (no loss): a new marker, and it comes once the path works.
+        DLV-1, DLV-4: a retransmitted message that bounces again (after
+        the release) is pending again (no loss): a new hold, whose marker
+        comes after twice the wait of the last one (the path is still
+        failing, AMB-36), and it comes once the path works.
         """
         first = await self.held()
         out = await self.answer(await self.nextMarker(FIRST))
         self.assertEqual([first], [s["id"] for s in out])
+        self.assertEqual({}, self.deliveries().held)
         self.assertEqual([], await self.send(bounce(first)))
         second, out = await self.say("Fillet of a fenny snake", "m2")
         self.assertEqual([], self.copiesTo(out, HECATE))
-        out = await self.answer(await self.nextMarker(FIRST))
+        out = await self.answer(await self.nextMarker(2 * FIRST))
         self.assertEqual([first, second], [s["id"] for s in out])
 
     async def test_bounceWhileRetransmitting(self):
         """
         DLV-1, DLV-4: a bounce that comes while the pending messages are
         being retransmitted (here a late one, of a message sent before the
-        first failure) means the path failed again: the batch under way
-        goes out, then markers resume, and the newly pending message
-        follows the next result.
+        first failure, arriving after the batch went out and before it is
+        removed from the store) means the path failed again: the batch
+        sent is removed, the bounced message stays pending, markers resume
+        with twice the wait, and it follows the next result.
         """
         early, _ = await self.say("Round about the cauldron go", "m0")
         first = await self.held()
         second, _ = await self.say("Fillet of a fenny snake", "m2")
-        # Hold the retransmission at its removal of the batch from the
-        # store (an untracked call, so that the harness does not wait).
-        tracker = self.h.tracker
-        real = tracker.removePending
-        gate = defer.Deferred()
-
-        def gated(*args, **kwargs):
-            del tracker.removePending
-            gate.addCallback(lambda _: real(*args, **kwargs))
-            return gate
-        tracker.removePending = gated
+        gate = self.gate("removePending")
         marker = await self.nextMarker(FIRST)
-        self.assertEqual([], await self.answer(marker))
+        out = await self.answer(marker)
+        self.assertEqual([first, second], [s["id"] for s in out])
         self.assertEqual([], await self.send(bounce(early)))
         gate.callback(None)
         await self.h.settle()
-        out = self.h.take()
-        self.assertEqual([first, second], [s["id"] for s in out])
-        out = await self.answer(await self.nextMarker(FIRST))
+        self.assertEqual([], self.h.take())
+        self.assertEqual([early],
+                         await self.h.store.listPending("coven", HECATE))
+        out = await self.answer(await self.nextMarker(2 * FIRST))
         self.assertEqual([early], [s["id"] for s in out])
         self.assertEqual([], self.deliveryCalls())
+
+    async def test_bounceBeforeBatchStops(self):
+        """
+        DLV-4, AMB-36: a bounce that comes after the marker's result but
+        before the batch is sent stops the retransmission before it
+        starts: nothing goes, nothing is removed, and after the next
+        marker (twice the wait) everything comes in archive order.
+        """
+        early, _ = await self.say("Round about the cauldron go", "m0")
+        first = await self.held()
+        second, _ = await self.say("Fillet of a fenny snake", "m2")
+        gate = self.gate("getArchived")
+        out = await self.answer(await self.nextMarker(FIRST))
+        self.assertEqual([], out)
+        self.assertEqual([], await self.send(bounce(early)))
+        gate.callback(None)
+        await self.h.settle()
+        self.assertEqual([], self.h.take())
+        self.assertEqual([early, first, second],
+                         await self.h.store.listPending("coven", HECATE))
+        out = await self.answer(await self.nextMarker(2 * FIRST))
+        self.assertEqual([early, first, second], [s["id"] for s in out])
+        self.assertEqual([], await self.h.store.listPending("coven", HECATE))
+
+    # Back-off while messages keep bouncing (DLV-4, AMB-36)
+
+    async def untilNextCall(self, end):
+        """
+        Move the clock to the delivery logic's next timer (or to C{end},
+        if it is later or there is none); return what was sent.
+        """
+        calls = [c.getTime() for c in self.deliveryCalls()]
+        now = self.h.clock.seconds()
+        target = min(calls + [end]) if calls else end
+        await self.h.advance(max(0, target - now))
+        return self.h.take()
+
+    async def assertBoundedStorm(self, bouncer, pending=20):
+        """
+        C{pending} messages to hecate bounce; her server then answers
+        every marker but bounces every retransmitted copy with
+        C{resource-constraint} (a wait error: transient), as a server
+        that rate-limits does, the bounces coming from C{bouncer}.  Over
+        four hours of the clock: the markers come after 5, 10, 20, ...
+        seconds, doubling up to the cap, and every message is retransmitted
+        at most C{Limits.maxRetransmissions} times; after that its bounces are
+        not retried (logged), nothing is held and nothing more is sent.
+        """
+        ids = []
+        for n in range(pending):
+            archiveId, _ = await self.say("Line %d" % (n,), "m%d" % (n,))
+            ids.append(archiveId)
+        start = self.h.clock.seconds()
+        for archiveId in ids:
+            self.assertEqual([], await self.send(bounce(
+                archiveId, "resource-constraint", "wait", sender=bouncer)))
+        end = start + 4 * 3600
+        times, retransmitted = [], 0
+        while self.h.clock.seconds() < end:
+            out = await self.untilNextCall(end)
+            for marker in markers(out):
+                times.append(self.h.clock.seconds() - start)
+                copies = await self.answer(marker)
+                self.assertEqual(ids, [c["id"] for c in copies])
+                retransmitted += len(copies)
+                for copy in copies:
+                    self.assertEqual([], await self.send(bounce(
+                        copy["id"], "resource-constraint", "wait",
+                        sender=bouncer)))
+        gaps = [b - a for a, b in zip([0.0] + times, times)]
+        self.assertEqual(
+            [5, 10, 20, 40, 80, 160, 320, 600, 600, 600], gaps)
+        self.assertEqual(Limits().maxRetransmissions, len(times))
+        self.assertEqual(Limits().maxRetransmissions * pending, retransmitted)
+        self.assertEqual({}, self.deliveries().held)
+        self.assertEqual([], self.deliveryCalls())
+        self.assertEqual([], await self.h.store.listPending("coven", HECATE))
+        self.assertTrue([m for m in self.logged
+                         if "after %d retransmissions: not retried"
+                         % (Limits().maxRetransmissions,) in m], self.logged)
+        # The recipient was not forgotten: a new message goes at once.
+        _, out = await self.say("Fillet of a fenny snake", "m99")
+        self.assertEqual(1, len(self.copiesTo(out, HECATE)))
+
+    async def test_bouncingServerBacksOff(self):
+        """
+        DLV-4, AMB-36: a server that answers markers but keeps bouncing
+        the messages gets markers with growing waits and a bounded number
+        of retransmissions (the storm of one marker and the whole queue
+        every 5 s for a day is gone).
+        """
+        await self.assertBoundedStorm(HECATE)
+
+    async def test_bouncingClientBacksOff(self):
+        """
+        DLV-1, DLV-4: bounces from the recipient's full JID (a client
+        answering with an error) count for its bare JID and are bounded
+        the same way: one user cannot make the channel send more.
+        """
+        await self.assertBoundedStorm(HECATE_FULL)
+
+    async def test_releaseThatLastsResets(self):
+        """
+        DLV-4: the back-off starts again from the first step only after a
+        release that lasted C{markerMaxDelay}: a bounce within it is
+        answered after twice the last wait, one after it after 5 s.
+        """
+        first = await self.held()
+        out = await self.answer(await self.nextMarker(FIRST))
+        self.assertEqual([first], [s["id"] for s in out])
+        await self.h.advance(CAP - 1)
+        second = await self.held("m2")
+        out = await self.answer(await self.nextMarker(2 * FIRST))
+        self.assertEqual([second], [s["id"] for s in out])
+        await self.h.advance(CAP + 1)
+        third = await self.held("m3")
+        out = await self.answer(await self.nextMarker(FIRST))
+        self.assertEqual([third], [s["id"] for s in out])
+
+    async def test_backOffKeptWhenUp(self):
+        """
+        DLV-4: a result after markers that failed does not reset the wait:
+        a bounce of the retransmitted copy starts a hold whose marker comes
+        after twice the last wait.
+        """
+        first = await self.held()
+        delay = FIRST
+        for _ in range(3):
+            marker = await self.nextMarker(delay)
+            await self.answer(marker, condition="remote-server-timeout",
+                              errorType="wait")
+            delay *= 2
+        out = await self.answer(await self.nextMarker(delay))
+        self.assertEqual([first], [s["id"] for s in out])
+        self.assertEqual([], await self.send(bounce(first)))
+        await self.nextMarker(2 * delay)
+
+    # Retransmission safety (DLV-1, DLV-3)
+
+    async def test_streamDownDuringRetransmission(self):
+        """
+        DLV-1, DLV-3: the component's stream goes down after the marker's
+        result, before the batch is sent: nothing is sent (nor queued by
+        the stream manager, whose bounded queue could drop it), nothing is
+        removed from the store; once the stream is back, a marker goes
+        and its result brings everything, in order.
+        """
+        first = await self.held()
+        second, _ = await self.say("Fillet of a fenny snake", "m2")
+        gate = self.gate("getArchived")
+        self.assertEqual([], await self.answer(await self.nextMarker(FIRST)))
+        self.streamDown()
+        gate.callback(None)
+        await self.h.settle()
+        self.assertEqual([], self.queued())
+        self.assertEqual([first, second],
+                         await self.h.store.listPending("coven", HECATE))
+        await self.h.advance(3600)
+        self.assertEqual([], self.queued())
+        self.assertEqual([first, second],
+                         await self.h.store.listPending("coven", HECATE))
+        out = await self.streamUp()
+        self.assertEqual([], groupchats(out) + markers(out))
+        out = await self.answer(await self.nextMarker(FIRST))
+        self.assertEqual([first, second], [s["id"] for s in out])
+        self.assertEqual([], await self.h.store.listPending("coven", HECATE))
+
+    async def test_markersWaitForStream(self):
+        """
+        DLV-2: no marker goes while the stream is down (none is queued for
+        later either); an outstanding one is abandoned without counting as
+        a failure (the back-off does not grow); markers resume 5 s after
+        the stream is back.
+        """
+        first = await self.held()
+        # Down before the first marker is due.
+        self.streamDown()
+        await self.h.advance(3600)
+        self.assertEqual([], self.queued())
+        self.assertEqual(0, self.deliveries().pendingMarkers())
+        out = await self.streamUp()
+        self.assertEqual([], markers(out))
+        await self.nextMarker(FIRST)
+        # Down while a marker waits for its response.
+        self.assertEqual(1, self.deliveries().pendingMarkers())
+        self.streamDown()
+        self.assertEqual(0, self.deliveries().pendingMarkers())
+        await self.h.advance(3600)
+        self.assertEqual([], self.queued())
+        out = await self.streamUp()
+        self.assertEqual([], markers(out))
+        marker = await self.nextMarker(FIRST)
+        await self.answer(marker, condition="remote-server-timeout",
+                          errorType="wait")
+        out = await self.answer(await self.nextMarker(2 * FIRST))
+        self.assertEqual([first], [s["id"] for s in out])
+        self.assertEqual([], await self.h.store.listPending("coven", HECATE))
+
+    async def test_reBounceBetweenSendAndRemove(self):
+        """
+        DLV-1: a retransmitted copy that bounces again after it was sent
+        and before the batch is removed from the store stays pending (the
+        removal takes only entries not made pending again since the batch
+        was read); the next result brings it.
+        """
+        first = await self.held()
+        second, _ = await self.say("Fillet of a fenny snake", "m2")
+        gate = self.gate("removePending")
+        out = await self.answer(await self.nextMarker(FIRST))
+        self.assertEqual([first, second], [s["id"] for s in out])
+        self.assertEqual([], await self.send(bounce(second)))
+        gate.callback(None)
+        await self.h.settle()
+        self.assertEqual([second],
+                         await self.h.store.listPending("coven", HECATE))
+        out = await self.answer(await self.nextMarker(2 * FIRST))
+        self.assertEqual([second], [s["id"] for s in out])
+        self.assertEqual([], await self.h.store.listPending("coven", HECATE))
+        self.assertEqual({}, self.deliveries().held)
+
+    async def test_crashBetweenSendAndRemove(self):
+        """
+        DLV-1, DLV-3: the service dies after a batch was sent and before
+        it was removed from the store: after the restart the messages are
+        retransmitted again, in order (a duplicate, no loss).
+        """
+        first = await self.held()
+        second, _ = await self.say("Fillet of a fenny snake", "m2")
+        self.gate("removePending")
+        out = await self.answer(await self.nextMarker(FIRST))
+        self.assertEqual([first, second], [s["id"] for s in out])
+        # The removal never happens: the process is gone.
+        restarted = await startHarness(self.h.store, self.h.settings)
+        restarted.take()
+        marker = await self.nextMarker(FIRST, harness=restarted)
+        out = await self.answer(marker, harness=restarted)
+        self.assertEqual([first, second],
+                         [s["id"] for s in groupchats(out)])
+        self.assertEqual(
+            [], await restarted.store.listPending("coven", HECATE))
+
+    async def test_tooOldNotRetransmitted(self):
+        """
+        DLV-4: a pending message archived more than C{maxPendingAge} ago
+        when the path comes back is not retransmitted but dropped (logged
+        with the count); the younger ones go.
+        """
+        self.h.settings.limits.maxPendingAge = 100
+        early, _ = await self.say("Round about the cauldron go", "m0")
+        await self.h.advance(50)
+        self.assertEqual([], await self.send(bounce(early)))
+        first, _ = await self.say("Harpier cries", "m1")
+        delay = FIRST
+        # Markers 55, 65, 85 s after the first message fail; the one at
+        # 125 s is answered: the hold is 75 s old, the first message 125.
+        for _ in range(3):
+            marker = await self.nextMarker(delay)
+            await self.answer(marker, condition="remote-server-timeout",
+                              errorType="wait")
+            delay *= 2
+        out = await self.answer(await self.nextMarker(delay))
+        self.assertEqual([first], [s["id"] for s in out])
+        self.assertTrue([m for m in self.logged
+                         if "1 older than 100 s dropped" in m], self.logged)
+        self.assertEqual([], await self.h.store.listPending("coven", HECATE))
 
     async def test_originatorBounce(self):
         """

@@ -13,6 +13,12 @@ id, from exactly the JID it went to (the recipient's bare JID) and to
 exactly the channel JID that sent it; only a match is consumed (marked
 handled).  Anything else -- spoofed, late or unexpected -- is left to the
 other handlers and, a response, never answered (ERR-6).
+
+The handler also tells the logic when the component's stream is up
+(C{connectionInitialized}) and down (C{connectionLost}): while it is down
+nothing is sent -- a retransmission queued by wokkel's stream manager could
+be dropped past the component's bound (C{maxQueuedStanzas}) after it was
+removed from the store.
 """
 
 from twisted.python import log
@@ -83,6 +89,10 @@ class DeliveryHandler(MIXHandler):
     def connectionInitialized(self):
         self.xmlstream.addObserver(
             '/iq[@type="result" or @type="error"]', self.onResponse)
+        self.deliveries.connected()
+
+    def connectionLost(self, reason):
+        self.deliveries.disconnected()
 
     def onResponse(self, iq):
         if iq.__dict__.get("handled"):

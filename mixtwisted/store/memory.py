@@ -317,23 +317,28 @@ class MemoryStore:
 
     def addPending(self, channel, recipient, archiveId, stamp):
         entries = self._pending.setdefault((channel, recipient), {})
-        entries.setdefault(archiveId, stamp)
+        entries[archiveId] = stamp
         return defer.succeed(len(entries))
 
     def listPending(self, channel, recipient):
         return defer.succeed(
             sorted(self._pending.get((channel, recipient), ())))
 
-    def removePending(self, channel, recipient, archiveIds=None):
+    def listPendingEntries(self, channel, recipient):
+        return defer.succeed(
+            sorted(self._pending.get((channel, recipient), {}).items()))
+
+    def removePending(self, channel, recipient, archiveIds=None, upTo=None):
         key = (channel, recipient)
+        entries = self._pending.get(key, {})
         if archiveIds is None:
+            archiveIds = list(entries)
+        for archiveId in archiveIds:
+            stamp = entries.get(archiveId)
+            if stamp is not None and (upTo is None or stamp <= upTo):
+                del entries[archiveId]
+        if not entries:
             self._pending.pop(key, None)
-        else:
-            entries = self._pending.get(key, {})
-            for archiveId in archiveIds:
-                entries.pop(archiveId, None)
-            if not entries:
-                self._pending.pop(key, None)
         return defer.succeed(None)
 
     def pendingRecipients(self):
