@@ -38,6 +38,11 @@ from mixtwisted.serial import KeyedSerializer, exclusive
 #: (MAM-8).
 ARCHIVED_NODES = frozenset((ns.NODE_JIDMAP, ns.NODE_INFO, ns.NODE_CONFIG))
 
+#: Prefix of the serializer keys of nicks (L{ChannelService.nickExclusive}):
+#: a colon never occurs in a channel name (a JID localpart), so these keys
+#: never meet a channel's.
+NICK_SCOPE = "registered nick:"
+
 
 @dataclass
 class JoinResult:
@@ -685,12 +690,28 @@ class ChannelService:
         Setting the nick the participant already has, spelled the same,
         is a successful no-op, whoever registered it meanwhile.
 
+        Run it as a change of the channel (under its key, D-46), with
+        C{participant} read under that key: otherwise a leave or ban
+        stored meanwhile would be undone by the save.
+
         @raise Conflict: when another participant uses it, or another user
             registered it with the service (NICK-3, NICK-8).
         """
         if participant.nick == nick:
             return
         key = nickKey(nick)
+        # The registration check and the save run alone among the uses of
+        # this nick key, so that a registration of the same nick (which
+        # checks every channel, then registers, under the same key) comes
+        # wholly before or after: never both succeed (NICK-8, D-46).
+        yield self.nickExclusive(key, self._takeNick, channel, participant,
+                                 nick, key)
+        yield self.notify(channel, ns.NODE_PARTICIPANTS, [
+            views.participantItem(participant, self.domain)])
+        yield self.participantChanged(channel, participant)
+
+    @defer.inlineCallbacks
+    def _takeNick(self, channel, participant, nick, key):
         holder = yield self.store.getParticipantByNick(channel.name, key)
         if holder is not None and holder.jid != participant.jid:
             raise Conflict("Nick in use")
@@ -704,9 +725,19 @@ class ChannelService:
         except Conflict:
             participant.nick, participant.nickKey = previous
             raise
-        yield self.notify(channel, ns.NODE_PARTICIPANTS, [
-            views.participantItem(participant, self.domain)])
-        yield self.participantChanged(channel, participant)
+
+    def nickExclusive(self, key, f, *args, **kwargs):
+        """
+        Run C{f(*args, **kwargs)} alone among the changes that claim the
+        nick with comparison key C{key}: a participant taking it
+        (L{assignNick}) and its registration with the service
+        (L{mixtwisted.registration}).
+
+        Nick keys are always taken last: a caller may hold its channel's
+        key, but nothing run under a nick key takes a channel key or
+        another nick key, so they cannot deadlock.
+        """
+        return self.serial.run(NICK_SCOPE + key, f, *args, **kwargs)
 
     @defer.inlineCallbacks
     def ensureNick(self, channel, participant):

@@ -39,6 +39,7 @@ from mixtwisted import namespaces as ns
 from mixtwisted import nodes as views
 from mixtwisted.nicks import generateNick, nickKey
 from mixtwisted.records import PresenceRecord
+from mixtwisted.serial import KeyedSerializer
 from mixtwisted.throttle import Throttle
 
 #: Seconds an item kept from before a restart may wait for its client's
@@ -147,6 +148,11 @@ class Presence:
         self._pending = {}
         self._checking = {}
         self._graceCall = None
+        #: The presence stanzas of one client (channel, real full JID) are
+        #: handled one at a time, in arrival order; what changes the
+        #: presence node then runs as a change of the channel (D-46).
+        #: Client keys are always taken before the channel's key.
+        self._clients = KeyedSerializer()
         channels.destructionHooks.append(self._destroying)
         channels.removalHooks.append(self._removed)
         channels.leaveHooks.append(self._left)
@@ -273,7 +279,6 @@ class Presence:
 
     # Client presence
 
-    @defer.inlineCallbacks
     def available(self, sender, name, payload):
         """
         Create or update the item of a client (PRES-1, PRES-3, PRES-12)
@@ -284,13 +289,48 @@ class Presence:
         sender is Allowed; a participant whose C{Presence} preference is
         C{not share}.
 
+        The checks, the write and the distribution run as a change of the
+        channel (D-46): a leave or ban is never undone by a presence that
+        was under way, and its C{unavailable} is never overtaken by that
+        presence.  Presence the channel ignores anyway is told apart
+        before, from cached reads, and never waits for the channel.
+
         @param sender: the client's real full L{JID}.
         @param payload: callable C{(nick, jid)} returning the item payload
             (serialized) for the client's presence.
         """
+        if not sender.user or sender.host == self.domain:
+            return defer.succeed(None)
+        return self._clients.run(self._clientKey(name, sender),
+                                 self._availableClient, sender, name,
+                                 payload)
+
+    @staticmethod
+    def _clientKey(name, sender):
+        return "%s %s" % (name, sender.full())
+
+    @defer.inlineCallbacks
+    def _availableClient(self, sender, name, payload):
+        # A first look, outside the channel's queue: what would be ignored
+        # in any case (no channel, no presence node, a non-participant of
+        # a channel without Open Presence) is dropped here.
         channel = yield self.store.getChannel(name)
-        if channel is None or not self._hasNode(channel) or \
-                not sender.user or sender.host == self.domain:
+        if channel is None or not self._hasNode(channel):
+            return
+        if not channel.config.get("Open Presence") and (
+                yield self.store.getParticipant(
+                    name, sender.userhost())) is None:
+            return
+        yield self.channels.serial.run(name, self._available, sender, name,
+                                       payload)
+
+    @defer.inlineCallbacks
+    def _available(self, sender, name, payload):
+        """
+        L{available} under the channel's key: everything is read again.
+        """
+        channel = yield self.store.getChannel(name)
+        if channel is None or not self._hasNode(channel):
             return
         bare = sender.userhost()
         realJID = sender.full()
@@ -411,17 +451,35 @@ class Presence:
             return None
         return (yield self.store.getPresence(name, proxyId, resource))
 
-    @defer.inlineCallbacks
     def unavailable(self, sender, name):
         """
         A client went offline (PRES-5), or its server answered with an
         error (PRES-9): remove its item and send C{unavailable} to the
         presence node's subscribers.  No item: nothing happens.
+
+        Whether the client has an item is looked up outside the channel's
+        queue (after the client's earlier presence, in arrival order): a
+        client without one, the common case, never waits for the channel.
+        The removal and its distribution run as a change of the channel
+        (D-46).
         """
+        return self._clients.run(self._clientKey(name, sender),
+                                 self._unavailableClient, sender, name)
+
+    @defer.inlineCallbacks
+    def _unavailableClient(self, sender, name):
         record = yield self._recordOf(name, sender)
         if record is None:
             return
-        channel = yield self.store.getChannel(name)
+        yield self.channels.serial.run(name, self._unavailable, record)
+
+    @defer.inlineCallbacks
+    def _unavailable(self, record):
+        """
+        Under the channel's key: remove the item if it is still there (its
+        channel, proxy id and resource never change), with C{unavailable}.
+        """
+        channel = yield self.store.getChannel(record.channel)
         if channel is None:
             return
         yield self._removeRecord(channel, record)
@@ -718,12 +776,18 @@ class Presence:
     @defer.inlineCallbacks
     def _expire(self, names):
         for name in names:
-            channel = yield self.store.getChannel(name)
-            if channel is None:
-                continue
-            for record in (yield self.store.listPresence(name)):
-                if not record.confirmed:
-                    yield self._removeRecord(channel, record)
+            # A change of the channel (D-46): a client confirming its item
+            # meanwhile keeps it.
+            yield self.channels.serial.run(name, self._expireChannel, name)
+
+    @defer.inlineCallbacks
+    def _expireChannel(self, name):
+        channel = yield self.store.getChannel(name)
+        if channel is None:
+            return
+        for record in (yield self.store.listPresence(name)):
+            if not record.confirmed:
+                yield self._removeRecord(channel, record)
 
     # Ghosts (PRES-9)
 
@@ -814,8 +878,14 @@ class Presence:
         d.addErrback(log.err, "Could not remove a ghost")
         return d
 
-    @defer.inlineCallbacks
     def _ghost(self, check):
+        # A change of the channel (D-46): a presence of the client stored
+        # meanwhile proves it alive and keeps its item.
+        return self.channels.serial.run(check.key[0], self._removeGhost,
+                                        check)
+
+    @defer.inlineCallbacks
+    def _removeGhost(self, check):
         record = yield self.store.getPresence(*check.key)
         if record is None or record.updated != check.updated:
             # Gone already, or the client spoke meanwhile: alive.

@@ -13,19 +13,27 @@ from twisted.internet import defer
 
 from mixtwisted.errors import Conflict, Forbidden
 from mixtwisted.nicks import enforceNick, generateNick, nickKey
-from mixtwisted.serial import exclusive
 
 
 class NickRegistration:
     """
     Register nicks for the users of a L{mixtwisted.channels.ChannelService}.
+
+    Registering has two parts (D-46).  Checking that no other JID uses the
+    nick in any channel and storing the registration run under the nick's
+    key (L{mixtwisted.channels.ChannelService.nickExclusive}), the key
+    under which a participant takes a nick too: a setnick of the same nick
+    by somebody else comes wholly before (the registration is refused) or
+    after (the setnick is refused).  Then, the nick key released, each
+    channel the registrant participates in is updated as a change of that
+    channel, under the channel's key, the participant read there: a leave
+    or ban of that channel is never undone.
     """
 
     def __init__(self, channels):
         self.channels = channels
         self.store = channels.store
 
-    @exclusive("nick", scope="registered nick:")
     @defer.inlineCallbacks
     def register(self, requester, nick):
         """
@@ -45,19 +53,37 @@ class NickRegistration:
         if nick is None or not nick.strip():
             while True:
                 nick = generateNick()
-                key = nickKey(nick)
-                if (yield self.store.nickHolder(key)) is None and \
-                        not (yield self._usedByOther(bare, key)):
+                if (yield self.channels.nickExclusive(
+                        nickKey(nick), self._claim, bare, nick, True)):
                     break
         else:
             nick = enforceNick(nick, self.channels.limits.maxNickLength)
-            key = nickKey(nick)
-            if (yield self._usedByOther(bare, key)):
-                raise Conflict("Nick in use by another participant")
-        # Replaces an earlier registration of the same JID (NICK-14).
-        yield self.store.registerNick(bare, nick, key)
+            yield self.channels.nickExclusive(
+                nickKey(nick), self._claim, bare, nick, False)
         yield self._updateChannels(bare, nick)
         return nick
+
+    @defer.inlineCallbacks
+    def _claim(self, bare, nick, generated):
+        """
+        Under the nick's key: check the nick is free for C{bare} and
+        register it, replacing an earlier registration of the same JID
+        (NICK-14).
+
+        @param generated: C{True} for a generated nick, which is given up
+            (C{False} returned) rather than refused when taken.
+        @return: C{True} once registered.
+        @raise Conflict: a requested nick another JID holds or uses.
+        """
+        key = nickKey(nick)
+        if generated and (yield self.store.nickHolder(key)) is not None:
+            return False
+        if (yield self._usedByOther(bare, key)):
+            if generated:
+                return False
+            raise Conflict("Nick in use by another participant")
+        yield self.store.registerNick(bare, nick, key)
+        return True
 
     @defer.inlineCallbacks
     def _usedByOther(self, bare, key):
@@ -78,13 +104,26 @@ class NickRegistration:
     def _updateChannels(self, bare, nick):
         """
         Give the registrant the nick in each channel it participates in and
-        where nobody else uses it, with notifications (NICK-13, AMB-22).
+        where nobody else uses it, with notifications (NICK-13, AMB-22):
+        one channel at a time, each as a change of that channel (D-46).
         """
         for channel in (yield self.store.listChannels()):
-            participant = yield self.store.getParticipant(channel.name, bare)
-            if participant is None:
-                continue
-            try:
-                yield self.channels.assignNick(channel, participant, nick)
-            except Conflict:
-                pass
+            yield self.channels.serial.run(
+                channel.name, self._updateChannel, channel.name, bare, nick)
+
+    @defer.inlineCallbacks
+    def _updateChannel(self, name, bare, nick):
+        """
+        Under the channel's key: give C{bare} the nick if it (still)
+        participates and the nick is free there.
+        """
+        channel = yield self.store.getChannel(name)
+        if channel is None:
+            return
+        participant = yield self.store.getParticipant(name, bare)
+        if participant is None:
+            return
+        try:
+            yield self.channels.assignNick(channel, participant, nick)
+        except Conflict:
+            pass

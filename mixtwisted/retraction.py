@@ -87,7 +87,9 @@ class Retractions:
     @defer.inlineCallbacks
     def prepare(self, requester, name, archiveId, retractable):
         """
-        Check a retraction request and prepare its distribution.
+        Check a retraction request and prepare its distribution.  Run it
+        under the channel's key (L{sequence}): it issues an archive id and
+        may give the retractor a nick.
 
         @param requester: the L{JID} asking: a participant (the notice then
             carries its C{<mix/>}), or an owner or administrator whose role
@@ -144,6 +146,41 @@ class Retractions:
             channel=name, channelJID=self.channels.channelJID(name),
             archiveId=archiveId, stamp=stamp, nick=None, proxyJID=None,
             recipients=recipients, originator=originator)
+
+    def sequence(self, requester, name, archiveId, retractable, render,
+                 archive):
+        """
+        Retract as a change of the channel, like a groupchat message
+        (L{mixtwisted.channels.ChannelService.sequenceMessage}, D-46):
+        under the channel's key the request is checked (L{prepare}), the
+        notice's archive id issued, the tombstone written and the notice's
+        archive write started, so that archive ids, archive order and
+        reflection order follow arrival order, and a message is retracted
+        once only.
+
+        @param render: called with the L{Retraction}; returns C{(tombstone,
+            notice)}, the serialized tombstone (RET-5) and notice (RET-4),
+            or raises to refuse the retraction before anything is stored.
+        @param archive: called with the notice's L{Reflection} and
+            C{notice}; starts storing the notice and returns a Deferred
+            firing once it is stored.
+        @return: Deferred firing with C{(retraction, notice, stored)},
+            C{stored} a Deferred firing once the notice is archived; it is
+            not waited for here (the store commits entries in the order
+            they were handed over, D-49).
+        """
+        return self.channels.serial.run(
+            name, self._sequence, requester, name, archiveId, retractable,
+            render, archive)
+
+    @defer.inlineCallbacks
+    def _sequence(self, requester, name, archiveId, retractable, render,
+                  archive):
+        retraction = yield self.prepare(requester, name, archiveId,
+                                        retractable)
+        tombstone, notice = render(retraction)
+        yield self.tombstone(name, retraction, tombstone)
+        return retraction, notice, archive(retraction.reflection, notice)
 
     def tombstone(self, name, retraction, xml):
         """

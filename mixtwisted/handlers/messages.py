@@ -238,17 +238,22 @@ class MessageHandler(MIXHandler):
             parsed["original"] = _parseArchived(xml, message.uri)
             return _retractable(parsed["original"])
 
-        retraction = yield self.retractions.prepare(
-            sender, name, originalId, retractable)
-        tombstone = serialize(_tombstone(
-            parsed["original"], retraction.by, retraction.time))
-        reflection = retraction.reflection
-        notice = serialize(self._reflection(
-            message, reflection, _STRIPPED_RETRACT,
-            retracted=retraction.original.archiveId))
-        self._checkSize(notice)
-        yield self.retractions.tombstone(name, retraction, tombstone)
-        yield self._distribute(message, name, reflection, notice)
+        def render(retraction):
+            tombstone = serialize(_tombstone(
+                parsed["original"], retraction.by, retraction.time))
+            notice = serialize(self._reflection(
+                message, retraction.reflection, _STRIPPED_RETRACT,
+                retracted=retraction.original.archiveId))
+            self._checkSize(notice)
+            return tombstone, notice
+
+        # Checked, tombstoned and handed to the archive in arrival order,
+        # like a message (D-46); sent once stored (MSG-4).
+        retraction, notice, stored = yield self.retractions.sequence(
+            sender, name, originalId, retractable, render,
+            lambda reflection, xml: self._archive(name, reflection, xml))
+        yield stored
+        self._send(message, name, retraction.reflection, notice)
 
     @staticmethod
     def _reflection(message, reflection, stripped, retracted=None):
