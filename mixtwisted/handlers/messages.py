@@ -294,21 +294,6 @@ class MessageHandler(MIXHandler):
         if len(xml) * 4 > limit and len(xml.encode("utf-8")) > limit:
             raise PolicyViolation("Message larger than %d bytes" % (limit,))
 
-    @defer.inlineCallbacks
-    def _distribute(self, message, name, reflection, xml):
-        """
-        Archive a serialized reflection (MSG-4), then send one copy per
-        messages-node subscriber and the originator's own copy with
-        C{<submission-id/>} (MSG-6, AMB-53).  Without a C{<mix/>} (a
-        retraction by a non-participant, ADM-11) the originator's copy gets
-        a C{<mix/>} holding only C{<submission-id/>}; the archived entry
-        then has no sender (C{None}, as for the service's own entries).
-        Recipients held after a bounce (DLV-4) get nothing now: the
-        message is queued after their pending ones.
-        """
-        yield self._archive(name, reflection, xml)
-        self._send(message, name, reflection, xml)
-
     def _archive(self, name, reflection, xml):
         """
         Start storing a serialized reflection in the archive (MSG-4).
@@ -321,7 +306,13 @@ class MessageHandler(MIXHandler):
 
     def _send(self, message, name, reflection, xml):
         """
-        Send the copies of an archived reflection (see L{_distribute}).
+        Send the copies of an archived reflection: one per messages-node
+        subscriber and the originator's own copy with C{<submission-id/>}
+        (MSG-6, AMB-53).  Without a C{<mix/>} (a retraction by a
+        non-participant, ADM-11) the originator's copy gets a C{<mix/>}
+        holding only C{<submission-id/>}.  Recipients held after a bounce
+        (DLV-4) get nothing now: the message is queued after their pending
+        ones.
         """
         originator = reflection.originator
         others = [r for r in reflection.recipients if r != originator]
