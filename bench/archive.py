@@ -23,22 +23,14 @@ import platform
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from twisted.internet import defer, task  # noqa: E402
-from twisted.words.protocols.jabber import xmlstream  # noqa: E402
-from wokkel.generic import parseXml  # noqa: E402
-from wokkel.subprotocols import StreamManager  # noqa: E402
-from wokkel.test.helpers import XmlStreamStub  # noqa: E402
 
-import mixtwisted  # noqa: E402,F401
-from mixtwisted.settings import Settings  # noqa: E402
-from mixtwisted.wiring import makeHandlers, makeStore  # noqa: E402
-from tests import pgsql  # noqa: E402
+from inprocess import DOMAIN, parse, runService  # noqa: E402
+from mixtwisted.records import ArchiveQuery  # noqa: E402
 
-DOMAIN = "mix.bench.example"
 CHANNEL = "room@" + DOMAIN
-NS = "jabber:component:accept"
 
 
 class Sink:
@@ -59,42 +51,18 @@ class Sink:
 
 
 async def run(reactor, args):
-    database = None
-    if args.backend == "pgsql":
-        database = pgsql.createDatabase("mixtwisted_bench")
-    try:
-        settings = Settings(
-            domain=DOMAIN, secret="s", backend=args.backend,
-            dsn=pgsql.databaseDSN(database) if database else "")
-        store = makeStore(settings, reactor)
-        await store.start()
-        try:
-            await measure(reactor, args, settings, store)
-        finally:
-            await store.stop()
-    finally:
-        if database is not None:
-            pgsql.dropDatabase(database)
-
-
-async def measure(reactor, args, settings, store):
-    stub = XmlStreamStub()
     sink = Sink()
-    stub.xmlstream.send = sink
-    manager = StreamManager(
-        xmlstream.XmlStreamFactory(xmlstream.Authenticator()), reactor)
-    channels, handlers = makeHandlers(settings, store, reactor, manager.send)
-    for handler in handlers:
-        handler.setHandlerParent(manager)
-    manager._connected(stub.xmlstream)
-    manager._authd(stub.xmlstream)
-    await channels.start()
+    await runService(reactor, args.backend, sink,
+                     lambda service: measure(args, service, sink))
+
+
+async def measure(args, service, sink):
+    store = service.store
 
     async def request(xml, expected):
         sink.stanzas, sink.expected = 0, expected
         sink.done = defer.Deferred()
-        stub.xmlstream.dispatch(parseXml(xml.replace(
-            "<iq ", "<iq xmlns='%s' " % NS, 1)))
+        service.dispatch(xml)
         await sink.done
 
     await request("<iq type='set' id='c' from='owner@bench.example/r' "
@@ -112,23 +80,24 @@ async def measure(reactor, args, settings, store):
                   "</nick></setnick></iq>" % CHANNEL, 1)
 
     body = "x" * 100
-    stanzas = [parseXml(
-        "<message xmlns='%s' type='groupchat' id='m%d' "
+    stanzas = [parse(
+        "<message type='groupchat' id='m%d' "
         "from='user0@bench.example/r' to='%s'><body>%s</body></message>"
-        % (NS, n, CHANNEL, body)) for n in range(args.messages)]
+        % (n, CHANNEL, body)) for n in range(args.messages)]
 
     expected = args.participants * args.messages
     sink.stanzas, sink.expected = 0, expected
     sink.done = defer.Deferred()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for stanza in stanzas:
-        stub.xmlstream.dispatch(stanza)
+        service.dispatch(stanza)
     await sink.done
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - wall0
 
-    count = len((await store.queryArchive(
-        "room", _query(args.messages))).messages)
+    count = len((await store.queryArchive("room", ArchiveQuery(
+        node="urn:xmpp:mix:nodes:messages",
+        maximum=args.messages))).messages)
     print("machine: %s, %s, Python %s" % (
         platform.node() or "?", platform.processor() or platform.machine(),
         platform.python_version()))
@@ -142,11 +111,6 @@ async def measure(reactor, args, settings, store):
     if count != args.messages:
         raise SystemExit("expected %d archived messages, found %d"
                          % (args.messages, count))
-
-
-def _query(maximum):
-    from mixtwisted.records import ArchiveQuery
-    return ArchiveQuery(node="urn:xmpp:mix:nodes:messages", maximum=maximum)
 
 
 def main():

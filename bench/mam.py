@@ -26,23 +26,15 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from twisted.internet import defer, task  # noqa: E402
-from twisted.words.protocols.jabber import xmlstream  # noqa: E402
-from wokkel.generic import parseXml  # noqa: E402
-from wokkel.subprotocols import StreamManager  # noqa: E402
-from wokkel.test.helpers import XmlStreamStub  # noqa: E402
 
-import mixtwisted  # noqa: E402,F401
+from inprocess import DOMAIN, runService  # noqa: E402
 from mixtwisted.records import ArchivedMessage, ArchiveQuery  # noqa: E402
-from mixtwisted.settings import Limits, Settings  # noqa: E402
-from mixtwisted.wiring import makeHandlers, makeStore  # noqa: E402
-from tests import pgsql  # noqa: E402
+from mixtwisted.settings import Limits  # noqa: E402
 
-DOMAIN = "mix.bench.example"
 CHANNEL = "room@" + DOMAIN
-NS = "jabber:component:accept"
 MESSAGES = "urn:xmpp:mix:nodes:messages"
 READER = "user0@bench.example/r"
 
@@ -80,42 +72,18 @@ def summary(name, seconds):
 
 
 async def run(reactor, args):
-    database = None
-    if args.backend == "pgsql":
-        database = pgsql.createDatabase("mixtwisted_bench")
-    try:
-        settings = Settings(
-            domain=DOMAIN, secret="s", backend=args.backend,
-            dsn=pgsql.databaseDSN(database) if database else "",
-            limits=Limits(maxMAMPage=max(args.page, 50)))
-        store = makeStore(settings, reactor)
-        await store.start()
-        try:
-            await measure(reactor, args, settings, store)
-        finally:
-            await store.stop()
-    finally:
-        if database is not None:
-            pgsql.dropDatabase(database)
-
-
-async def measure(reactor, args, settings, store):
-    stub = XmlStreamStub()
     responses = Responses()
-    stub.xmlstream.send = responses
-    manager = StreamManager(
-        xmlstream.XmlStreamFactory(xmlstream.Authenticator()), reactor)
-    channels, handlers = makeHandlers(settings, store, reactor, manager.send)
-    for handler in handlers:
-        handler.setHandlerParent(manager)
-    manager._connected(stub.xmlstream)
-    manager._authd(stub.xmlstream)
-    await channels.start()
+    await runService(reactor, args.backend, responses,
+                     lambda service: measure(args, service, responses),
+                     limits=Limits(maxMAMPage=max(args.page, 50)))
+
+
+async def measure(args, service, responses):
+    store, channels = service.store, service.channels
 
     async def iq(iqid, xml):
         d = responses.expect(iqid)
-        stub.xmlstream.dispatch(parseXml(xml.replace(
-            "<iq ", "<iq xmlns='%s' " % NS, 1)))
+        service.dispatch(xml)
         return await d
 
     await iq("c", "<iq type='set' id='c' from='%s' to='%s'><create "
