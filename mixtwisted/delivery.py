@@ -210,17 +210,8 @@ class Deliveries:
         (after their pending messages, DLV-4) and return the others, to be
         sent now.
         """
-        held = self.held.get(name)
-        if not held:
-            return recipients
-        kept = []
-        for recipient in recipients:
-            state = held.get(recipient)
-            if state is None:
-                kept.append(recipient)
-            else:
-                self._add(state, archiveId)
-        return kept
+        return self._split(name, recipients,
+                           lambda state: self._add(state, archiveId))
 
     def withoutHeld(self, name, recipients):
         """
@@ -228,16 +219,25 @@ class Deliveries:
         held; the held ones get the channel's current presence on release
         instead.
         """
-        held = self.held.get(name)
-        if not held:
+        def later(state):
+            state.presence = True
+        return self._split(name, recipients, later)
+
+    def _split(self, name, recipients, held):
+        """
+        Return the recipients not held in channel C{name}; call C{held}
+        with the state of each held one.
+        """
+        states = self.held.get(name)
+        if not states:
             return recipients
         kept = []
         for recipient in recipients:
-            state = held.get(recipient)
+            state = states.get(recipient)
             if state is None:
                 kept.append(recipient)
             else:
-                state.presence = True
+                held(state)
         return kept
 
     # The component's stream
