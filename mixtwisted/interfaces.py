@@ -168,7 +168,9 @@ class IArchiveStorage(Interface):
     def queryArchive(channel, query):
         """
         @type query: L{mixtwisted.records.ArchiveQuery}
-        @return: Deferred firing with a L{mixtwisted.records.ArchivePage}.
+        @return: Deferred firing with a L{mixtwisted.records.ArchivePage};
+            its C{count} is C{None} for a query with filters matching more
+            than L{mixtwisted.store.paging.COUNT_LIMIT} entries.
         """
 
     def getArchived(channel, archiveId):

@@ -122,12 +122,15 @@ class ArchivePage:
     @ivar messages: the entries, oldest first.
     @ivar complete: whether the page reaches the end of the result set in
         the direction of the query.
-    @ivar count: how many entries match the filters in all.
+    @ivar count: how many entries match the filters in all; C{None} when
+        more than L{mixtwisted.store.paging.COUNT_LIMIT} entries match a
+        query with filters (not counted: XEP-0059 lets the count be left
+        out).
     """
 
     messages: List[ArchivedMessage]
     complete: bool
-    count: int
+    count: Optional[int]
 
 
 @dataclass

@@ -7,6 +7,8 @@ them to a stub stream); L{makeComponent} adds the connection to an XMPP
 server and is what the C{twistd mix} plugin and embedding code call.
 """
 
+import weakref
+
 from twisted.application import service
 from twisted.internet import defer
 from twisted.python import log
@@ -150,6 +152,7 @@ class MIXComponent(wcomponent.Component):
         self.host, self.port, self.domain = host, port, domain
         self.maxQueued = maxQueued
         self.dropped = 0
+        self._lostWaiters = []
 
     def _connected(self, xs):
         log.msg("Connected to %s:%d, authenticating as %s" % (
@@ -184,34 +187,137 @@ class MIXComponent(wcomponent.Component):
     def _getConnection(self):
         return self._reactor.connectTCP(self.host, self.port, self.factory)
 
+    def _disconnected(self, reason):
+        wcomponent.Component._disconnected(self, reason)
+        waiters, self._lostWaiters = self._lostWaiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    def whenDisconnected(self):
+        """
+        @return: Deferred firing once the stream is closed (at once when
+            there is none).  The transport writes out what was sent
+            before it closes.
+        """
+        if self.xmlstream is None:
+            return defer.succeed(None)
+        d = defer.Deferred()
+        self._lostWaiters.append(d)
+        return d
+
+
+class Timers:
+    """
+    The reactor as the channel logic sees it (C{seconds}, C{callLater}),
+    keeping track of the timers it sets, so that a stopping service can
+    cancel those that would start new work (End of Life, delivery markers
+    and retransmissions, presence checks, relay time-outs).
+
+    Calls due at once (C{callLater(0, ...)}: the rest of a request, such
+    as the presence sent after a join) are work under way: they still run
+    while the service stops, and L{due} counts them.
+    """
+
+    def __init__(self, reactor):
+        self._reactor = reactor
+        self._calls = weakref.WeakSet()
+        self.stopped = False
+
+    def __getattr__(self, name):
+        return getattr(self._reactor, name)
+
+    def seconds(self):
+        return self._reactor.seconds()
+
+    def callLater(self, delay, f, *args, **kwargs):
+        call = self._reactor.callLater(delay, f, *args, **kwargs)
+        if self.stopped and delay > 0:
+            call.cancel()
+        else:
+            self._calls.add(call)
+        return call
+
+    def due(self):
+        """
+        @return: how many timers set here are due now and not run yet.
+        """
+        now = self._reactor.seconds()
+        return len([call for call in list(self._calls)
+                    if call.active() and call.getTime() <= now])
+
+    def stop(self, everything=False):
+        """
+        Cancel the timers set here that are not due yet (C{everything}:
+        those due too), and any set later with a delay.
+
+        @return: how many were cancelled.
+        """
+        self.stopped = True
+        now = self._reactor.seconds()
+        cancelled = 0
+        for call in list(self._calls):
+            if call.active() and (everything or call.getTime() > now):
+                call.cancel()
+                cancelled += 1
+        return cancelled
+
 
 class _Startup(service.Service):
     """
     Start the store, then the channel logic, then connect to the XMPP
-    server; on the way down, disconnect first and let the store finish its
-    writes (archive entries already reflected are committed, pending ones
-    complete) before the process exits.
+    server.
 
     A store that cannot start (database unreachable, failed migration) is
     logged and the reactor stopped: running without storage would accept
     messages it cannot keep.
+
+    Stopping (twistd's graceful stop) goes the other way, so that nothing
+    is cut half-way and everything stored is also sent:
+
+     1. take no new stanza (the L{AddressGuard} answers them with a
+        C{wait} error) and cancel the timers that would start new work;
+     2. let the work under way finish: no channel change running or
+        queued (L{KeyedSerializer.busy}), the store idle (its callers'
+        callbacks, where the next step of a request starts, included),
+        no timer due; looked at every L{pollInterval} seconds and once
+        more a reactor turn later, for at most L{drainTimeout} seconds,
+        after which what is left is logged and abandoned;
+     3. disconnect from the server, the transport writing out what was
+        sent first (at most L{disconnectTimeout} seconds);
+     4. stop the store (which waits for what it still has, at most its
+        own time-out, then closes its connections).
+
+    @ivar stopping: C{True} once stopping began.
     """
 
-    def __init__(self, store, channels, component, reactor):
+    drainTimeout = 10.0
+    pollInterval = 0.01
+    disconnectTimeout = 5.0
+
+    def __init__(self, store, channels, component, reactor, guard=None,
+                 timers=None):
         self.store = store
         self.channels = channels
         self.component = component
         self.reactor = reactor
+        self.guard = guard
+        self.timers = timers
+        self.stopping = False
         self._ready = None
 
     def startService(self):
         service.Service.startService(self)
         self._ready = d = defer.maybeDeferred(self.store.start)
-        d.addCallback(lambda _: log.msg("Storage %r ready" % (
+        d.addCallback(self._step, lambda: log.msg("Storage %r ready" % (
             self.store.name,)))
-        d.addCallback(lambda _: self.channels.start())
-        d.addCallback(lambda _: self.component.startService())
+        d.addCallback(self._step, self.channels.start)
+        d.addCallback(self._step, self.component.startService)
         d.addErrback(self._failed)
+
+    def _step(self, ignored, f):
+        # A stop during start-up ends it: no component connects after it.
+        if not self.stopping:
+            return f()
 
     def _failed(self, failure):
         log.msg("MIX service start-up failed (%s store): %s: %s; stopping" % (
@@ -222,11 +328,100 @@ class _Startup(service.Service):
 
     def stopService(self):
         service.Service.stopService(self)
-        d = defer.maybeDeferred(self.component.stopService) \
-            if self.component.running else defer.succeed(None)
-        d.addBoth(lambda _: self.store.stop())
+        self.stopping = True
+        if self.guard is not None:
+            self.guard.stopAccepting()
+        if self.timers is not None:
+            self.timers.stop()
+        # No reconnection meanwhile (it would start the presence start-up).
+        self.component.factory.stopTrying()
+        d = self._drain()
+        d.addCallback(self._disconnect)
+        d.addErrback(log.err, "Could not stop the MIX service cleanly")
+        d.addCallback(lambda _: self.store.stop())
         d.addErrback(log.err, "Could not stop the store cleanly")
         return d
+
+    def _underWay(self):
+        """
+        Describe the work under way, or return C{None} when there is none.
+        """
+        parts = []
+        keys = self.channels.serial.busy()
+        if keys:
+            parts.append("changes of %d channels (%s)" % (
+                len(keys), ", ".join(sorted(keys)[:5]) +
+                (", ..." if len(keys) > 5 else "")))
+        busy = getattr(self.store, "busy", 0)
+        if busy:
+            parts.append("%d store operations" % (busy,))
+        due = self.timers.due() if self.timers is not None else 0
+        if due:
+            parts.append("%d timers due" % (due,))
+        return "; ".join(parts) or None
+
+    def _drain(self):
+        """
+        Wait until no work is under way (step 2 of L{stopService}).
+        """
+        if self._underWay() is None:
+            # Nothing under way: nothing's callbacks are left to run either
+            # (the store counts an operation until they have run).
+            return defer.succeed(None)
+        log.msg("Stopping: no longer taking stanzas; waiting for the work "
+                "under way (%s)" % (self._underWay(),))
+        done = defer.Deferred()
+        began = self.reactor.seconds()
+        deadline = began + self.drainTimeout
+
+        def check(quiet):
+            underWay = self._underWay()
+            if underWay is None:
+                if quiet:
+                    log.msg("Stopping: the work under way finished in "
+                            "%.2f s" % (self.reactor.seconds() - began,))
+                    done.callback(None)
+                else:
+                    # Once more on a later turn: work put off by callbacks
+                    # that just ran.
+                    self.reactor.callLater(0, check, True)
+                return
+            if self.reactor.seconds() >= deadline:
+                log.msg("Stopping with work still under way after %g s, "
+                        "abandoned: %s" % (self.drainTimeout, underWay))
+                done.callback(None)
+                return
+            self.reactor.callLater(self.pollInterval, check, False)
+        self.reactor.callLater(self.pollInterval, check, False)
+        return done
+
+    def _disconnect(self, ignored):
+        """
+        Close the connection to the server once what was sent is written
+        (step 3 of L{stopService}).
+        """
+        if self.timers is not None:
+            self.timers.stop(everything=True)
+        if not self.component.running:
+            return None
+        lost = self.component.whenDisconnected()
+        self.component.stopService()
+        if lost.called:
+            return lost
+        done = defer.Deferred()
+
+        def expired():
+            log.msg("The connection to the XMPP server did not close within "
+                    "%g s" % (self.disconnectTimeout,))
+            done.callback(None)
+        timer = self.reactor.callLater(self.disconnectTimeout, expired)
+
+        def closed(_):
+            if timer.active():
+                timer.cancel()
+                done.callback(None)
+        lost.addCallback(closed)
+        return done
 
 
 def makeComponent(settings, reactor=None, store=None):
@@ -249,13 +444,17 @@ def makeComponent(settings, reactor=None, store=None):
                              settings.secret,
                              settings.limits.maxQueuedStanzas, reactor)
     component.logTraffic = settings.verbose
-    channels, handlers = makeHandlers(settings, store, reactor,
+    timers = Timers(reactor)
+    channels, handlers = makeHandlers(settings, store, timers,
                                       component.send)
     for handler in handlers:
         handler.setHandlerParent(component)
+    guard = [h for h in handlers if isinstance(h, AddressGuard)][0]
     # The component is started by _Startup once the store is ready, so it is
     # not a child of top: a MultiService would connect it at once.
-    _Startup(store, channels, component, reactor).setServiceParent(top)
+    startup = _Startup(store, channels, component, reactor, guard, timers)
+    startup.setServiceParent(top)
     top.channels = channels
     top.component = component
+    top.startup = startup
     return top

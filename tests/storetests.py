@@ -342,6 +342,38 @@ class ArchiveStorageTests(StoreTestBase):
         self.assertEqual(([], 7), (page.messages, page.count))
 
     @defer.inlineCallbacks
+    def test_countLimit(self):
+        """
+        A query with filters counts up to C{paging.COUNT_LIMIT} matching
+        entries; beyond that its page has no count (C{None}), and is
+        otherwise the same.  Without filters the count is always given.
+        """
+        from mixtwisted.store import paging
+        self.patch(paging, "COUNT_LIMIT", 3)
+        page = yield self.store.queryArchive("coven", ArchiveQuery(node=M))
+        self.assertEqual(7, page.count)
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, with_="p2#coven@mix.example.org"))
+        self.assertEqual(([2, 4, 6], True, 3),
+                         (self.ids(page), page.complete, page.count))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, with_="p1#coven@mix.example.org"))
+        self.assertEqual(([1, 3, 5, 7], True, None),
+                         (self.ids(page), page.complete, page.count))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, start=2.0, maximum=2))
+        self.assertEqual(([2, 3], False, None),
+                         (self.ids(page), page.complete, page.count))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, start=2.0, end=6.0, maximum=2, before=""))
+        self.assertEqual(([5, 6], False, None),
+                         (self.ids(page), page.complete, page.count))
+        page = yield self.store.queryArchive("coven", ArchiveQuery(
+            node=M, start=5.0, maximum=0))
+        self.assertEqual(([], False, 3),
+                         (self.ids(page), page.complete, page.count))
+
+    @defer.inlineCallbacks
     def test_hasArchived(self):
         self.assertTrue((yield self.store.hasArchived(
             "coven", entry(3).archiveId)))

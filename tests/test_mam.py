@@ -341,6 +341,37 @@ class MAMTestsMixin(SmallChannelMixin):
             submitForm(("with", self.hagProxy), formType=NS_MAM2))
         self.assertEqual(mine, got)
 
+    async def test_countLeftOutBeyondLimit(self):
+        """
+        MAM-3, XEP-0059 §2.6: a query with filters matching more than
+        C{paging.COUNT_LIMIT} entries has C{<first/>} and C{<last/>} but no
+        C{<count/>} (counting would cost as much as reading them all);
+        within the limit, or without filters, the count is there.
+        """
+        from mixtwisted.store import paging
+        self.patch(paging, "COUNT_LIMIT", 2)
+        ids = await self.say(3)
+        complete, got, values = await self.page(rsm(2))
+        self.assertEqual({"first": ids[0], "last": ids[1], "count": "3"},
+                         values)
+        withHag = submitForm(("with", self.hagProxy), formType=NS_MAM2)
+        complete, got, values = await self.page(withHag + rsm(2))
+        self.assertEqual(("false", ids[:2]), (complete, got))
+        self.assertEqual({"first": ids[0], "last": ids[1], "count": None},
+                         values)
+        complete, got, values = await self.page(withHag + rsm(0))
+        self.assertEqual({"first": None, "last": None, "count": None},
+                         values)
+        complete, got, values = await self.page(withHag + rsm(2, ids[0]))
+        self.assertEqual(("true", ids[1:]), (complete, got))
+        self.assertEqual(None, values["count"])
+        future = submitForm(("with", self.hagProxy),
+                            ("start", "2100-01-01T00:00:00Z"),
+                            formType=NS_MAM2)
+        complete, got, values = await self.page(future + rsm(2))
+        self.assertEqual({"first": None, "last": None, "count": "0"},
+                         values)
+
     async def test_unknownField(self):
         """
         MAM-3, ERR-7: an unknown form field is C{bad-request}.

@@ -19,11 +19,12 @@ from mixtwisted.errors import Conflict, NotFound
 from mixtwisted.records import (
     ArchivedMessage, ArchiveQuery, ChannelRecord, ParticipantRecord,
     PresenceRecord)
-from mixtwisted.store import schema
+from mixtwisted.store import paging, schema
 from mixtwisted.store.memory import MemoryStore
 from mixtwisted.store.pgsql import PgsqlStore
 from mixtwisted.store.pgsql.cache import MISSING, ReadCache
-from mixtwisted.store.pgsql.database import ConnectTimeout, StoreNotRunning
+from mixtwisted.store.pgsql.database import (
+    ConnectTimeout, Database, StoreNotRunning)
 from mixtwisted.store.pgsql.groupcommit import GroupCommit
 from tests import storetests
 from tests.pgsql import (
@@ -198,6 +199,121 @@ class GroupCommitUnitTests(unittest.SynchronousTestCase):
         self.assertFalse(idle.called)
         self.calls[1][1].callback([None])
         self.assertTrue(idle.called)
+
+
+class _FakePool:
+    """
+    Stands for txpostgres' pool: every operation waits for the test.
+    """
+
+    connections = ()
+
+    def __init__(self):
+        self.calls = []
+
+    def runQuery(self, sql, params=None):
+        d = defer.Deferred()
+        self.calls.append((sql, d))
+        return d
+
+    runOperation = runQuery
+
+
+class DatabaseUnitTests(unittest.SynchronousTestCase):
+    """
+    L{Database} counts an operation as under way until its caller's
+    callbacks have run, and says it is idle a reactor turn later.
+    """
+
+    def setUp(self):
+        self.clock = task.Clock()
+        self.db = Database(None, self.clock)
+        self.pool = self.db._pool = _FakePool()
+        self.idle = []
+
+    def whenIdle(self):
+        self.db.whenIdle().addCallback(lambda _: self.idle.append(True))
+
+    def test_idleAtOnce(self):
+        self.whenIdle()
+        self.assertEqual([True], self.idle)
+
+    def test_nextStepFromCallbacks(self):
+        """
+        A request whose second statement starts in the callbacks of its
+        first is under way all along: never idle in between.
+        """
+        steps = []
+        first = self.db.runQuery("first")
+
+        def second(result):
+            steps.append((result, self.db.busy))
+            return self.db.runQuery("second")
+        first.addCallback(second)
+        self.whenIdle()
+        self.pool.calls[0][1].callback("one")
+        # The first still counts while its caller's callback runs; then
+        # the second is under way.
+        self.assertEqual([("one", 1)], steps)
+        self.assertEqual(1, self.db.busy)
+        self.clock.advance(0)
+        self.assertEqual([], self.idle)
+        self.pool.calls[1][1].callback("two")
+        self.assertEqual((0, []), (self.db.busy, self.idle))
+        self.clock.advance(0)
+        self.assertEqual([True], self.idle)
+        self.assertEqual("two", first.result)
+
+    def test_nextStepOnALaterTurn(self):
+        """
+        Work the callbacks put off to the next reactor turn (scheduled
+        before the idle check) keeps the database busy.
+        """
+        first = self.db.runQuery("first")
+        later = []
+        first.addCallback(lambda _: self.clock.callLater(
+            0, lambda: later.append(self.db.runQuery("later"))))
+        self.whenIdle()
+        self.pool.calls[0][1].callback(None)
+        self.clock.advance(0)
+        self.assertEqual((1, 1, []), (len(later), self.db.busy, self.idle))
+        self.pool.calls[1][1].callback(None)
+        self.clock.advance(0)
+        self.assertEqual([True], self.idle)
+
+    def test_failure(self):
+        """
+        A failure reaches the caller, and the operation ends.
+        """
+        d = self.db.runQuery("bad")
+        self.pool.calls[0][1].errback(ZeroDivisionError())
+        self.failureResultOf(d, ZeroDivisionError)
+        self.assertEqual(0, self.db.busy)
+
+    def test_synchronousFailure(self):
+        """
+        An operation the pool refuses at once is not left counted.
+        """
+        def refuse(sql, params=None):
+            raise ZeroDivisionError()
+        self.pool.runQuery = refuse
+        self.failureResultOf(self.db.runQuery("x"), ZeroDivisionError)
+        self.assertEqual(0, self.db.busy)
+
+    def test_closeWakesWaiters(self):
+        """
+        Closing fires the idle waiters once nothing is under way, without
+        a later turn: nothing can start any more.
+        """
+        d = self.db.runQuery("x")
+        self.whenIdle()
+        self.db.close()
+        self.assertEqual([], self.idle)
+        self.pool.calls[0][1].errback(ZeroDivisionError())
+        self.failureResultOf(d, ZeroDivisionError)
+        self.assertEqual([True], self.idle)
+        self.assertEqual([], self.clock.getDelayedCalls())
+        self.failureResultOf(self.db.runQuery("y"), StoreNotRunning)
 
 
 class ReadCacheUnitTests(unittest.SynchronousTestCase):
@@ -388,6 +504,52 @@ class LifecycleTests(unittest.TestCase):
         yield self.assertFailure(store.listChannels(), StoreNotRunning)
 
     @defer.inlineCallbacks
+    def test_stopLetsRequestsFinish(self):
+        """
+        stop() called while a request of several statements is between two
+        of them waits for the whole request: its next statement, started
+        from the callbacks of the previous one, is still served (a join is
+        never stored half done).
+        """
+        processDatabase().empty()
+        store = yield startStore(self)
+        yield store.createChannel(ChannelRecord(name="coven"))
+        steps = []
+
+        async def join():
+            await store.saveParticipant(ParticipantRecord(
+                "coven", "a@example.org", "p1"))
+            steps.append("participant")
+            await store.setSubscriptions("coven", "a@example.org", [M])
+            steps.append("subscriptions")
+        joined = defer.Deferred.fromCoroutine(join())
+        yield store.stop()
+        self.assertEqual(["participant", "subscriptions"], steps)
+        yield joined
+        store = yield startStore(self)
+        self.assertEqual({M}, (yield store.getSubscriptions(
+            "coven", "a@example.org")))
+
+    @defer.inlineCallbacks
+    def test_stopTimeout(self):
+        """
+        stop() waits at most C{stopTimeout} seconds, logs what it abandons
+        and closes the connections; what was under way fails.
+        """
+        from twisted.logger import globalLogPublisher
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        store = yield startStore(self, stopTimeout=0.2)
+        slow = store._db.runQuery("SELECT pg_sleep(2)")
+        started = reactor.seconds()
+        yield store.stop()
+        self.assertLess(reactor.seconds() - started, 1.5)
+        yield self.assertFailure(slow, Exception)
+        self.assertEqual(1, len([e for e in events if "abandoned" in
+                                 e.get("log_format", "")]))
+
+    @defer.inlineCallbacks
     def test_reconnects(self):
         """
         Connections the server closes are opened again; operations fail
@@ -461,6 +623,38 @@ class MigrationTests(unittest.TestCase):
         self.assertEqual([m.version for m in known], versions)
         self.assertTrue({"channels", "archive", "archive_counts", "proxy_ids",
                          "pending_deliveries"} <= tables)
+
+    def test_archiveFiltersFromVersion1(self):
+        """
+        Migration 2 fills the new counters of an archive written under
+        version 1: whether a node's ids are all timed, and their skews.
+        """
+        connection = schema.connect(self.dsn)
+        self.addCleanup(connection.close)
+        runner = schema.SyncRunner(connection)
+        schema.resultOf(runner.runInteraction(
+            schema._apply, schema.migrations()[0]))
+        cursor = connection.cursor()
+        cursor.execute(
+            "INSERT INTO channels VALUES ('coven', 1, '{}', '{}', 'c', 'i', "
+            "false, 0, '{}', '{}', '{}', '{}')")
+        for archiveId, stamp, node in (
+                ("%016X-AB" % (1000000007,), 1000.0, M),
+                ("%016X-AB" % (2000000000,), 1990.0, M),
+                ("x", 1.0, J)):
+            cursor.execute(
+                "INSERT INTO archive (channel, node, archive_id, stamp, xml) "
+                "VALUES ('coven', %s, %s, %s, '<message/>')",
+                (node, archiveId, stamp))
+        cursor.execute("INSERT INTO archive_counts VALUES ('coven', %s, 2), "
+                       "('coven', %s, 1)", (M, J))
+        connection.commit()
+        self.assertEqual(["0002_archive_filters"], [
+            m.label for m in self.runWith(schema.migrate)])
+        cursor.execute("SELECT node, entries, timed, skew_min, skew_max "
+                       "FROM archive_counts ORDER BY node")
+        self.assertEqual([(J, 1, False, None, None),
+                          (M, 2, True, 7, 10000000)], cursor.fetchall())
 
     def test_statusChangesNothing(self):
         self.runWith(schema.status)
@@ -1015,6 +1209,49 @@ class ArchiveWriteTests(PgsqlStoreMixin, unittest.TestCase):
         cursor.execute("SELECT count(*) FROM archive_counts")
         self.assertEqual([(0,)], cursor.fetchall())
 
+    async def test_timeBounds(self):
+        """
+        The counters keep, per node, whether every id starts with the
+        microseconds it was issued at, and the least and greatest skew of
+        an id past its entry's stamp; MAM start and end stay exact when
+        the clock stepped back (an id bumped far past its stamp).
+        """
+        def timed(us, stamp):
+            return ArchivedMessage("%016X-AB" % (us,), stamp, M, None,
+                                   "<message us='%d'/>" % (us,))
+        first = timed(1000000000, 1000.0)
+        second = timed(1001000005, 1001.0)
+        # The clock went back 11 s: the id is bumped past the last one.
+        stepped = timed(1001000006, 990.0)
+        for entry in (first, second, stepped):
+            await self.store.appendMessage("coven", entry)
+        await self.store.appendMessage("coven", ArchivedMessage(
+            "not-timed", 5.0, J, None, "<message/>", "x"))
+        connection = schema.connect(processDatabase().dsn)
+        self.addCleanup(connection.close)
+        cursor = connection.cursor()
+        cursor.execute("SELECT node, entries, timed, skew_min, skew_max "
+                       "FROM archive_counts ORDER BY node")
+        self.assertEqual([(J, 1, False, None, None),
+                          (M, 3, True, 0, 11000006)], cursor.fetchall())
+        for query, expected in (
+                (ArchiveQuery(node=M, start=995.0), [first, second]),
+                (ArchiveQuery(node=M, end=995.0), [stepped]),
+                (ArchiveQuery(node=M, end=990.0), [stepped]),
+                (ArchiveQuery(node=M, start=990.0, end=1000.0),
+                 [first, stepped]),
+                (ArchiveQuery(node=M, start=1001.0, end=1001.0), [second]),
+                (ArchiveQuery(node=M, start=1001.5), []),
+                (ArchiveQuery(node=M, end=989.0), []),
+                (ArchiveQuery(node=M, start=990.0, before=""),
+                 [first, second, stepped]),
+                (ArchiveQuery(node=J, start=5.0, end=5.0), ["not-timed"])):
+            page = await self.store.queryArchive("coven", query)
+            got = [m.archiveId if query.node == J else m
+                   for m in page.messages]
+            self.assertEqual((expected, len(expected)), (got, page.count),
+                             query)
+
 
 class PagingEquivalenceTests(PgsqlStoreMixin, unittest.TestCase):
     """
@@ -1028,22 +1265,32 @@ class PagingEquivalenceTests(PgsqlStoreMixin, unittest.TestCase):
         self.random = random.Random(369)
         for store in (self.store, self.memory):
             await store.createChannel(ChannelRecord(name="coven"))
-        self.entries = []
-        for n in range(1, 81):
-            node = self.random.choice((M, M, M, J))
-            entry = ArchivedMessage(
-                "%016X-%02X" % (n * 10, self.random.randrange(256)),
-                float(self.random.randrange(40)) / 2, node,
-                self.random.choice(("a#coven", "b#coven", None)),
-                "<message n='%d'/>" % (n,),
-                self.random.choice(("i1", "i2", "i3")) if node == J else None)
-            self.entries.append(entry)
+        self.entries = self.makeEntries()
         shuffled = list(self.entries)
         self.random.shuffle(shuffled)
         await defer.gatherResults([self.store.appendMessage("coven", entry)
                                    for entry in shuffled])
         for entry in shuffled:
             await self.memory.appendMessage("coven", entry)
+
+    def makeEntries(self):
+        """
+        @return: the archive entries, in archive order: random stamps, so
+            that the ids say nothing of them.
+        """
+        entries = []
+        for n in range(1, 81):
+            node = self.random.choice((M, M, M, J))
+            entries.append(ArchivedMessage(
+                "%016X-%02X" % (n * 10, self.random.randrange(256)),
+                float(self.random.randrange(40)) / 2, node,
+                self.random.choice(("a#coven", "b#coven", None)),
+                "<message n='%d'/>" % (n,),
+                self.random.choice(("i1", "i2", "i3")) if node == J else None))
+        return entries
+
+    def anyStamp(self):
+        return self.random.randrange(40) / 2
 
     def anyId(self):
         if self.random.random() < 0.7:
@@ -1057,9 +1304,9 @@ class PagingEquivalenceTests(PgsqlStoreMixin, unittest.TestCase):
         query = ArchiveQuery(node=r.choice((M, J, "urn:other")),
                              maximum=r.choice((0, 1, 3, 7, 50)))
         if r.random() < 0.3:
-            query.start = r.randrange(40) / 2
+            query.start = self.anyStamp()
         if r.random() < 0.3:
-            query.end = r.randrange(40) / 2
+            query.end = self.anyStamp()
         if r.random() < 0.3:
             query.with_ = r.choice(("a#coven", "b#coven", "c#coven"))
         if r.random() < 0.2:
@@ -1079,6 +1326,61 @@ class PagingEquivalenceTests(PgsqlStoreMixin, unittest.TestCase):
             expected = await self.memory.queryArchive("coven", query)
             got = await self.store.queryArchive("coven", query)
             self.assertEqual(expected, got, query)
+
+    async def test_sameAsMemoryCountLimit(self):
+        """
+        Also when the count of queries with filters is bounded: both stores
+        leave it out beyond the same limit.
+        """
+        self.patch(paging, "COUNT_LIMIT", 8)
+        uncounted = 0
+        for _ in range(300):
+            query = self.randomQuery()
+            expected = await self.memory.queryArchive("coven", query)
+            got = await self.store.queryArchive("coven", query)
+            self.assertEqual(expected, got, query)
+            uncounted += got.count is None
+        self.assertTrue(uncounted)
+
+
+class TimedPagingEquivalenceTests(PagingEquivalenceTests):
+    """
+    The same with archives as the service writes them: ids issued by
+    L{ArchiveIdGenerator} with their stamps, on a clock that now and then
+    steps back (ids bumped past their stamps), so that MAM start and end
+    bound the id ranges scanned.
+    """
+
+    def makeEntries(self):
+        from mixtwisted.ids import ArchiveIdGenerator
+        clock = task.Clock()
+        clock.advance(1500000000)
+        generator = ArchiveIdGenerator(clock)
+        entries = []
+        for n in range(1, 81):
+            clock.advance(self.random.choice((0, 0.000001, 0.5, 1, 3)))
+            if self.random.random() < 0.05:
+                # The clock steps back a few seconds.
+                clock.rightNow -= self.random.choice((2, 5, 7.25))
+            archiveId, stamp = generator.next()
+            node = self.random.choice((M, M, M, J))
+            entries.append(ArchivedMessage(
+                archiveId, stamp, node,
+                self.random.choice(("a#coven", "b#coven", None)),
+                "<message n='%d'/>" % (n,),
+                self.random.choice(("i1", "i2", "i3")) if node == J else None))
+        self.stamps = [entry.stamp for entry in entries]
+        return entries
+
+    def anyStamp(self):
+        r = self.random.random()
+        if r < 0.6:
+            return self.random.choice(self.stamps)
+        if r < 0.8:
+            return self.random.choice(self.stamps) + \
+                self.random.choice((-0.000001, 0.000001, -1, 1))
+        return self.random.uniform(min(self.stamps) - 10,
+                                   max(self.stamps) + 10)
 
 
 class CacheTests(PgsqlStoreMixin, unittest.TestCase):
@@ -1106,8 +1408,11 @@ class CacheTests(PgsqlStoreMixin, unittest.TestCase):
         copy.
         """
         first = await defer.gatherResults(self.hot())
+        # (This code runs in the callbacks of the last read, which counts
+        # as under way until they are done: compare with what it was.)
+        base = self.store._db.busy
         again = self.hot()
-        self.assertEqual(0, self.store._db.busy)
+        self.assertEqual(base, self.store._db.busy)
         self.assertTrue(all(d.called for d in again))
         values = [d.result for d in again]
         self.assertEqual(first, values)
@@ -1121,9 +1426,10 @@ class CacheTests(PgsqlStoreMixin, unittest.TestCase):
         Reads of one key arriving while it is being loaded wait for that
         load (one query), and each gets its own copy.
         """
+        base = self.store._db.busy
         reads = [self.store.getParticipant("coven", "a@example.org")
                  for _ in range(5)]
-        self.assertEqual(1, self.store._db.busy)
+        self.assertEqual(base + 1, self.store._db.busy)
         values = await defer.gatherResults(reads)
         self.assertEqual(1, len({(v.jid, v.proxyId) for v in values}))
         self.assertEqual(5, len({id(v) for v in values}))
@@ -1135,12 +1441,13 @@ class CacheTests(PgsqlStoreMixin, unittest.TestCase):
         A read arriving after a write of its key began does not wait for a
         load that began before the write: it sends its own query.
         """
+        base = self.store._db.busy
         first = self.store.getParticipant("coven", "a@example.org")
         participant = ParticipantRecord("coven", "a@example.org", "p1",
                                         nick="Witch", nickKey="witch")
         write = self.store.saveParticipant(participant)
         second = self.store.getParticipant("coven", "a@example.org")
-        self.assertEqual(3, self.store._db.busy)
+        self.assertEqual(base + 3, self.store._db.busy)
         await write
         await defer.gatherResults([first, second])
         self.assertEqual("Witch", (await self.store.getParticipant(

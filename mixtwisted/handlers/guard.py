@@ -12,6 +12,11 @@ answered (ERR-4, ERR-6).
 It also resets C{handled}: domish elements answer unknown attributes with a
 child element of that name, so a client-supplied C{<handled/>} child would
 otherwise make every handler believe the stanza was already taken care of.
+
+When the service stops (L{AddressGuard.stopAccepting}) the guard takes
+every stanza itself, so that no new work starts while the work under way
+finishes: requests and messages are answered with a C{service-unavailable}
+error of type C{wait} (try again later), the rest is dropped.
 """
 
 from twisted.words.protocols.jabber import jid as jidmodule
@@ -39,14 +44,30 @@ def _parses(text):
 
 class AddressGuard(XMPPHandler):
     """
-    Refuse stanzas whose C{from} or C{to} is missing or malformed.
+    Refuse stanzas whose C{from} or C{to} is missing or malformed, and
+    every stanza once the service is stopping.
+
+    @ivar accepting: C{False} once L{stopAccepting} was called.
+    @ivar refused: how many stanzas were refused since then.
     """
+
+    accepting = True
+    refused = 0
 
     def connectionInitialized(self):
         for kind in ("/iq", "/message", "/presence"):
             self.xmlstream.addObserver(kind, self.onStanza, priority=10)
 
+    def stopAccepting(self):
+        """
+        Take no new stanza from now on: the service is stopping.
+        """
+        self.accepting = False
+
     def onStanza(self, stanza):
+        if not self.accepting:
+            self._refuse(stanza)
+            return
         stanza.handled = False
         if _internCache is not None and \
                 len(_internCache) > INTERN_CACHE_LIMIT:
@@ -63,3 +84,13 @@ class AddressGuard(XMPPHandler):
         # be refused by Twisted's stringprep): the server routes the reply
         # by the address as written.
         self.send(StanzaError("jid-malformed", "modify").toResponse(stanza))
+
+    def _refuse(self, stanza):
+        stanza.handled = True
+        self.refused += 1
+        if not stanza.getAttribute("from") or stanza.name == "presence" or \
+                stanza.getAttribute("type") in ("result", "error"):
+            return
+        self.send(StanzaError(
+            "service-unavailable", "wait",
+            "The service is shutting down").toResponse(stanza))

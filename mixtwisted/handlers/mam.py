@@ -160,5 +160,8 @@ class MAMHandler(MIXIQHandler):
         if result.messages:
             rsm.addElement("first", content=result.messages[0].archiveId)
             rsm.addElement("last", content=result.messages[-1].archiveId)
-        rsm.addElement("count", content=str(result.count))
+        if result.count is not None:
+            # Left out when the store did not count (more than
+            # paging.COUNT_LIMIT entries match filters): XEP-0059 §2.6.
+            rsm.addElement("count", content=str(result.count))
         return fin

@@ -41,7 +41,9 @@ What it does, in short:
     (channel, node), changed in the statement that inserts entries and
     deleted with the channel; MAM queries without C{start}, C{end},
     C{with} or C{ids} read it instead of counting.  Filtered queries count
-    over the matching index range.  A page is one index range scan of at
+    up to C{paging.COUNT_LIMIT} entries over the page's index range (no
+    count beyond it); C{start}/C{end} become archive-id ranges (skew
+    bounds, doc/decisions.md D-50).  A page is one index range scan of at
     most C{maximum + 1} rows (first, last and C{after} pages alike), in
     the same statement as the count.
 
@@ -60,8 +62,8 @@ What it does, in short:
   - B{Connections.}  A txpostgres pool of C{poolSize} connections; a
     connection that the server or the network drops is reconnected (at
     once, then with back-off), and operations given to it meanwhile fail.
-    C{stop()} waits for the operations under way and the queued archive
-    batches, then closes every connection.
+    C{stop()} waits for the work under way, its callers' callbacks
+    included (at most C{stopTimeout}), then closes every connection.
 """
 
 from mixtwisted.store.pgsql.store import PgsqlStore

@@ -8,6 +8,7 @@ import psycopg2
 import psycopg2.extensions
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from txpostgres import reconnection, retrying, txpostgres
 
 log = Logger()
@@ -167,6 +168,14 @@ class Database:
     between C{BEGIN} and C{COMMIT}, rolled back when it fails), counted
     so that L{whenIdle} can tell when none is under way.
 
+    An operation counts as under way until the callbacks its caller chained
+    on its Deferred have run: a request of several steps starts its next
+    statement from those callbacks, so the count never drops to zero
+    between two steps and L{whenIdle} does not fire in the middle of the
+    request.  Work its callbacks put off to a later reactor turn is covered
+    too: L{whenIdle} fires one turn after the count reached zero, and only
+    if it is still zero then.
+
     @ivar reactor: the reactor the connections run on.
     @ivar closing: C{True} once L{close} was called.
     """
@@ -178,8 +187,12 @@ class Database:
         self.connectTimeout = connectTimeout
         self.closing = False
         self._pool = None
+        # Every connection of the pool: txpostgres' pool lists only those
+        # not lent out.
+        self._connections = []
         self._busy = 0
         self._idleWaiters = []
+        self._idleCheck = None
 
     def start(self):
         """
@@ -226,6 +239,7 @@ class Database:
                                       % (describe(self.dsn), oneLine(error)))
                 return failures[0]
             self._pool = pool
+            self._connections = connections
         return d.addCallback(connected)
 
     def _run(self, method, *args, **kwargs):
@@ -233,21 +247,44 @@ class Database:
             return defer.fail(StoreNotRunning(
                 "The PostgreSQL store is not running"))
         self._busy += 1
-        d = getattr(self._pool, method)(*args, **kwargs)
+        d = defer.maybeDeferred(getattr(self._pool, method), *args, **kwargs)
         # txpostgres' Deferred is "called" as soon as the pool hands out a
         # connection; give callers one that fires with the outcome only.
         outcome = defer.Deferred()
-        d.addBoth(self._finished).addCallbacks(outcome.callback,
-                                               outcome.errback)
+        d.addBoth(self._deliver, outcome)
         return outcome
 
-    def _finished(self, result):
+    def _deliver(self, result, outcome):
+        """
+        Hand the outcome of an operation to its caller, and only then count
+        the operation as finished: the caller's callbacks may start its
+        next step.
+        """
+        try:
+            if isinstance(result, Failure):
+                outcome.errback(result)
+            else:
+                outcome.callback(result)
+        finally:
+            self._finished()
+
+    def _finished(self):
         self._busy -= 1
-        if not self._busy:
-            waiters, self._idleWaiters = self._idleWaiters, []
-            for waiter in waiters:
-                waiter.callback(None)
-        return result
+        if self._busy or not self._idleWaiters:
+            return
+        if self.closing:
+            # Nothing starts any more: no need to look again.
+            self._checkIdle()
+        elif self._idleCheck is None:
+            self._idleCheck = self.reactor.callLater(0, self._checkIdle)
+
+    def _checkIdle(self):
+        self._idleCheck = None
+        if self._busy:
+            return
+        waiters, self._idleWaiters = self._idleWaiters, []
+        for waiter in waiters:
+            waiter.callback(None)
 
     def runQuery(self, sql, params=None):
         """
@@ -270,13 +307,16 @@ class Database:
     @property
     def busy(self):
         """
-        The number of operations under way.
+        The number of operations under way (their callers' callbacks
+        included).
         """
         return self._busy
 
     def whenIdle(self):
         """
-        @return: Deferred firing once no operation is under way.
+        @return: Deferred firing once no operation is under way: at once
+            when none is, otherwise on the reactor turn after the last one
+            finished, if no other has started by then.
         """
         if not self._busy:
             return defer.succeed(None)
@@ -287,13 +327,19 @@ class Database:
     def close(self):
         """
         Close every connection and stop reconnecting.  Call it when idle:
-        txpostgres' pool only closes the connections it holds.
+        operations still under way fail.
         """
         self.closing = True
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            for connection in pool.connections:
-                _close(connection)
+        if self._idleCheck is not None:
+            if self._idleCheck.active():
+                self._idleCheck.cancel()
+            self._idleCheck = None
+        self._pool = None
+        connections, self._connections = self._connections, []
+        for connection in connections:
+            _close(connection)
+        if not self._busy:
+            self._checkIdle()
 
 
 def raiseInstead(failure, errorClass, exception):

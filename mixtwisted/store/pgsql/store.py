@@ -43,7 +43,7 @@ class PgsqlStore(ChannelStorage, ParticipantStorage, SubscriptionStorage,
     name = "pgsql"
 
     def __init__(self, dsn, reactor=None, poolSize=4, cacheSize=4096,
-                 connectTimeout=10.0):
+                 connectTimeout=10.0, stopTimeout=10.0):
         """
         @param dsn: libpq connection string or URI.
         @param reactor: the reactor the connections run on (the global one
@@ -51,9 +51,13 @@ class PgsqlStore(ChannelStorage, ParticipantStorage, SubscriptionStorage,
         @param poolSize: how many connections to open.
         @param cacheSize: the most read answers kept (0: no cache).
         @param connectTimeout: seconds L{start} waits for the connections.
+        @param stopTimeout: seconds L{stop} waits for the work under way
+            before it closes the connections anyway (C{None}: no limit).
         """
         if reactor is None:
             from twisted.internet import reactor
+        self._reactor = reactor
+        self.stopTimeout = stopTimeout
         self._dsn = dsn
         self._db = Database(None, reactor, poolSize, connectTimeout)
         self.cache = ReadCache(cacheSize)
@@ -94,11 +98,36 @@ class PgsqlStore(ChannelStorage, ParticipantStorage, SubscriptionStorage,
             waiter.callback(None)
         return result
 
+    @property
+    def busy(self):
+        """
+        How much work is under way: statements sent and not answered yet
+        (an answer's work includes the callbacks its caller chained on it,
+        which may send the caller's next statement), and archive entries
+        waiting for their batch.
+        """
+        return self._db.busy + self._archiveWriter.pending
+
+    @defer.inlineCallbacks
+    def whenIdle(self):
+        """
+        @return: Deferred firing once no work is under way: no statement,
+            no archive entry queued, none started by the callers'
+            callbacks (see L{Database.whenIdle}).
+        """
+        while self._archiveWriter.writing or self._db.busy:
+            yield self._archiveWriter.whenIdle()
+            yield self._db.whenIdle()
+
     def stop(self):
         """
-        Wait for the operations under way, archive batches queued
-        included, then close the connections.  Safe to call more than
-        once, and after a failed start.
+        Wait for the work under way (L{whenIdle}: requests of several
+        statements are not cut between two of them, queued archive batches
+        are written), at most L{stopTimeout} seconds, then close the
+        connections; what is still under way then fails.  Safe to call
+        more than once, and after a failed start.  Operations keep being
+        accepted until the connections close: a request half done must be
+        able to finish.
         """
         d = defer.Deferred()
         if self._stopped is not _RUNNING:
@@ -115,10 +144,34 @@ class PgsqlStore(ChannelStorage, ParticipantStorage, SubscriptionStorage,
             waiter = defer.Deferred()
             self._startWaiters.append(waiter)
             yield waiter
-        while self._archiveWriter.writing or self._db.busy:
-            yield self._archiveWriter.whenIdle()
-            yield self._db.whenIdle()
+        yield self._drain()
         self._db.close()
+
+    def _drain(self):
+        """
+        L{whenIdle}, bounded by L{stopTimeout}: what is left then is logged.
+        """
+        idle = self.whenIdle()
+        if self.stopTimeout is None:
+            return idle
+        done = defer.Deferred()
+
+        def expired():
+            log.warn("Stopping the PostgreSQL store with work still under "
+                     "way after {timeout} s ({operations} statements, "
+                     "{entries} archive entries queued); it is abandoned",
+                     timeout=self.stopTimeout, operations=self._db.busy,
+                     entries=self._archiveWriter.pending)
+            done.callback(None)
+
+        timer = self._reactor.callLater(self.stopTimeout, expired)
+
+        def finished(result):
+            if timer.active():
+                timer.cancel()
+                done.callback(None)
+        idle.addBoth(finished)
+        return done
 
     def _afterStop(self, result):
         # A failure is handed to every caller of stop().
