@@ -379,7 +379,7 @@ class CrashSafetyTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def burstAndStop(self, conn, count, threshold, signal, hold=None,
-                     release=None):
+                     release=None, afterSignal=None):
         """
         Write C{count} messages in one go; the moment the receiver has been
         sent C{threshold} reflections, send C{signal} to the child; wait
@@ -391,6 +391,9 @@ class CrashSafetyTests(unittest.TestCase):
             the Deferred it returns fires.
         @param release: if given, called once the connection is closed,
             before waiting for the child to end.
+        @param afterSignal: if given, called right after the signal is
+            sent; the connection may stay open until what it starts is
+            done.
         @return: the reflections received on C{conn} until it closed, in
             order, as L{reflectionOf} reads them.
         """
@@ -433,6 +436,8 @@ class CrashSafetyTests(unittest.TestCase):
             if hold is not None:
                 yield held[0]
                 self.childTransport.signalProcess(signal)
+            if afterSignal is not None:
+                afterSignal()
             yield self.within(conn.lost, TIMEOUT,
                               "end of the component connection after SIG%s"
                               % (signal,))
@@ -706,28 +711,41 @@ class CrashSafetyTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_terminateMidTraffic(self):
         """
-        SIGTERM (twistd's graceful stop) while an archive write is under
-        way (held by the test's lock as in
+        SIGTERM (twistd's graceful stop, D-60) while an archive write is
+        under way (held by the test's lock as in
         L{test_killDuringBlockedArchiveWrite}, and let go once the service
-        has disconnected), then restart: the service stops handling
-        traffic, and its store finishes the writes under way and queued
-        before the process exits.  So every message the service read is
-        archived (MAM-1), including those it had no time to reflect;
-        every reflection is archived (MSG-4); prefix, order and id
-        properties as after a kill.
+        logs that it takes no more stanzas), then restart: the service
+        stops reading traffic, lets the writes under way and queued finish,
+        sends their reflections, and only then disconnects.  So every
+        message the service read is archived (MAM-1) and reflected (MSG-4,
+        nothing archived is left unsent); prefix, order and id properties
+        as after a kill.
         """
         sent = self.TERM_BURST
         conn = yield self.prepareChannel()
         lock = ArchiveLock(self.dsn)
         self.addCleanup(lock.release)
         committed = set()
+        stopping = []
 
-        def release():
-            committed.update(lock.archiveIds())
-            lock.release()
+        def releaseWhenStopping():
+            # Release the archive once the stop has begun: the writes
+            # under way must then complete and be reflected before the
+            # service disconnects.
+            def poll():
+                if "Stopping: no longer taking stanzas" in \
+                        self.readLog(self.logfile):
+                    committed.update(lock.archiveIds())
+                    lock.release()
+                else:
+                    stopping.append(reactor.callLater(0.05, poll))
+            poll()
+        self.addCleanup(
+            lambda: [c.cancel() for c in stopping if c.active()])
 
         reflections = yield self.burstAndStop(
-            conn, sent, 1, "TERM", self.holdArchiveWrites(lock), release)
+            conn, sent, 1, "TERM", self.holdArchiveWrites(lock),
+            afterSignal=releaseWhenStopping)
         firstLog = self.readLog(self.logfile)
         # A graceful stop: twistd handled the signal and stopped its
         # services and its reactor (it then ends itself with the same
@@ -752,11 +770,12 @@ class CrashSafetyTests(unittest.TestCase):
             len(archived), len(read),
             "%d messages read by the service before it stopped, %d "
             "archived" % (len(read), len(archived)))
-        # ... among them those of the write that was held when the signal
-        # came, which the service, disconnected, could no longer reflect.
+        # ... among them those of the write that was held when the stop
+        # began, and every one of them was reflected before the service
+        # disconnected.
         self.assertLess(len(committed), len(archived),
                         "nothing was left to archive at the stop")
         toReceiver = [r for r in reflections if r[0] == HECATE_BARE]
-        self.assertLessEqual(len(toReceiver), len(committed))
+        self.assertEqual(len(archived), len(toReceiver))
         yield self.checkAfterRestart(conn, archived)
         self.assertNoProblems()
