@@ -105,6 +105,10 @@ class ChannelService:
         #: Callables run (and waited for) at start-up, after the channel
         #: logic's own start (e.g. End of Life timers).
         self.startHooks = []
+        #: Callables run at a graceful stop, once the work under way has
+        #: finished and before the connection closes: what still waits
+        #: for a peer answers its requester now (D-60).
+        self.stopHooks = []
         #: Callables run with a channel name when a channel is removed.
         self.removalHooks = []
         #: Callables run (and waited for) with the record of a new channel.

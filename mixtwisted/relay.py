@@ -173,6 +173,7 @@ class Relay:
         self._pending = {}
         self._perRequester = {}
         self._perTarget = {}
+        channels.stopHooks.append(self.expireAll)
 
     @defer.inlineCallbacks
     def resolve(self, localpart):
@@ -375,6 +376,18 @@ class Relay:
         del self._pending[pending.relayId]
         _decrement(self._perRequester, JID(pending.requester).userhost())
         _decrement(self._perTarget, pending.route.targetBare)
+
+    def expireAll(self):
+        """
+        End every relay still waiting as if its time were up: at a
+        graceful stop each requester gets its C{remote-server-timeout}
+        before the connection closes, never silence (RFC 6120 §8.2.3).
+        """
+        for relayId in list(self._pending):
+            pending = self._pending[relayId]
+            if pending.timer is not None and pending.timer.active():
+                pending.timer.cancel()
+            self._expire(relayId)
 
     def _expire(self, relayId):
         pending = self._pending.get(relayId)

@@ -402,6 +402,11 @@ class _Startup(service.Service):
         """
         if self.timers is not None:
             self.timers.stop(everything=True)
+        for hook in self.channels.stopHooks:
+            try:
+                hook()
+            except Exception:
+                log.err(None, "A stop hook failed")
         if not self.component.running:
             return None
         lost = self.component.whenDisconnected()

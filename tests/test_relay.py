@@ -558,6 +558,27 @@ class RelayTestsMixin(MIXTestMixin):
         await self.h.advance(self.relay.timeout * 2)
         self.assertEqual([], self.h.take())
 
+    async def test_stopAnswersWaitingRelays(self):
+        """
+        RELAY-8, D-60: at a graceful stop (the stop hooks run before the
+        connection closes) a relay still waiting is answered with
+        C{remote-server-timeout} at once, never left unanswered; its timer
+        is gone and a late answer is dropped.
+        """
+        forwarded = await self.forwarded(HAG66_C8Y, self.peterProxy,
+                                         QUERY)
+        for hook in self.h.channels.stopHooks:
+            hook()
+        out = self.h.take()
+        self.assertEqual(1, len(out), [o.toXml() for o in out])
+        self.assertError(out[0], "wait", "remote-server-timeout")
+        self.assertEqual(("r1", self.peterProxy, HAG66_C8Y), (
+            out[0]["id"], out[0]["from"], out[0]["to"]))
+        self.assertEqual(0, self.relay.pendingCount())
+        self.assertEqual([], await self.respond(forwarded))
+        await self.h.advance(self.relay.timeout * 2)
+        self.assertEqual([], self.h.take())
+
     async def test_answeredRelayDoesNotTimeOut(self):
         """
         RELAY-8: once answered, no timeout error follows.

@@ -227,6 +227,21 @@ class StopUnitTests(unittest.TestCase):
         self.assertEqual([], reactor.tcpClients)
         self.assertFalse(top.component.running)
 
+    def test_stopHooksBeforeDisconnect(self):
+        """
+        D-60: the stop hooks (relays still waiting answer their requesters)
+        run after the drain and while the connection is still up.
+        """
+        reactor = MemoryReactorClock()
+        top = makeComponent(self.settings(), reactor, MemoryStore())
+        top.startService()
+        seen = []
+        top.channels.stopHooks.append(
+            lambda: seen.append(top.component.running))
+        self.successResultOf(top.stopService())
+        self.assertEqual([True], seen)
+        self.assertFalse(top.component.running)
+
     def test_drainBounded(self):
         """
         Work that never ends is waited for C{drainTimeout} seconds, then

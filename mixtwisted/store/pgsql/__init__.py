@@ -57,7 +57,8 @@ What it does, in short:
     database}: a change made by another process (or by hand) to a
     channel, a participant or a subscription is not seen until the entry
     is evicted or the service restarts.  Run one mixtwisted per database;
-    C{mixtwisted-migrate} is safe, it only changes the schema.
+    C{mixtwisted-migrate} may run beside a service of the same version;
+    an upgrade stops the old service first (doc/decisions.md D-48).
 
   - B{Connections.}  A txpostgres pool of C{poolSize} connections; a
     connection that the server or the network drops is reconnected (at
