@@ -30,7 +30,11 @@ Rules (AMB-36, the limits in L{mixtwisted.settings.Limits}):
    full JIDs (a client's) counts as from its bare JID: holds, back-off,
    retransmission counts and limits are all per bare JID, so one user's
    clients can only slow down that user's own deliveries, within the same
-   bounds.  Anything else is ignored, silently.
+   bounds.  Anything else is ignored, silently.  A bounce from a full JID
+   of a user whose copies go to its clients' full JIDs
+   (L{mixtwisted.routing}, issue 6) never reaches this logic: the
+   message handler takes it as that client gone (its presence item is
+   removed) -- never transient, never held nor retransmitted.
  - Transient errors (L{isTransient}): C{remote-server-not-found},
    C{remote-server-timeout}, or any error of type C{wait}.  Others are
    logged (rarely) and not retried.

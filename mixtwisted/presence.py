@@ -85,6 +85,8 @@ THROTTLE_LOG_INTERVAL = 60.0
 
 _NOT_SHARE = "not share"
 
+_NOBODY = {}
+
 
 @dataclass
 class _Check:
@@ -132,6 +134,13 @@ class Presence:
         self.store = channels.store
         self.clock = clock
         self.output = None
+        #: The L{mixtwisted.routing.Routing} addressing copies (bare or
+        #: full JIDs), or C{None}: to bare JIDs.
+        self.routing = None
+        #: Channel name -> bare JID -> the real full JIDs of its online
+        #: clients (the presence node's items, mirrored in memory for the
+        #: fan-out: L{addresses}).
+        self.clients = {}
         #: Callable C{(channel name, recipients)} returning the recipients
         #: presence may be sent to now; the others are held after a failed
         #: delivery and get the current presence when released
@@ -164,6 +173,54 @@ class Presence:
     @property
     def domain(self):
         return self.channels.domain
+
+    # Online clients and addressing (issue 6, L{mixtwisted.routing})
+
+    def _online(self, record):
+        """
+        Index the client of an item as online in its channel.
+        """
+        bare = record.jid.partition("/")[0]
+        clients = self.clients.setdefault(record.channel, {}).setdefault(
+            bare, [])
+        if record.jid not in clients:
+            clients.append(record.jid)
+
+    def _offline(self, record):
+        """
+        Forget the client of an item removed.
+        """
+        byBare = self.clients.get(record.channel)
+        if not byBare:
+            return
+        bare = record.jid.partition("/")[0]
+        clients = byBare.get(bare)
+        if clients and record.jid in clients:
+            clients.remove(record.jid)
+            if not clients:
+                del byBare[bare]
+        if not byBare:
+            del self.clients[record.channel]
+
+    def _reindex(self, name, records):
+        """
+        Index the clients of a channel from its stored items.
+        """
+        self.clients.pop(name, None)
+        for record in records:
+            self._online(record)
+
+    def addresses(self, name, recipients):
+        """
+        Return the addresses of the copies for C{recipients} (bare JIDs)
+        in channel C{name}: bare JIDs, or the full JIDs of their online
+        clients, as L{routing} decides per recipient.
+        """
+        routing = self.routing
+        if routing is None or routing.allBare:
+            return recipients
+        return routing.addresses(recipients,
+                                 self.clients.get(name, _NOBODY))
 
     # Rate limit
 
@@ -372,8 +429,30 @@ class Presence:
             channel=name, proxyId=proxyId, resource=resource, jid=realJID,
             xml=xml, updated=self.clock.seconds(), confirmed=True)
         yield self.store.setPresence(record)
+        self._online(record)
         self._watch(record)
         yield self._broadcast(channel, record, participant)
+        if records is not None and self.routing is not None and \
+                self.routing.toFullJIDs(bare):
+            # A new client of a user reached at full JIDs: the current
+            # presence goes to it (a MUC's occupant list on entering).
+            yield self._dumpToClient(channel, record, participant)
+
+    @defer.inlineCallbacks
+    def _dumpToClient(self, channel, record, participant):
+        """
+        Send a client that just became known online (and so reachable at
+        its full JID) one presence per other item, when its user is
+        subscribed to the presence node (JOIN-10, PRES-6 by full JID).
+        """
+        bare = record.jid.partition("/")[0]
+        if ns.NODE_PRESENCE not in (
+                yield self.store.getSubscriptions(channel.name, bare)):
+            return
+        own = views.fullProxyJID(record, self.domain)
+        role = access.PARTICIPANT if participant is not None else None
+        yield self.sendCurrent(channel, bare, role, to=[record.jid],
+                               skip=own)
 
     @defer.inlineCallbacks
     def _roomFor(self, channel, sender, proxyId, guest, records):
@@ -496,6 +575,7 @@ class Presence:
         removed = yield self.store.removePresence(
             record.channel, record.proxyId, record.resource)
         self._unwatch(_key(record))
+        self._offline(record)
         if removed is None:
             return
         if participant is False:
@@ -531,15 +611,21 @@ class Presence:
             recipients = self.holding(channel.name, recipients)
             if not recipients:
                 return
-        split = None
+        split = routed = None
         for record, participant in entries:
             fromJID = views.fullProxyJID(record, self.domain)
             blind = self._fresh(channel, record, participant, False)
             if self.shownJID(channel, participant, record.jid) is None:
-                self.output.presence(fromJID, blind, recipients, unavailable)
+                if routed is None:
+                    routed = self.addresses(channel.name, recipients)
+                if routed:
+                    self.output.presence(fromJID, blind, routed, unavailable)
                 continue
             if split is None:
-                split = yield self._split(channel, recipients)
+                # Split on bare JIDs (roles), then addressed.
+                seeing, notSeeing = yield self._split(channel, recipients)
+                split = (self.addresses(channel.name, seeing),
+                         self.addresses(channel.name, notSeeing))
             if split[0]:
                 self.output.presence(
                     fromJID, self._fresh(channel, record, participant),
@@ -562,10 +648,17 @@ class Presence:
         role = yield self.channels.roleOf(channel, requester)
         if not access.mayRead(channel, ns.NODE_PRESENCE, role):
             return
-        yield self.sendCurrent(channel, requester.userhost(), role)
+        bare = requester.userhost()
+        to = None
+        if requester.resource is not None and self.routing is not None \
+                and self.routing.toFullJIDs(bare):
+            # A client reached at its full JID asks (a probe): it gets
+            # the answer, whether it has an item or not.
+            to = [requester.full()]
+        yield self.sendCurrent(channel, bare, role, to=to)
 
     @defer.inlineCallbacks
-    def sendCurrent(self, channel, bare, role=None):
+    def sendCurrent(self, channel, bare, role=None, to=None, skip=None):
         """
         Send C{bare} one presence per current item (JOIN-10, PRES-6,
         PRES-7), C{<jid/>} only if C{bare} is a participant or higher
@@ -573,10 +666,18 @@ class Presence:
         of L{DUMP_BURST}); past that nothing is sent.
 
         @param role: C{bare}'s role, or C{None} to look it up.
+        @param to: the addresses of the copies (full JIDs of C{bare}'s
+            clients), or C{None} for those L{addresses} gives.
+        @param skip: the full proxy JID of an item not to send.
         """
         if self.holding is not None and \
                 not self.holding(channel.name, [bare]):
             # Held after a failed delivery: it gets the dump on release.
+            return
+        if to is None:
+            to = self.addresses(channel.name, [bare])
+        if not to:
+            # Reached at full JIDs and no client online: nothing live.
             return
         if not self.dumpThrottle.allow(bare):
             self._logRarely(("dump", bare), "Presence dumps to %s over the "
@@ -585,7 +686,8 @@ class Presence:
         sees = yield self._seesJIDs(channel, bare, role)
         for item in (yield self.currentItems(
                 channel, access.PARTICIPANT if sees else access.ANYONE)):
-            self.output.presence(item.id, item.payload.xml, [bare])
+            if item.id != skip:
+                self.output.presence(item.id, item.payload.xml, to)
 
     @defer.inlineCallbacks
     def currentItems(self, channel, role=access.ANYONE):
@@ -617,6 +719,11 @@ class Presence:
         channel to the roster on a join's result and might drop presence
         that comes before it.
         """
+        routing = self.routing
+        if routing is not None and not routing.allBare:
+            # Ask the user's domain now, so that its answer is in before
+            # the first message to it (issue 6).
+            routing.modeOf(bare)
         if ns.NODE_PRESENCE in nodes:
             self.clock.callLater(0, self._dump, channel.name, bare)
 
@@ -728,9 +835,11 @@ class Presence:
             yield self.store.removePresence(name, record.proxyId,
                                             record.resource)
             self._unwatch(_key(record))
+            self._offline(record)
         yield self._unavailableAll(updated, records)
 
     def _removed(self, name):
+        self.clients.pop(name, None)
         for key in [k for k in self._ghostTimers if k[0] == name]:
             self._unwatch(key)
         for key in [k for k in self._checking if k[0] == name]:
@@ -755,7 +864,11 @@ class Presence:
         kept = []
         for channel in (yield self.store.listChannels()):
             name = channel.name
-            if (yield self.store.listPresence(name)):
+            records = yield self.store.listPresence(name)
+            # Kept until confirmed or expired: their clients count as
+            # online meanwhile (issue 6).
+            self._reindex(name, records)
+            if records:
                 kept.append(name)
             if not self._hasNode(channel) or self.output is None:
                 continue

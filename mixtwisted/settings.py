@@ -65,6 +65,12 @@ class Settings:
         tuple of bare JIDs and domains that may.
     @ivar admins: bare JIDs of service operators (owner rights everywhere).
     @ivar mucMirror: domain of a MUC mirror service to advertise, if any.
+    @ivar delivery: how channel traffic is addressed to users of domains
+        without override (L{mixtwisted.routing}): C{bare} (to the bare
+        JID, the user's server fans out, MIX-PAM), C{full} (to the full
+        JIDs of the user's online clients, as a MUC does) or C{auto} (ask
+        each user domain whether it supports MIX).
+    @ivar deliveryDomains: C{(domain, mode)} overrides of L{delivery}.
     """
 
     domain: str = "mix.localhost"
@@ -78,6 +84,8 @@ class Settings:
     admins: Tuple[str, ...] = ()
     mucMirror: Optional[str] = None
     verbose: bool = False
+    delivery: str = "auto"
+    deliveryDomains: Tuple[Tuple[str, str], ...] = ()
     #: Advertise and answer channel listing (DISCO-2, DISCO-7).
     searchable: bool = True
     limits: Limits = field(default_factory=Limits)

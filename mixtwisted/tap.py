@@ -53,6 +53,7 @@ CONFIG_KEYS = (
     "admins",
     "muc-mirror",
     "verbose",
+    "delivery",
     "max-nick-length",
     "max-channel-name-length",
     "max-message-bytes",
@@ -204,6 +205,47 @@ def parseBool(value, what):
     raise usage.UsageError("%s: %r is not a boolean (yes/no)" % (what, value))
 
 
+#: Delivery modes (L{mixtwisted.routing}; kept here as strings so that
+#: parsing options imports no Twisted Words code).
+DELIVERY_MODES = ("bare", "full", "auto")
+
+
+def parseDelivery(value, what="delivery"):
+    """
+    Parse the delivery setting: a comma-separated list of a mode (the
+    default for every user domain) and C{DOMAIN=MODE} overrides, e.g.
+    C{auto,prosody.example=full}.  Modes: C{bare}, C{full}, C{auto}.
+
+    @return: C{(default mode or None, ((domain, mode), ...))}, overrides
+        in the order given, each domain once.
+    @raise usage.UsageError: on an unknown mode, a domain given twice, a
+        domain that is not a domain, two defaults.
+    """
+    default = None
+    overrides = {}
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        domain, sep, mode = part.rpartition("=")
+        mode = mode.strip().lower()
+        if mode not in DELIVERY_MODES:
+            raise usage.UsageError(
+                "%s: %r is not a delivery mode (%s)"
+                % (what, mode, "|".join(DELIVERY_MODES)))
+        if not sep:
+            if default is not None:
+                raise usage.UsageError(
+                    "%s: two default modes (%s, %s)" % (what, default, mode))
+            default = mode
+            continue
+        domain = parseDomain(domain, what)
+        if domain in overrides:
+            raise usage.UsageError("%s: %s given twice" % (what, domain))
+        overrides[domain] = mode
+    return default, tuple(overrides.items())
+
+
 def readSecretFile(path, what="secret-file"):
     """
     Read a shared secret from C{path}.
@@ -308,6 +350,11 @@ class Options(usage.Options):
          "administrators (owner rights on every channel)."],
         ["muc-mirror", None, None, "Domain of a MUC mirror service to "
          "advertise in service discovery."],
+        ["delivery", None, None, "How channel traffic reaches users: a mode "
+         "for every domain and/or DOMAIN=MODE overrides, comma-separated; "
+         "modes: bare (to the bare JID: MIX-PAM servers), full (to the "
+         "full JIDs of clients that sent presence to the channel), auto "
+         "(ask each user domain) [default: %s]." % (_DEFAULTS.delivery,)],
         ["max-nick-length", None, None, "Longest nick, in characters "
          "[default: %d]." % (_DEFAULT_LIMITS.maxNickLength,)],
         ["max-channel-name-length", None, None, "Longest channel name, in "
@@ -435,6 +482,13 @@ class Options(usage.Options):
         else:
             verbose = _DEFAULTS.verbose
 
+        delivery, deliveryDomains = _DEFAULTS.delivery, ()
+        value = self._setting("delivery", fileValues)
+        if value is not None:
+            default, deliveryDomains = parseDelivery(value)
+            if default is not None:
+                delivery = default
+
         limits = Limits()
         for key, attribute in LIMIT_KEYS.items():
             value = self._setting(key, fileValues)
@@ -453,6 +507,8 @@ class Options(usage.Options):
             admins=admins,
             mucMirror=mirror,
             verbose=verbose,
+            delivery=delivery,
+            deliveryDomains=deliveryDomains,
             limits=limits,
         )
 

@@ -34,8 +34,10 @@ from mixtwisted.handlers.presence import PresenceHandler
 from mixtwisted.handlers.pubsub import ChannelPubSubService
 from mixtwisted.handlers.registration import RegistrationHandler
 from mixtwisted.handlers.relay import RelayHandler
+from mixtwisted.handlers.routing import RoutingHandler
 from mixtwisted.presence import Presence
 from mixtwisted.relay import Relay
+from mixtwisted.routing import Routing
 from mixtwisted.store.memory import MemoryStore
 
 BACKENDS = ("memory", "pgsql")
@@ -71,6 +73,9 @@ def makeHandlers(settings, store, clock, send):
     channels = ChannelService(store, settings, clock, StanzaNotifier(send))
     admin = Administration(channels, clock)
     presence = Presence(channels, clock)
+    presence.routing = routing = Routing(
+        clock, settings.domain, settings.delivery,
+        dict(settings.deliveryDomains))
     relay = Relay(channels, clock)
     deliveries = Deliveries(channels, clock, presence)
     handlers = [
@@ -83,11 +88,12 @@ def makeHandlers(settings, store, clock, send):
         ParticipationHandler(channels),
         PreferencesHandler(channels),
         InvitationHandler(channels),
-        MessageHandler(channels, deliveries),
+        MessageHandler(channels, deliveries, presence),
         MAMHandler(channels),
         ChannelPubSubService(channels, admin),
         PresenceHandler(channels, presence, deliveries),
         DeliveryHandler(channels, deliveries),
+        RoutingHandler(channels, routing),
         FallbackHandler(),
     ]
     return channels, handlers

@@ -77,8 +77,11 @@ COVEN = "coven@" + DOMAIN
 def serviceSettings(**overrides):
     """
     The L{Settings} of the service under test: domain L{DOMAIN}, secret
-    C{s}, and C{overrides}.
+    C{s}, delivery to bare JIDs (the spec's way: the behavioural tests
+    predate delivery routing; C{tests/test_routing.py} sets its own), and
+    C{overrides}.
     """
+    overrides.setdefault("delivery", "bare")
     return Settings(domain=DOMAIN, secret="s", **overrides)
 
 

@@ -440,3 +440,101 @@ class PluginTests(unittest.TestCase):
         self.assertIs(maker.options, tap.Options)
         self.assertIs(maker.makeService, tap.makeService)
         self.assertTrue(maker.description)
+
+
+class DeliveryOptionTests(unittest.TestCase):
+    """
+    C{--delivery} and the C{delivery} key: a default mode and per-domain
+    overrides (issue 6, L{mixtwisted.routing}).
+    """
+
+    def test_defaultAuto(self):
+        settings = parse(["--jid", "mix.localhost"])
+        self.assertEqual(settings.delivery, "auto")
+        self.assertEqual(settings.deliveryDomains, ())
+
+    def test_mode(self):
+        for mode in ("bare", "full", "auto", "FULL"):
+            settings = parse(["--jid", "mix.localhost", "--delivery", mode])
+            self.assertEqual(settings.delivery, mode.lower())
+            self.assertEqual(settings.deliveryDomains, ())
+
+    def test_overrides(self):
+        settings = parse(["--jid", "mix.localhost", "--delivery",
+                          "prosody.example=full, Ejabberd.Example=bare"])
+        self.assertEqual(settings.delivery, "auto")
+        self.assertEqual(settings.deliveryDomains,
+                         (("prosody.example", "full"),
+                          ("ejabberd.example", "bare")))
+
+    def test_defaultAndOverrides(self):
+        settings = parse(["--jid", "mix.localhost", "--delivery",
+                          "bare,prosody.example=full,other.example=auto"])
+        self.assertEqual(settings.delivery, "bare")
+        self.assertEqual(settings.deliveryDomains,
+                         (("prosody.example", "full"),
+                          ("other.example", "auto")))
+
+    def test_unknownMode(self):
+        e = self.assertRaises(usage.UsageError, parse,
+                              ["--jid", "mix.localhost", "--delivery",
+                               "example.org=muc"])
+        self.assertIn("delivery", str(e))
+        self.assertIn("muc", str(e))
+
+    def test_twoDefaults(self):
+        e = self.assertRaises(usage.UsageError, parse,
+                              ["--jid", "mix.localhost", "--delivery",
+                               "bare,full"])
+        self.assertIn("two default", str(e))
+
+    def test_domainTwice(self):
+        e = self.assertRaises(usage.UsageError, parse,
+                              ["--jid", "mix.localhost", "--delivery",
+                               "a.example=full,a.example=bare"])
+        self.assertIn("twice", str(e))
+
+    def test_notADomain(self):
+        e = self.assertRaises(usage.UsageError, parse,
+                              ["--jid", "mix.localhost", "--delivery",
+                               "user@a.example=full"])
+        self.assertIn("domain", str(e))
+
+    def writeConfig(self, content):
+        path = self.mktemp()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(content)
+        return path
+
+    def test_fromFile(self):
+        path = self.writeConfig(
+            "[mix]\njid = mix.localhost\nsecret = s\n"
+            "delivery = full, pam.example=bare\n")
+        settings = parse(["--config", path], environ={})
+        self.assertEqual(settings.delivery, "full")
+        self.assertEqual(settings.deliveryDomains, (("pam.example", "bare"),))
+
+    def test_commandLineBeatsFile(self):
+        path = self.writeConfig(
+            "[mix]\njid = mix.localhost\nsecret = s\ndelivery = full\n")
+        settings = parse(["--config", path, "--delivery", "bare"],
+                         environ={})
+        self.assertEqual(settings.delivery, "bare")
+        self.assertEqual(settings.deliveryDomains, ())
+
+    def test_wired(self):
+        """
+        The settings reach the routing the handlers use.
+        """
+        from twisted.internet.task import Clock
+        from mixtwisted.store.memory import MemoryStore
+        from mixtwisted.wiring import makeHandlers
+        from mixtwisted.handlers.routing import RoutingHandler
+        settings = parse(["--jid", "mix.localhost", "--delivery",
+                          "full,pam.example=bare"])
+        _, handlers = makeHandlers(settings, MemoryStore(), Clock(),
+                                   lambda stanza: None)
+        routing = [h for h in handlers
+                   if isinstance(h, RoutingHandler)][0].routing
+        self.assertEqual("full", routing.modeOf("a@other.example"))
+        self.assertEqual("bare", routing.modeOf("a@pam.example"))

@@ -20,6 +20,10 @@ reflection that bounced: it goes to L{mixtwisted.delivery.Deliveries}
 (DLV-1..4), which holds the recipient on a transient error; while a
 recipient is held, the reflections for it are queued after its pending
 messages instead of being sent.
+
+Copies go to bare JIDs, or to the full JIDs of the recipients' online
+clients, as L{mixtwisted.routing} decides per user domain (issue 6); a
+bounce from such a full JID is that client gone, never a transient failure.
 """
 
 from twisted.internet import defer
@@ -118,13 +122,25 @@ class MessageHandler(MIXHandler):
 
     @param deliveries: the L{mixtwisted.delivery.Deliveries}, or C{None}
         for none (bounces then go unnoticed).
+    @param presence: the L{mixtwisted.presence.Presence}, or C{None}: its
+        L{routing<mixtwisted.presence.Presence.routing>} addresses the
+        copies (bare JIDs, or the full JIDs of online clients, issue 6),
+        and a client reached at its full JID whose copy bounced loses its
+        presence item.
     """
 
-    def __init__(self, channels, deliveries=None):
+    def __init__(self, channels, deliveries=None, presence=None):
         MIXHandler.__init__(self, channels)
         self.retractions = Retractions(channels)
         self.privateMessages = PrivateMessages(channels)
         self.deliveries = deliveries
+        self.presence = presence
+        routing = presence.routing if presence is not None else None
+        self.routing = routing
+        # None when every copy goes to bare JIDs: the fan-out then never
+        # asks (the spec's case costs nothing).
+        self._addresses = None if routing is None or routing.allBare \
+            else presence.addresses
         # Channel name -> held recipients (the logic's own table, read on
         # every fan-out: empty unless a delivery failed).
         self._held = deliveries.held if deliveries is not None else {}
@@ -154,6 +170,11 @@ class MessageHandler(MIXHandler):
         messages from their recipients (DLV-1, DLV-4).  Errors to proxy
         JIDs (private messages are never archived) or to the service are
         not ours.
+
+        From a full JID of a user reached at full JIDs (issue 6): the
+        client is gone, whatever the error -- never transient, nothing
+        held nor retransmitted; its presence item, if it has one in the
+        channel, is removed (as a presence error does, PRES-9).
         """
         sender, recipient = self.addresses(message)
         archiveId = message.getAttribute("id")
@@ -161,6 +182,10 @@ class MessageHandler(MIXHandler):
                 recipient.resource is not None or not archiveId or \
                 sender.user is None:
             return None
+        if sender.resource is not None and self.presence is not None and \
+                self.routing is not None and \
+                self.routing.toFullJIDs(sender.userhost()):
+            return self.presence.unavailable(sender, recipient.user)
         errorType, condition = errorOf(message)
         return self.deliveries.messageBounced(
             recipient.user, sender.userhost(), archiveId, errorType,
@@ -316,6 +341,7 @@ class MessageHandler(MIXHandler):
         """
         originator = reflection.originator
         others = [r for r in reflection.recipients if r != originator]
+        addresses = self._addresses
         held = self._held.get(name)
         if held:
             # Recipients whose deliveries failed get this message after
@@ -328,9 +354,16 @@ class MessageHandler(MIXHandler):
                 self.deliveries.divert(
                     name, reflection.archiveId, [originator])
                 originator = None
+        if addresses is not None:
+            others = addresses(name, others)
         Template(xml).sendTo(self.send, others)
         if originator is None:
             return
+        targets = [originator]
+        if addresses is not None:
+            targets = self._originatorAddresses(message, name, originator)
+            if not targets:
+                return
         submissionId = message.getAttribute("id")
         if submissionId:
             # <mix/> is the last child: put <submission-id/> at its end in
@@ -345,7 +378,27 @@ class MessageHandler(MIXHandler):
                                submission + "</mix>" + _MESSAGE_END)
         else:
             own = Template(xml)
-        self.send(own.to(originator))
+        own.sendTo(self.send, targets)
+
+    def _originatorAddresses(self, message, name, originator):
+        """
+        The addresses of the originator's own copies: as for any
+        recipient, and -- when reached at full JIDs -- the client that sent
+        the message too, online even without presence in the channel.
+        """
+        targets = self._addresses(name, [originator])
+        if originator in targets or \
+                not self.routing.toFullJIDs(originator):
+            return targets
+        try:
+            sender = self.addresses(message)[0]
+        except MIXError:
+            return targets
+        full = sender.full()
+        if sender.resource is not None and full not in targets and \
+                sender.userhost() == originator:
+            targets = targets + [full]
+        return targets
 
     @defer.inlineCallbacks
     def relayPrivate(self, message, sender, channel, participant, resource):

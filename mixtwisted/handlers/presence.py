@@ -37,6 +37,7 @@ from mixtwisted.errors import MIXError
 from mixtwisted.fanout import attribute
 from mixtwisted.handlers.base import MIXHandler
 from mixtwisted.handlers.delivery import errorOf
+from mixtwisted.proxy import splitProxyLocalpart
 
 #: How a stored item payload starts and ends.
 HEAD = "<presence xmlns='%s'>" % (ns.NS_CLIENT,)
@@ -247,6 +248,15 @@ class PresenceHandler(MIXHandler):
                 errorType, condition = errorOf(presence)
                 return self.deliveries.presenceBounced(
                     recipient.user, sender.userhost(), errorType, condition)
+            return None
+        if kind == "error" and recipient.host == self.domain and \
+                recipient.user and recipient.resource is not None:
+            # From a client's full JID to a full proxy JID: presence the
+            # channel sent to that client (reached at its full JID, issue
+            # 6) bounced -- the client is gone (PRES-9): its item goes.
+            parts = splitProxyLocalpart(recipient.user)
+            if parts is not None:
+                return self.presence.unavailable(sender, parts[1])
             return None
         if recipient.host != self.domain or recipient.user is None or \
                 recipient.resource is not None:
