@@ -34,7 +34,14 @@ Rules (AMB-36, the limits in L{mixtwisted.settings.Limits}):
    of a user whose copies go to its clients' full JIDs
    (L{mixtwisted.routing}, issue 6) never reaches this logic: the
    message handler takes it as that client gone (its presence item is
-   removed) -- never transient, never held nor retransmitted.
+   removed) -- never transient, never held nor retransmitted.  Nor is
+   any other bounce of a user whose domain is not known to deliver to
+   bare JIDs (routing mode L{FULL<mixtwisted.routing.FULL>} or
+   L{UNKNOWN<mixtwisted.routing.UNKNOWN>}): holds and retransmissions go
+   to the bare JID, which such a server bounces; its MAM catch-up covers
+   the gap.  A recipient held while its domain was undecided is dropped
+   (its pending entries removed) when the domain is found L{FULL}, and at
+   start-up when its domain is pinned L{FULL}.
  - Transient errors (L{isTransient}): C{remote-server-not-found},
    C{remote-server-timeout}, or any error of type C{wait}.  Others are
    logged (rarely) and not retried.
@@ -91,6 +98,7 @@ from twisted.python import log
 
 from mixtwisted import namespaces as ns
 from mixtwisted.proxy import splitProxyLocalpart
+from mixtwisted.routing import FULL, domainOf
 # Responses are matched on the prepared forms of their addresses, as the
 # relay matches relayed responses (RELAY-8).
 from mixtwisted.relay import _normal
@@ -203,8 +211,43 @@ class Deliveries:
         channels.startHooks.append(self.resume)
         channels.leaveHooks.append(self._left)
         channels.removalHooks.append(self._removed)
+        #: The L{mixtwisted.routing.Routing}, or C{None} (bare JIDs).
+        self.routing = presence.routing if presence is not None else None
         if presence is not None:
             presence.holding = self.withoutHeld
+        if self.routing is not None:
+            self.routing.changeHooks.append(self._modeChanged)
+
+    # Delivery routing (issue 6)
+
+    def _notBare(self, name, recipient, what):
+        """
+        Tell whether C{recipient}'s copies may not be going to its bare
+        JID (L{mixtwisted.routing}): it is then never held (logged
+        rarely).
+        """
+        routing = self.routing
+        if routing is None or not routing.toFullJIDs(recipient):
+            return False
+        self._logRarely(
+            (name, recipient), "%s in %s to %s bounced: its server is not "
+            "known to deliver to bare JIDs, not retried" % (
+                what, name, recipient))
+        return True
+
+    def _modeChanged(self, domain, mode):
+        """
+        A domain was found not to deliver to bare JIDs: its users held
+        (while it was undecided) are dropped -- retransmissions to their
+        bare JIDs would bounce.
+        """
+        if mode != FULL:
+            return
+        for held in list(self.held.values()):
+            for state in list(held.values()):
+                if domainOf(state.recipient) == domain:
+                    self._drop(state, "its server delivers to full JIDs "
+                               "only")
 
     # What the fan-out asks
 
@@ -289,6 +332,8 @@ class Deliveries:
             return
         if not (yield self._isRecipient(name, recipient)):
             return
+        if self._notBare(name, recipient, "Message %s" % (archiveId,)):
+            return
         if not isTransient(errorType, condition):
             self._logRarely(
                 (name, recipient), "Message %s in %s to %s bounced with %s "
@@ -337,6 +382,8 @@ class Deliveries:
         name = channel.name
         if ns.NODE_PRESENCE not in (
                 yield self.store.getSubscriptions(name, recipient)):
+            return
+        if self._notBare(name, recipient, "Presence"):
             return
         if not isTransient(errorType, condition):
             self._logRarely(
@@ -784,7 +831,11 @@ class Deliveries:
         """
         rows = yield self.store.pendingRecipients()
         for name, recipient, oldest in rows:
-            self._hold(name, recipient, oldest).presence = True
+            state = self._hold(name, recipient, oldest)
+            state.presence = True
+            if self.routing is not None and \
+                    self.routing.peek(recipient) is FULL:
+                self._drop(state, "its server delivers to full JIDs only")
         if rows:
             log.msg("Resuming delivery of pending messages to %d "
                     "recipients" % (len(rows),))

@@ -53,6 +53,12 @@ GHOST_AFTER = 3600.0
 #: Seconds to wait for the answer to that query.
 GHOST_TIMEOUT = 30.0
 
+#: Seconds after a copy to a client's full JID bounced with
+#: C{remote-server-not-found} or C{remote-server-timeout} (its server
+#: briefly unreachable) before the client is asked whether it is there
+#: (issue 6, D-65): the path gets time to come back.
+BOUNCE_CHECK_AFTER = 60.0
+
 #: Presence stanzas a real full JID may send per second on average, and in
 #: a burst (issue 4 limits).
 RATE = 5.0
@@ -125,6 +131,7 @@ class Presence:
     gracePeriod = GRACE_PERIOD
     ghostAfter = GHOST_AFTER
     ghostTimeout = GHOST_TIMEOUT
+    bounceCheckAfter = BOUNCE_CHECK_AFTER
     maxClients = MAX_CLIENTS
     maxGuests = MAX_GUESTS
     maxGuestsPerDomain = MAX_GUESTS_PER_DOMAIN
@@ -202,13 +209,20 @@ class Presence:
         if not byBare:
             del self.clients[record.channel]
 
-    def _reindex(self, name, records):
+    @defer.inlineCallbacks
+    def _reindex(self, name):
         """
-        Index the clients of a channel from its stored items.
+        Under the channel's key (a change of the channel, D-46: no item is
+        stored or removed between the read and the index): index the
+        clients of a channel from its stored items.
+
+        @return: the items.
         """
+        records = yield self.store.listPresence(name)
         self.clients.pop(name, None)
         for record in records:
             self._online(record)
+        return records
 
     def addresses(self, name, recipients):
         """
@@ -575,14 +589,18 @@ class Presence:
         removed = yield self.store.removePresence(
             record.channel, record.proxyId, record.resource)
         self._unwatch(_key(record))
-        self._offline(record)
-        if removed is None:
-            return
-        if participant is False:
-            participant = yield self.store.getParticipantByProxy(
-                record.channel, record.proxyId)
-        yield self._broadcast(channel, removed, participant,
-                              unavailable=True)
+        try:
+            if removed is None:
+                return
+            if participant is False:
+                participant = yield self.store.getParticipantByProxy(
+                    record.channel, record.proxyId)
+            # Addressed while the client is still indexed online: reached
+            # at full JIDs (issue 6), it gets its own unavailable too.
+            yield self._broadcast(channel, removed, participant,
+                                  unavailable=True)
+        finally:
+            self._offline(record)
 
     @defer.inlineCallbacks
     def _broadcast(self, channel, record, participant, unavailable=False):
@@ -835,8 +853,12 @@ class Presence:
             yield self.store.removePresence(name, record.proxyId,
                                             record.resource)
             self._unwatch(_key(record))
-            self._offline(record)
-        yield self._unavailableAll(updated, records)
+        try:
+            # Addressed before the clients are un-indexed (issue 6).
+            yield self._unavailableAll(updated, records)
+        finally:
+            for record in records:
+                self._offline(record)
 
     def _removed(self, name):
         self.clients.pop(name, None)
@@ -856,18 +878,30 @@ class Presence:
         shares presence (never those who do not, PREF-5, X403-8), and
         remove the items not refreshed within L{gracePeriod} of the
         probes (PRES-8, AMB-47).
+
+        The probe goes to the bare JID, and only a server that has the
+        channel in the user's roster answers it (RFC 6121 §4.3): with MIX
+        (PAM) it does, without it -- the user joined directly, the user's
+        clients reached at full JIDs (issue 6) -- it does not.  So the
+        items of users not known to be reached at bare JIDs are checked
+        at once, each with a ghost check (disco#info from the channel JID
+        to the client's real full JID, PRES-9): a result confirms the
+        item, an error or no answer within L{ghostTimeout} removes it.
         """
         if self._graceCall is not None and self._graceCall.active():
             self._graceCall.cancel()
         self._graceCall = None
         yield self.store.markPresenceUnconfirmed()
         kept = []
+        routing = self.routing
+        if routing is not None and routing.allBare:
+            routing = None
         for channel in (yield self.store.listChannels()):
             name = channel.name
-            records = yield self.store.listPresence(name)
             # Kept until confirmed or expired: their clients count as
             # online meanwhile (issue 6).
-            self._reindex(name, records)
+            records = yield self.channels.serial.run(name, self._reindex,
+                                                     name)
             if records:
                 kept.append(name)
             if not self._hasNode(channel) or self.output is None:
@@ -876,6 +910,13 @@ class Presence:
             for participant in (yield self.store.listParticipants(name)):
                 if self._sharing(channel, participant):
                     self.output.probe(channelJID, participant.jid)
+            if routing is None:
+                continue
+            for record in records:
+                if routing.toFullJIDs(record.jid.partition("/")[0]):
+                    key = _key(record)
+                    self._cancelCheck(key)
+                    self._ask(record, key)
         if kept:
             self._graceCall = self.clock.callLater(
                 self.gracePeriod, self._expireUnconfirmed, kept)
@@ -986,10 +1027,55 @@ class Presence:
             if check.key not in self._ghostTimers:
                 self._ghostTimers[check.key] = self.clock.callLater(
                     self.ghostAfter, self._checkGhost, check.key)
-            return None
+            # The client is there: its item is confirmed (kept past the
+            # start-up grace period, PRES-8).
+            d = self.channels.serial.run(check.key[0], self._confirm, check)
+            d.addErrback(log.err, "Could not confirm a presence item")
+            return d
         d = self._ghost(check)
         d.addErrback(log.err, "Could not remove a ghost")
         return d
+
+    @defer.inlineCallbacks
+    def _confirm(self, check):
+        """
+        Under the channel's key: mark the item of a client that answered
+        its check confirmed.
+        """
+        record = yield self.store.getPresence(*check.key)
+        if record is None or record.confirmed or record.jid != check.jid:
+            return
+        record.confirmed = True
+        yield self.store.setPresence(record)
+
+    def bounced(self, sender, name):
+        """
+        A copy sent to a client's full JID (issue 6) bounced with
+        C{remote-server-not-found} or C{remote-server-timeout}: its server
+        may be briefly unreachable, the client not gone.  Its item, if
+        any, gets a ghost check (PRES-9) after L{bounceCheckAfter} instead
+        of being removed at once (D-65).
+
+        @param sender: the client's real full L{JID}.
+        """
+        return self._clients.run(self._clientKey(name, sender),
+                                 self._bouncedClient, sender, name)
+
+    @defer.inlineCallbacks
+    def _bouncedClient(self, sender, name):
+        record = yield self._recordOf(name, sender)
+        if record is None:
+            return
+        key = _key(record)
+        if key in self._checking:
+            return
+        call = self._ghostTimers.get(key)
+        if call is not None and call.active():
+            if call.getTime() - self.clock.seconds() > self.bounceCheckAfter:
+                call.reset(self.bounceCheckAfter)
+        else:
+            self._ghostTimers[key] = self.clock.callLater(
+                self.bounceCheckAfter, self._checkGhost, key)
 
     def _ghost(self, check):
         # A change of the channel (D-46): a presence of the client stored

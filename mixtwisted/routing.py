@@ -19,12 +19,15 @@ Three modes, per user domain:
    client gets nothing live (its MAM catch-up covers it);
  - L{AUTO}: ask the user's domain once (disco#info from the service
    domain) and use L{BARE} when it advertises one of L{PAM_FEATURES},
-   else L{FULL}.  The answer is cached for L{POSITIVE_TTL} seconds (a
-   domain with MIX) or L{NEGATIVE_TTL} (without, an error, no answer
-   within L{TIMEOUT}).  While a domain is unknown (never asked, or asked
-   and not answered yet) the copy goes to the online clients' full JIDs
-   when the user has any in the channel, else to the bare JID; after
-   expiry, the old decision holds until the new answer.
+   else L{FULL}.  Only a disco#info I{result} decides: L{BARE} is cached
+   for L{POSITIVE_TTL} seconds, L{FULL} for L{NEGATIVE_TTL}.  An error
+   answer or no answer within L{TIMEOUT} (a domain briefly unreachable, a
+   query lost while the component's stream was down) decides nothing: the
+   previous decision, if any, holds, and the domain is asked again after
+   L{RETRY_MIN} seconds, doubling up to L{RETRY_MAX}.  While a domain is
+   unknown (never asked, or no result yet) the copy goes to the online
+   clients' full JIDs when the user has any in the channel, else to the
+   bare JID; after expiry, the old decision holds until the new answer.
 
 Operators pin modes per domain (C{--delivery}); a pinned domain is never
 asked.
@@ -65,8 +68,13 @@ PAM_FEATURES = frozenset((
 #: Seconds a domain found to support MIX is trusted.
 POSITIVE_TTL = 3600.0
 
-#: Seconds a domain found not to (no feature, an error, no answer) is.
+#: Seconds a domain found not to (a result without the features) is.
 NEGATIVE_TTL = 600.0
+
+#: Seconds before a domain that answered with an error, or not at all, is
+#: asked again; doubled at each failure in a row, up to L{RETRY_MAX}.
+RETRY_MIN = 60.0
+RETRY_MAX = 3600.0
 
 #: Seconds the disco#info query waits for its answer.
 TIMEOUT = 30.0
@@ -109,6 +117,8 @@ class Routing:
     maxDomains = MAX_DOMAINS
     maxBare = MAX_BARE
     maxPending = MAX_PENDING
+    retryMin = RETRY_MIN
+    retryMax = RETRY_MAX
 
     def __init__(self, clock, domain, default=AUTO, overrides=None):
         if default not in MODES:
@@ -134,6 +144,12 @@ class Routing:
         self._asking = {}
         # domain -> DelayedCall ending its decision's validity
         self._expiry = {}
+        # domain -> (next ask at, last retry delay) of the domains whose
+        # last query failed (an error or no answer)
+        self._failed = {}
+        #: Callables C{(domain, mode)} told when a domain's decision
+        #: changes (L{BARE} or L{FULL}).
+        self.changeHooks = []
 
     # The hot path
 
@@ -176,13 +192,29 @@ class Routing:
                     out.append(bare)
         return out
 
-    def toFullJIDs(self, bare):
+    def peek(self, bare):
+        """
+        Like L{modeOf}, but never asking the domain, nor caching anything:
+        for stanzas from anyone (bounces), which must not be able to make
+        the service send queries.
+        """
+        mode = self._byBare.get(bare)
+        if mode is None:
+            mode = self._domainMode(domainOf(bare), ask=False)
+        return mode
+
+    def toFullJIDs(self, bare, ask=True):
         """
         Tell whether copies for C{bare} may be going to its clients' full
         JIDs (L{FULL}, or L{UNKNOWN}): a bounce from a client's full JID is
         then that client gone, not a transient failure of the path.
+
+        @param ask: C{False} to never ask the domain (L{peek}).
         """
-        return self.modeOf(bare) is not BARE
+        if self.allBare:
+            return False
+        mode = self.modeOf(bare) if ask else self.peek(bare)
+        return mode is not BARE
 
     def _decide(self, bare):
         """
@@ -195,20 +227,20 @@ class Routing:
         byBare[bare] = mode
         return mode
 
-    def _domainMode(self, domain):
+    def _domainMode(self, domain, ask=True):
         mode = self.overrides.get(domain, self.default)
         if mode != AUTO:
             return BARE if mode == BARE else FULL
         decided = self._decided.get(domain)
         now = self.clock.seconds()
-        if decided is not None:
-            if decided[1] > now:
-                return decided[0]
-            # Expired: asked again, the old decision holding meanwhile.
-            self._ask(domain)
+        if decided is not None and decided[1] > now:
             return decided[0]
-        self._ask(domain)
-        return UNKNOWN
+        failed = self._failed.get(domain)
+        if ask and (failed is None or failed[0] <= now):
+            # Never asked, expired, or due for a retry: asked (again), the
+            # old decision holding meanwhile.
+            self._ask(domain)
+        return UNKNOWN if decided is None else decided[0]
 
     # Asking a domain
 
@@ -228,7 +260,7 @@ class Routing:
         pending = self._pending.get(iqId)
         if pending is None:
             return
-        self._settle(iqId, FULL)
+        self._fail(iqId)
 
     def discoResponse(self, iqId, sender, recipient, features):
         """
@@ -246,16 +278,44 @@ class Routing:
                 recipient != self.domain:
             return False
         pending[1].cancel()
-        mode = BARE if features is not None and \
-            not PAM_FEATURES.isdisjoint(features) else FULL
+        if features is None:
+            self._fail(iqId)
+            return True
+        mode = BARE if not PAM_FEATURES.isdisjoint(features) else FULL
         self._settle(iqId, mode)
         return True
+
+    def _fail(self, iqId):
+        """
+        A query got an error or no answer: nothing is decided.  The
+        previous decision (if any) holds, the domain is asked again after
+        a delay growing at each failure in a row; meanwhile a domain never
+        decided stays L{UNKNOWN}.
+        """
+        domain, call = self._pending.pop(iqId)
+        if call.active():
+            call.cancel()
+        self._asking.pop(domain, None)
+        failed = self._failed.get(domain)
+        delay = self.retryMin if failed is None else \
+            min(failed[1] * 2, self.retryMax)
+        if failed is None and len(self._failed) >= self.maxDomains:
+            self._failed.clear()
+        self._failed[domain] = (self.clock.seconds() + delay, delay)
+        log.msg("Delivery to users of %s: its disco#info failed, asking "
+                "again in %.0f s" % (domain, delay))
+        expiry = self._expiry.pop(domain, None)
+        if expiry is not None and expiry.active():
+            expiry.cancel()
+        self._expiry[domain] = self.clock.callLater(delay, self._expired,
+                                                    domain)
 
     def _settle(self, iqId, mode):
         domain, call = self._pending.pop(iqId)
         if call.active():
             call.cancel()
         self._asking.pop(domain, None)
+        self._failed.pop(domain, None)
         ttl = self.positiveTTL if mode == BARE else self.negativeTTL
         old = self._decided.pop(domain, None)
         while len(self._decided) >= self.maxDomains:
@@ -272,6 +332,13 @@ class Routing:
                 " (was %s)" % (old[0],)))
         # Recomputed from the domain decisions on the next look-ups.
         self._byBare.clear()
+        if old is None or old[0] != mode:
+            for hook in self.changeHooks:
+                try:
+                    hook(domain, mode)
+                except Exception:
+                    log.err(None, "Could not take a change of delivery "
+                            "mode")
 
     def _expired(self, domain):
         """
@@ -283,6 +350,7 @@ class Routing:
 
     def _forget(self, domain):
         self._decided.pop(domain, None)
+        self._failed.pop(domain, None)
         expiry = self._expiry.pop(domain, None)
         if expiry is not None and expiry.active():
             expiry.cancel()

@@ -9,14 +9,17 @@ bounce (DLV-1, DLV-4, PRES-9) requirements hold with the addresses
 changed; the real JIDs stay hidden (VIS-6).
 """
 
+from twisted.internet import defer
 from twisted.trial import unittest
 
 from tests.helpers import (
     COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL, MIXTestMixin,
     MemoryStoreMixin, NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE,
-    NS_DISCO_INFO, NS_MIX, child, groupchats, serviceSettings)
+    NS_DISCO_INFO, NS_MIX, child, groupchats, serviceSettings, startHarness,
+    submitForm)
 from tests.pgsql import PgsqlStoreMixin
 from mixtwisted.handlers.messages import MessageHandler
+from mixtwisted.handlers.presence import PresenceHandler
 
 SHAKESPEARE = "shakespeare.example"
 HECATE_PHONE = HECATE + "/phone"
@@ -35,6 +38,17 @@ def queries(stanzas):
             s.getAttribute("type") == "get" and
             child(s, NS_DISCO_INFO, "query") is not None and
             "@" not in s.getAttribute("to")]
+
+
+def checks(stanzas, to):
+    """
+    The ghost checks (disco#info from the channel JID) to C{to} among
+    C{stanzas}.
+    """
+    return [s for s in stanzas if s.name == "iq" and
+            s.getAttribute("type") == "get" and
+            child(s, NS_DISCO_INFO, "query") is not None and
+            s.getAttribute("to") == to and s.getAttribute("from") == COVEN]
 
 
 def presences(stanzas, kind=None):
@@ -81,6 +95,23 @@ class RoutingTestsMixin(MIXTestMixin):
         return await self.send(
             "<message type='groupchat' id='%s' from='%s' to='%s'>"
             "<body>%s</body></message>" % (mid, full, COVEN, body))
+
+    async def bounce(self, archiveId, sender, condition,
+                     errorType="wait"):
+        return await self.send(
+            "<message type='error' id='%s' from='%s' to='%s'>"
+            "<error type='%s'><%s xmlns='urn:ietf:params:xml:ns:xmpp-"
+            "stanzas'/></error></message>" % (archiveId, sender, COVEN,
+                                             errorType, condition))
+
+    async def ghostAnswer(self, check, kind="result"):
+        return await self.send(
+            "<iq type='%s' id='%s' from='%s' to='%s'><query xmlns='%s'/>"
+            "</iq>" % (kind, check["id"], check["to"], check["from"],
+                       NS_DISCO_INFO))
+
+    def handler(self, kind):
+        return [h for h in self.h.handlers if isinstance(h, kind)][0]
 
 
 class AutoTestsMixin(RoutingTestsMixin):
@@ -160,25 +191,107 @@ class AutoTestsMixin(RoutingTestsMixin):
         ids = {m["id"] for m in out}
         self.assertEqual(1, len(ids))
 
-    async def test_errorAnswerFull(self):
+    async def test_errorAnswerUnknown(self):
         """
-        An error answer counts as no MIX.
+        An error answer decides nothing: the domain stays unknown (full
+        JIDs of online clients, else the bare JID) and is asked again
+        after a minute.
         """
         query = await self.pending()
         await self.answer(query, kind="error")
         await self.online(HECATE_FULL)
-        out = groupchats(await self.message(mid="m2"))
-        self.assertEqual(sorted([HECATE_FULL, HAG66_FULL]),
-                         sorted(m["to"] for m in out))
+        out = await self.message(mid="m2")
+        self.assertEqual([], queries(out))
+        self.assertEqual(sorted([HECATE_FULL, HAG66]),
+                         sorted(m["to"] for m in groupchats(out)))
+        await self.h.advance(61)
+        self.assertEqual(1, len(queries(await self.message(mid="m3"))))
 
-    async def test_timeoutFull(self):
+    async def test_timeoutUnknown(self):
         """
-        No answer within the time-out: no MIX.
+        No answer within the time-out: the same.
         """
         await self.pending()
         await self.h.advance(31)
         await self.online(HECATE_FULL)
-        out = groupchats(await self.message(mid="m2"))
+        out = await self.message(mid="m2")
+        self.assertEqual([], queries(out))
+        self.assertEqual(sorted([HECATE_FULL, HAG66]),
+                         sorted(m["to"] for m in groupchats(out)))
+
+    async def test_failedRecheckKeepsDecision(self):
+        """
+        The re-check of a domain known to have MIX failing (an error, no
+        answer: the domain briefly unreachable, the query lost while the
+        stream was down) keeps the decision, and asks again later with a
+        growing delay; only a result without the features decides full.
+        """
+        query = await self.pending()
+        await self.answer(query, [PAM])
+        await self.online(HECATE_FULL)
+        await self.h.advance(3601)
+        again = queries(await self.message(mid="m2"))
+        self.assertEqual(1, len(again))
+        await self.answer(again[0], kind="error")
+        out = await self.message(mid="m3")
+        self.assertEqual([HAG66, HECATE],
+                         sorted(m["to"] for m in groupchats(out)))
+        await self.h.advance(61)
+        again = queries(await self.message(mid="m4"))
+        self.assertEqual(1, len(again))
+        await self.h.advance(31)
+        out = await self.message(mid="m5")
+        self.assertEqual([], queries(out))
+        self.assertEqual([HAG66, HECATE],
+                         sorted(m["to"] for m in groupchats(out)))
+        # Twice the wait after the second failure in a row.
+        await self.h.advance(100)
+        self.assertEqual([], queries(await self.message(mid="m6")))
+        await self.h.advance(30)
+        again = queries(await self.message(mid="m7"))
+        self.assertEqual(1, len(again))
+        await self.answer(again[0], ["http://jabber.org/protocol/disco#info"])
+        # (Its earlier item went unanswered to the hourly ghost check.)
+        await self.online(HECATE_FULL)
+        out = await self.message(mid="m8")
+        self.assertEqual(sorted([HECATE_FULL, HAG66_FULL]),
+                         sorted(m["to"] for m in groupchats(out)))
+
+    async def test_bounceAsksNothing(self):
+        """
+        A message error from anyone (not a recipient, no archive id) never
+        makes the service ask that sender's domain.
+        """
+        out = await self.bounce("x", "e@evil.example/r",
+                                "service-unavailable", "cancel")
+        self.assertEqual([], queries(out))
+
+    async def test_noHoldUnlessBare(self):
+        """
+        DLV-4 holds and retransmits to the bare JID: a user whose domain
+        is undecided is not held; one held while its domain delivered to
+        bare JIDs is dropped when the domain turns out not to.
+        """
+        out = await self.message()
+        query = queries(self.sent + out)[0]
+        toHecate = [m for m in groupchats(out) if m["to"] == HECATE][0]
+        await self.bounce(toHecate["id"], HECATE, "remote-server-timeout")
+        deliveries = self.handler(MessageHandler).deliveries
+        self.assertEqual({}, deliveries.held)
+        await self.answer(query, [PAM])
+        out = await self.message(mid="m2")
+        toHecate = [m for m in groupchats(out) if m["to"] == HECATE][0]
+        await self.bounce(toHecate["id"], HECATE, "remote-server-timeout")
+        self.assertIn(HECATE, deliveries.held.get("coven", {}))
+        await self.h.advance(3601)
+        self.h.take()
+        again = queries(await self.message(mid="m3"))
+        self.assertEqual(1, len(again))
+        await self.answer(again[0], ["http://jabber.org/protocol/disco#info"])
+        self.assertEqual({}, deliveries.held)
+        self.assertEqual([], await self.h.store.listPending("coven", HECATE))
+        await self.online(HECATE_FULL)
+        out = groupchats(await self.message(mid="m4"))
         self.assertEqual(sorted([HECATE_FULL, HAG66_FULL]),
                          sorted(m["to"] for m in out))
 
@@ -298,8 +411,10 @@ class FullTestsMixin(RoutingTestsMixin):
         self.assertEqual(1, len(dump))
         out = await self.send("<presence type='unavailable' from='%s' "
                               "to='%s'/>" % (HECATE_FULL, COVEN))
-        self.assertEqual([HAG66_FULL],
-                         [p["to"] for p in presences(out, "unavailable")])
+        # The client going gets its own unavailable too.
+        self.assertEqual(sorted([HAG66_FULL, HECATE_FULL]),
+                         sorted(p["to"] for p in presences(out,
+                                                           "unavailable")))
 
     async def test_messageBounceFromFullJID(self):
         """
@@ -312,13 +427,11 @@ class FullTestsMixin(RoutingTestsMixin):
         await self.online(HAG66_FULL)
         out = groupchats(await self.message())
         archiveId = out[0]["id"]
-        out = await self.send(
-            "<message type='error' id='%s' from='%s' to='%s'>"
-            "<error type='wait'><remote-server-timeout "
-            "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
-            "</message>" % (archiveId, HECATE_FULL, COVEN))
-        self.assertEqual([HAG66_FULL],
-                         [p["to"] for p in presences(out, "unavailable")])
+        out = await self.bounce(archiveId, HECATE_FULL,
+                                "recipient-unavailable")
+        self.assertEqual(sorted([HAG66_FULL, HECATE_FULL]),
+                         sorted(p["to"] for p in presences(out,
+                                                           "unavailable")))
         await self.h.advance(700)
         out = self.h.take()
         self.assertEqual([], [s for s in out if s.name == "iq" and
@@ -343,8 +456,118 @@ class FullTestsMixin(RoutingTestsMixin):
             "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-"
             "stanzas'/></error></presence>" % (HECATE_FULL,
                                               toHecate["from"]))
-        self.assertEqual([HAG66_FULL],
-                         [p["to"] for p in presences(out, "unavailable")])
+        self.assertEqual(sorted([HAG66_FULL, HECATE_FULL]),
+                         sorted(p["to"] for p in presences(out,
+                                                           "unavailable")))
+
+    async def test_restartConfirmedByCheck(self):
+        """
+        After a restart (or reconnection) the probe to a bare JID gets no
+        answer from a server without MIX (the channel is not in the
+        user's roster, RFC 6121 §4.3): each item of a user reached at full
+        JIDs is checked at once (disco#info to the client); a result
+        confirms it past the grace period, no answer removes it.
+        """
+        await self.online(HECATE_FULL)
+        await self.online(HAG66_FULL)
+        self.h = await startHarness(self.h.store, self.h.settings)
+        sent = self.h.take()
+        hecate = checks(sent, HECATE_FULL)
+        self.assertEqual(1, len(hecate))
+        self.assertEqual(1, len(checks(sent, HAG66_FULL)))
+        for probe in presences(sent, "probe"):
+            await self.send("<presence type='unsubscribed' from='%s' "
+                            "to='%s'/>" % (probe["to"], probe["from"]))
+        await self.ghostAnswer(hecate[0])
+        await self.h.advance(31)
+        out = self.h.take()
+        # hag66's client did not answer: gone, and told so.
+        self.assertEqual(sorted([HAG66_FULL, HECATE_FULL]),
+                         sorted(p["to"] for p in presences(out,
+                                                           "unavailable")))
+        await self.h.advance(200)
+        self.assertEqual([], presences(self.h.take(), "unavailable"))
+        out = groupchats(await self.message(HECATE_FULL, mid="m2"))
+        self.assertEqual([HECATE_FULL], [m["to"] for m in out])
+
+    async def test_nodeRemovedUnavailable(self):
+        """
+        The presence node taken out: every online client gets the
+        unavailable of every item (addressed before they are forgotten).
+        """
+        await self.online(HECATE_FULL)
+        await self.online(HAG66_FULL)
+        response = await self.h.iq(
+            "<iq type='set' id='cf' from='%s' to='%s'><pubsub xmlns='"
+            "http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:"
+            "mix:nodes:config'><item>%s</item></publish></pubsub></iq>" % (
+                HAG66_FULL, COVEN, submitForm(
+                    ("Nodes Present", ["participants", "information"]))))
+        self.assertResult(response)
+        out = presences(self.h.take(), "unavailable")
+        self.assertEqual(sorted([HAG66_FULL, HAG66_FULL, HECATE_FULL,
+                                 HECATE_FULL]),
+                         sorted(p["to"] for p in out))
+
+    async def test_unreachableBounceChecked(self):
+        """
+        D-65: a full-JID copy bounced with remote-server-* (the client's
+        server maybe briefly unreachable) does not remove the client at
+        once: it is checked a minute later, and kept if it answers.
+        """
+        await self.online(HECATE_FULL)
+        await self.online(HAG66_FULL)
+        out = groupchats(await self.message())
+        out = await self.bounce(out[0]["id"], HECATE_FULL,
+                                "remote-server-timeout")
+        self.assertEqual([], presences(out, "unavailable"))
+        await self.h.advance(59)
+        self.assertEqual([], checks(self.h.take(), HECATE_FULL))
+        await self.h.advance(1)
+        check = checks(self.h.take(), HECATE_FULL)
+        self.assertEqual(1, len(check))
+        await self.ghostAnswer(check[0])
+        out = groupchats(await self.message(mid="m2"))
+        self.assertEqual(sorted([HECATE_FULL, HAG66_FULL]),
+                         sorted(m["to"] for m in out))
+        await self.bounce(out[0]["id"], HECATE_FULL,
+                          "remote-server-not-found", "cancel")
+        await self.h.advance(60)
+        check = checks(self.h.take(), HECATE_FULL)
+        out = await self.ghostAnswer(check[0], "error")
+        self.assertEqual(sorted([HAG66_FULL, HECATE_FULL]),
+                         sorted(p["to"] for p in presences(out,
+                                                           "unavailable")))
+
+    async def test_reindexMerges(self):
+        """
+        On reconnection the clients are indexed again from the stored
+        items under the channel's key: a presence stored meanwhile is not
+        lost from the index.
+        """
+        presence = self.handler(PresenceHandler).presence
+        tracker = self.h.tracker
+        real = tracker.listPresence
+        held = defer.Deferred()
+
+        def gated(*args, **kwargs):
+            del tracker.listPresence
+            results = []
+            real(*args, **kwargs).addCallback(results.append)
+            held.addCallback(lambda _: results[0])
+            return held
+        tracker.listPresence = gated
+        d = presence.online()
+        await self.h.settle()
+        await self.h.receive("<presence from='%s' to='%s'/>"
+                             % (HECATE_FULL, COVEN))
+        await self.h.settle()
+        held.callback(None)
+        await d
+        await self.h.settle()
+        self.h.take()
+        out = groupchats(await self.message())
+        self.assertIn(HECATE_FULL, [m["to"] for m in out])
 
     async def test_noLeak(self):
         """

@@ -37,6 +37,7 @@ from mixtwisted.errors import (
     BadRequest, MIXError, PolicyViolation, ServiceUnavailable)
 from mixtwisted.fanout import Template, serialize
 from mixtwisted.handlers.base import MIXHandler, errorResponse
+from mixtwisted.delivery import UNREACHABLE
 from mixtwisted.handlers.delivery import errorOf
 from mixtwisted.privatemessages import PrivateMessages
 from mixtwisted.records import ArchivedMessage
@@ -172,9 +173,12 @@ class MessageHandler(MIXHandler):
         not ours.
 
         From a full JID of a user reached at full JIDs (issue 6): the
-        client is gone, whatever the error -- never transient, nothing
-        held nor retransmitted; its presence item, if it has one in the
-        channel, is removed (as a presence error does, PRES-9).
+        client is gone -- never transient, nothing held nor retransmitted;
+        its presence item, if it has one in the channel, is removed (as a
+        presence error does, PRES-9).  Except after
+        C{remote-server-not-found} or C{remote-server-timeout} (the
+        client's server briefly unreachable, maybe): its item is then
+        ghost-checked (D-65).
         """
         sender, recipient = self.addresses(message)
         archiveId = message.getAttribute("id")
@@ -182,11 +186,16 @@ class MessageHandler(MIXHandler):
                 recipient.resource is not None or not archiveId or \
                 sender.user is None:
             return None
+        errorType, condition = errorOf(message)
         if sender.resource is not None and self.presence is not None and \
                 self.routing is not None and \
-                self.routing.toFullJIDs(sender.userhost()):
+                self.routing.toFullJIDs(sender.userhost(), ask=False):
+            # A look-up that never asks the domain: anyone can send
+            # errors (only joins and the fan-out ask).
+            if condition in UNREACHABLE:
+                # Its server briefly unreachable, maybe: checked (D-65).
+                return self.presence.bounced(sender, recipient.user)
             return self.presence.unavailable(sender, recipient.user)
-        errorType, condition = errorOf(message)
         return self.deliveries.messageBounced(
             recipient.user, sender.userhost(), archiveId, errorType,
             condition)

@@ -36,6 +36,7 @@ from mixtwisted import namespaces as ns
 from mixtwisted.errors import MIXError
 from mixtwisted.fanout import attribute
 from mixtwisted.handlers.base import MIXHandler
+from mixtwisted.delivery import UNREACHABLE
 from mixtwisted.handlers.delivery import errorOf
 from mixtwisted.proxy import splitProxyLocalpart
 
@@ -256,6 +257,10 @@ class PresenceHandler(MIXHandler):
             # 6) bounced -- the client is gone (PRES-9): its item goes.
             parts = splitProxyLocalpart(recipient.user)
             if parts is not None:
+                if errorOf(presence)[1] in UNREACHABLE:
+                    # Its server briefly unreachable, maybe: the client is
+                    # ghost-checked instead (D-65).
+                    return self.presence.bounced(sender, parts[1])
                 return self.presence.unavailable(sender, parts[1])
             return None
         if recipient.host != self.domain or recipient.user is None or \
