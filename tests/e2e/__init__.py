@@ -1,0 +1,17 @@
+"""
+End-to-end tests: real XMPP servers (Prosody, ejabberd), the real C{twistd
+mix} attached as their external component, and real slixmpp clients, all on
+127.0.0.1, in the test's temporary directory, started and stopped by each
+test.
+
+- C{processes.py}: child processes, free ports, bounded waits.
+- C{servers.py}: Prosody and ejabberd, configured for one test.
+- C{service.py}: C{twistd -n mix} attached to a server.
+- C{slixclient.py}: the slixmpp client program (a child process).
+- C{clients.py}: the test's side of a client.
+- C{base.py}: the test case and the scenarios both servers run.
+- C{test_prosody.py}, C{test_ejabberd.py}: the tests.
+
+Tests of a server that is not installed are skipped with the reason, as
+are all of them without slixmpp.
+"""
