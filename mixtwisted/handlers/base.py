@@ -135,6 +135,38 @@ class MIXHandler(XMPPHandler):
         return parseJID(stanza.getAttribute("from")), \
             parseJID(stanza.getAttribute("to"))
 
+    def takeResponse(self, iq, match, description):
+        """
+        Offer an IQ response to the table of requests this handler sent,
+        and mark it handled when it belongs there.
+
+        Responses without an id or with malformed addresses belong to
+        nobody and are left alone; a response is never answered (ERR-6).
+        Errors of C{match} are logged, not raised: a response must not
+        break the stream's dispatch.
+
+        @param match: called with C{(id, from, to, iq)} (C{from} and C{to}
+            as full JID strings); returns whether the response was one of
+            the handler's and was taken.
+        @param description: what the responses answer, for the log.
+        """
+        if iq.__dict__.get("handled"):
+            return
+        iqId = iq.getAttribute("id")
+        if not iqId:
+            return
+        try:
+            sender, recipient = self.addresses(iq)
+        except MIXError:
+            return
+        try:
+            matched = match(iqId, sender.full(), recipient.full(), iq)
+        except Exception:
+            log.err(None, "Could not take a response to %s" % (description,))
+            return
+        if matched:
+            iq.handled = True
+
     def isService(self, recipient):
         return recipient.user is None and recipient.host == self.domain
 

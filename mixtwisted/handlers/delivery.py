@@ -21,7 +21,6 @@ be dropped past the component's bound (C{maxQueuedStanzas}) after it was
 removed from the store.
 """
 
-from twisted.python import log
 
 from mixtwisted import namespaces as ns
 from mixtwisted.fanout import Template, attribute
@@ -95,20 +94,10 @@ class DeliveryHandler(MIXHandler):
         self.deliveries.disconnected()
 
     def onResponse(self, iq):
-        if iq.__dict__.get("handled"):
-            return
-        iqId = iq.getAttribute("id")
-        if not iqId:
-            return
-        condition = None
-        if iq.getAttribute("type") == "error":
-            condition = errorOf(iq)[1] or "undefined-condition"
-        try:
-            matched = self.deliveries.markerResponse(
-                iqId, iq.getAttribute("from"), iq.getAttribute("to"),
-                condition)
-        except Exception:
-            log.err(None, "Could not take a marker response")
-            return
-        if matched:
-            iq.handled = True
+        def match(iqId, sender, recipient, iq):
+            condition = None
+            if iq.getAttribute("type") == "error":
+                condition = errorOf(iq)[1] or "undefined-condition"
+            return self.deliveries.markerResponse(
+                iqId, sender, recipient, condition)
+        self.takeResponse(iq, match, "a marker")

@@ -212,18 +212,10 @@ class PresenceHandler(MIXHandler):
         L{mixtwisted.presence.Presence.iqResponse} recognises; other
         responses are left to other handlers.
         """
-        if iq.__dict__.get("handled"):
-            return
-        iqId = iq.getAttribute("id")
-        if not iqId:
-            return
-        try:
-            sender, recipient = self.addresses(iq)
-        except MIXError:
-            return
-        if self.presence.iqResponse(iqId, sender.full(), recipient.full(),
-                                    iq.getAttribute("type") == "error"):
-            iq.handled = True
+        self.takeResponse(
+            iq, lambda iqId, sender, recipient, iq: self.presence.iqResponse(
+                iqId, sender, recipient, iq.getAttribute("type") == "error"),
+            "a ghost check")
 
     def onPresence(self, presence):
         if presence.__dict__.get("handled"):

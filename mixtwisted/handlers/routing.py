@@ -9,10 +9,8 @@ a match is consumed (marked handled).  Anything else is left to the other
 handlers and, a response, never answered (ERR-6).
 """
 
-from twisted.python import log
 
 from mixtwisted import namespaces as ns
-from mixtwisted.errors import MIXError
 from mixtwisted.fanout import attribute
 from mixtwisted.handlers.base import MIXHandler
 
@@ -65,25 +63,11 @@ class RoutingHandler(MIXHandler):
             '/iq[@type="result" or @type="error"]', self.onResponse)
 
     def onResponse(self, iq):
-        if iq.__dict__.get("handled"):
-            return
-        iqId = iq.getAttribute("id")
-        if not iqId:
-            return
-        try:
-            sender, recipient = self.addresses(iq)
-        except MIXError:
-            return
-        found = None
-        if iq.getAttribute("type") == "result":
-            found = features(iq)
-            if found is None:
-                found = set()
-        try:
-            matched = self.routing.discoResponse(
-                iqId, sender.full(), recipient.full(), found)
-        except Exception:
-            log.err(None, "Could not take a domain disco answer")
-            return
-        if matched:
-            iq.handled = True
+        def match(iqId, sender, recipient, iq):
+            found = None
+            if iq.getAttribute("type") == "result":
+                found = features(iq)
+                if found is None:
+                    found = set()
+            return self.routing.discoResponse(iqId, sender, recipient, found)
+        self.takeResponse(iq, match, "a domain disco")
