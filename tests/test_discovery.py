@@ -233,6 +233,23 @@ class DiscoveryTestsMixin(MIXTestMixin):
         for var in (NS_MIX, "urn:xmpp:mam:2", "urn:xmpp:mam:1"):
             self.assertIn(var, features(query))
 
+    async def test_channelIsNotARoom(self):
+        """
+        MUC-2, MUC-6, CHAN-2: a channel is no MUC room: with or without
+        node='mix' its disco#info has the MIX identity only and no MUC
+        feature (no password, voice or subject features: MIX does not
+        provide them).
+        """
+        await self.h.create()
+        for node in ("mix", None):
+            query = self.query(await self.info(HAG66_FULL, COVEN, node),
+                               NS_DISCO_INFO)
+            self.assertEqual([("conference", "mix", "coven")],
+                             identities(query))
+            muc = [var for var in features(query)
+                   if var.startswith(NS_MUC)]
+            self.assertEqual([], muc)
+
     async def test_channelInfoName(self):
         """
         CHAN-1: the identity name is the info node's Name when set.
@@ -502,7 +519,8 @@ class MirrorDiscoveryTestsMixin(MIXTestMixin):
 
     async def test_mirrorForms(self):
         """
-        DISCO-10, MUC-3, AMB-40: two result forms, FORM_TYPE
+        DISCO-10, MUC-1 (a MUC mirror on its own domain, the partially
+        integrated approach), MUC-3, AMB-40: two result forms, FORM_TYPE
         urn:xmpp:mix:1#serviceinfo and urn:xmpp:mix:muc:0#muc-mirror, each
         with muc-mirror = the mirror domain; MUC is not a feature.
         """
@@ -534,6 +552,22 @@ class MirrorDiscoveryTestsMixin(MIXTestMixin):
                          for f in x.elements(NS_DATA, "field"))
             self.assertEqual({"FORM_TYPE": "hidden",
                               "muc-mirror": "jid-single"}, types)
+
+    async def test_channelIsNotARoomWithMirror(self):
+        """
+        MUC-2, MUC-3: with a mirror configured the channel's disco#info,
+        without node='mix' too, is still the MIX channel's (AMB-41: the
+        mirror has its own domain, so the channel JID is no room JID).
+        """
+        await self.h.create()
+        response = await self.h.iq(
+            "<iq type='get' id='d1' from='%s' to='%s'>"
+            "<query xmlns='%s'/></iq>" % (HAG66_FULL, COVEN, NS_DISCO_INFO))
+        query = next(response.elements(NS_DISCO_INFO, "query"))
+        self.assertEqual(None, query.getAttribute("node"))
+        self.assertEqual([("conference", "mix", "coven")], identities(query))
+        self.assertEqual([], [var for var in features(query)
+                              if var.startswith(NS_MUC)])
 
     async def test_mirrorNotOnChannel(self):
         """
