@@ -405,6 +405,18 @@ class IMIXStorage(IChannelStorage, IParticipantStorage,
         @return: Deferred firing with C{None}.
         """
 
+    busy = Attribute(
+        "How much work is under way (statements not answered, with the "
+        "callbacks their callers chained on them; writes queued): 0 when "
+        "idle.  A store answering at once is never busy.")
+
+    def whenIdle():
+        """
+        @return: Deferred firing once L{busy} is 0 and stays so after the
+            callbacks of the last answer ran (a caller's next step is work
+            under way too).
+        """
+
 
 class INotifier(Interface):
     """

@@ -358,7 +358,7 @@ class _Startup(service.Service):
             parts.append("changes of %d channels (%s)" % (
                 len(keys), ", ".join(sorted(keys)[:5]) +
                 (", ..." if len(keys) > 5 else "")))
-        busy = getattr(self.store, "busy", 0)
+        busy = self.store.busy
         if busy:
             parts.append("%d store operations" % (busy,))
         due = self.timers.due() if self.timers is not None else 0

@@ -50,6 +50,15 @@ class ChannelStorageTests(StoreTestBase):
         self.assertTrue(verifyObject(IMIXStorage, self.store))
 
     @defer.inlineCallbacks
+    def test_idleAfterWork(self):
+        """
+        Once what a caller asked for is answered, the store is idle.
+        """
+        yield self.store.getChannel("coven")
+        yield self.store.whenIdle()
+        self.assertEqual(0, self.store.busy)
+
+    @defer.inlineCallbacks
     def test_getChannel(self):
         channel = yield self.store.getChannel("coven")
         self.assertEqual(("coven", ("hecate@example.org",), "Coven"),

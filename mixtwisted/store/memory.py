@@ -58,6 +58,12 @@ class MemoryStore:
     def stop(self):
         return defer.succeed(None)
 
+    #: Every operation completes before it returns.
+    busy = 0
+
+    def whenIdle(self):
+        return defer.succeed(None)
+
     # IChannelStorage
 
     def createChannel(self, record):
