@@ -612,27 +612,37 @@ class TwistdMixUsageTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def runMix(self, args, env):
+        """
+        Run C{twistd -n mix ARGS} to its end in a directory of its own.
+
+        @return: C{(stdout, stderr, exit code, twistd's log)}.
+        """
         workdir = os.path.abspath(self.mktemp())
         os.makedirs(workdir)
+        logfile = os.path.join(workdir, "twistd.log")
         out, err, code = yield getProcessOutputAndValue(
             TWISTD[0],
-            TWISTD[1:] + ["-n", "--pidfile=",
-             "--logfile=" + os.path.join(workdir, "twistd.log"), "mix"] + args,
+            TWISTD[1:] + ["-n", "--pidfile=", "--logfile=" + logfile,
+                          "mix"] + args,
             env=env, path=workdir)
+        logged = ""
+        if os.path.exists(logfile):
+            with open(logfile, encoding="utf-8", errors="replace") as f:
+                logged = f.read()
         defer.returnValue((out.decode("utf-8", "replace"),
-                           err.decode("utf-8", "replace"), code))
+                           err.decode("utf-8", "replace"), code, logged))
 
     @defer.inlineCallbacks
     def test_missingSecret(self):
-        out, err, code = yield self.runMix(["--jid", DOMAIN],
-                                           childEnvironment())
+        out, err, code, _ = yield self.runMix(["--jid", DOMAIN],
+                                              childEnvironment())
         self.assertNotEqual(code, 0)
         self.assertIn("MIX_SECRET", out + err)
         self.assertNotIn("Traceback", out + err)
 
     @defer.inlineCallbacks
     def test_badPort(self):
-        out, err, code = yield self.runMix(
+        out, err, code, _ = yield self.runMix(
             ["--jid", DOMAIN, "--rport", "99999"],
             childEnvironment(MIX_SECRET=SECRET))
         self.assertNotEqual(code, 0)
@@ -646,18 +656,11 @@ class TwistdMixUsageTests(unittest.TestCase):
         line saying so and stops, without a traceback and without
         connecting to the XMPP server.
         """
-        workdir = os.path.abspath(self.mktemp())
-        os.makedirs(workdir)
-        logfile = os.path.join(workdir, "twistd.log")
-        out, err, code = yield getProcessOutputAndValue(
-            TWISTD[0],
-            TWISTD[1:] + ["-n", "--pidfile=", "--logfile=" + logfile, "mix",
-                          "--jid", DOMAIN, "--backend", "pgsql", "--dsn",
-                          "host=127.0.0.1 port=1 dbname=mix"],
-            env=childEnvironment(MIX_SECRET=SECRET), path=workdir)
-        with open(logfile) as f:
-            logged = f.read()
+        out, err, code, logged = yield self.runMix(
+            ["--jid", DOMAIN, "--backend", "pgsql", "--dsn",
+             "host=127.0.0.1 port=1 dbname=mix"],
+            childEnvironment(MIX_SECRET=SECRET))
         self.assertIn("start-up failed (pgsql store)", logged)
         self.assertRegex(logged, r"port[ =]1\b")
-        self.assertNotIn("Traceback", logged + out.decode() + err.decode())
+        self.assertNotIn("Traceback", logged + out + err)
         self.assertNotIn("Connected to", logged)
