@@ -93,7 +93,7 @@ def _fire(d, result):
         d.callback(result)
 
 
-def exclusive(parameter, scope=""):
+def exclusive(parameter):
     """
     Decorate a method that changes a channel so that it runs alone among
     the changes of that channel (see the module docstring).
@@ -105,8 +105,6 @@ def exclusive(parameter, scope=""):
 
     @param parameter: the name of the method's parameter holding the
         channel name (C{None} serializes on C{""}: service-wide).
-    @param scope: a prefix keeping keys of other kinds (registered nicks)
-        apart from channel names.
     """
     def decorate(method):
         position = list(inspect.signature(method).parameters).index(parameter)
@@ -122,7 +120,6 @@ def exclusive(parameter, scope=""):
             serial = getattr(self, "serial", None)
             if serial is None:
                 serial = self.channels.serial
-            return serial.run(scope + (key or ""), method, self, *args,
-                              **kwargs)
+            return serial.run(key or "", method, self, *args, **kwargs)
         return wrapper
     return decorate

@@ -1,11 +1,15 @@
 """
-Tests for L{mixtwisted.serial}: one change at a time per channel (D-45).
+Tests for L{mixtwisted.serial}: one change at a time per channel (D-46).
 """
 
 from twisted.internet import defer
+from twisted.internet.task import Clock
 from twisted.trial import unittest
 
+from mixtwisted.channels import NICK_SCOPE, ChannelService
 from mixtwisted.serial import KeyedSerializer, exclusive
+from mixtwisted.store.memory import MemoryStore
+from tests.helpers import serviceSettings
 
 
 class KeyedSerializerTests(unittest.TestCase):
@@ -143,11 +147,6 @@ class Changer:
         self.pending.append((name, value, d))
         return d
 
-    @exclusive("nick", scope="nick:")
-    def register(self, requester, nick):
-        d = defer.Deferred()
-        self.pending.append((nick, None, d))
-        return d
 
 
 class ExclusiveTests(unittest.TestCase):
@@ -162,16 +161,23 @@ class ExclusiveTests(unittest.TestCase):
         self.assertEqual([("coven", 1), ("coven", 2)],
                          [(n, v) for n, v, _ in changer.pending])
 
-    def test_scopeKeepsKindsApart(self):
+    def test_nickKeysKeptApart(self):
         """
         A registered nick equal to a channel name does not wait for that
-        channel's changes.
+        channel's changes (ChannelService.nickExclusive's keys).
         """
-        changer = Changer()
-        changer.change("r", "coven")
-        changer.register("r", "coven")
-        self.assertEqual(2, len(changer.pending))
-        self.assertEqual({"coven", "nick:coven"}, changer.serial.busy())
+        channels = ChannelService(MemoryStore(), serviceSettings(), Clock())
+        pending = []
+
+        def change(name):
+            d = defer.Deferred()
+            pending.append((name, d))
+            return d
+        channels.serial.run("coven", change, "coven")
+        channels.nickExclusive("coven", change, "coven")
+        self.assertEqual(2, len(pending))
+        self.assertEqual({"coven", NICK_SCOPE + "coven"},
+                         channels.serial.busy())
 
     def test_usesChannelsSerial(self):
         """
