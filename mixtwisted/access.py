@@ -182,10 +182,6 @@ def writeRole(channel, node):
     return min(_LEAST_ROLE[channel.config.get(field, cfg.ADMINS)], OWNER)
 
 
-def mayWrite(channel, node, role):
-    return role >= writeRole(channel, node)
-
-
 def mayCreate(bareJID, domain, creators, operators):
     """
     Tell whether a JID may create channels (CRE-5, DISCO-3).

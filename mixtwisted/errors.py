@@ -71,11 +71,6 @@ class NotAllowed(MIXError):
     condition = "not-allowed"
 
 
-class FeatureNotImplemented(MIXError):
-    """Optional feature (or PubSub operation) not provided."""
-    condition = "feature-not-implemented"
-
-
 class ServiceUnavailable(MIXError):
     """Payload not handled by the addressed entity."""
     condition = "service-unavailable"

@@ -11,7 +11,8 @@ NS_MIX_CREATE = NS_MIX + "#create-channel"
 NS_MIX_SERVICEINFO = NS_MIX + "#serviceinfo"
 NS_MIX_MUC_MIRROR = "urn:xmpp:mix:muc:0#muc-mirror"
 NS_MIX_PRESENCE = "urn:xmpp:mix:presence:0"
-NS_MIX_LEGACY = "urn:xmpp:mix:0"
+#: The disco feature of nick registration with the service (DISCO-5).
+NS_MIX_NICK_REGISTER = NS_MIX + "#nick-register"
 
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"

@@ -309,11 +309,10 @@ class _Startup(service.Service):
         self.guard = guard
         self.timers = timers
         self.stopping = False
-        self._ready = None
 
     def startService(self):
         service.Service.startService(self)
-        self._ready = d = defer.maybeDeferred(self.store.start)
+        d = defer.maybeDeferred(self.store.start)
         d.addCallback(self._step, lambda: log.msg("Storage %r ready" % (
             self.store.name,)))
         d.addCallback(self._step, self.channels.start)

@@ -79,7 +79,7 @@ class MIXDisco(XMPPHandler):
                 disco.DiscoFeature(ns.NS_DISCO_INFO),
                 disco.DiscoFeature(ns.NS_DISCO_ITEMS),
                 # Nick registration (DISCO-5, NICK-9).
-                disco.DiscoFeature(ns.NS_MIX + "#nick-register"),
+                disco.DiscoFeature(ns.NS_MIX_NICK_REGISTER),
                 # The vCard protocols relayed to participants (DISCO-6,
                 # RELAY-3); see mixtwisted.relay.RELAYED.
                 disco.DiscoFeature(ns.NS_VCARD_TEMP),

@@ -11,9 +11,6 @@ from mixtwisted.registration import NickRegistration
 
 REGISTER = '/iq[@type="set"]/register[@xmlns="%s"]' % ns.NS_MIX
 
-#: The disco feature of nick registration (DISCO-5).
-FEATURE_NICK_REGISTER = ns.NS_MIX + "#nick-register"
-
 
 class RegistrationHandler(MIXIQHandler):
     """
