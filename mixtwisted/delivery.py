@@ -409,7 +409,6 @@ class Deliveries:
             return True
         return (yield self.store.getParticipant(name, recipient)) is not None
 
-
     def _counts(self, name, recipient):
         """
         The retransmission counts of a recipient: those of its hold, or of

@@ -97,4 +97,3 @@ class RemoteServerTimeout(MIXError):
     """No answer from the other side in time (RELAY-8)."""
     condition = "remote-server-timeout"
     errorType = "wait"
-

@@ -50,4 +50,3 @@ def splitProxyLocalpart(localpart):
     if not proxyId or not channel:
         return None
     return proxyId, channel
-

@@ -155,4 +155,3 @@ class PresenceRecord:
     xml: str
     updated: float = 0.0
     confirmed: bool = True
-

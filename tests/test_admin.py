@@ -766,7 +766,6 @@ class AdminTestsMixin(MIXTestMixin):
             self.assertError(await self.retractItem(HAG66_FULL, node, itemId),
                              "cancel", "feature-not-implemented")
 
-
     # Found in review
 
     async def test_visibilityIsTheOwnersDecision(self):

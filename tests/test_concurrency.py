@@ -228,7 +228,6 @@ class ConcurrencyTestsMixin(MIXTestMixin):
             "<body>bye</body></message>" % (CAT_FULL, COVEN))
         self.assertIsNone(await self.h.store.getParticipant("coven", CAT))
 
-
     # Nick registration runs per channel under the channel's key, and
     # claims the nick under the nick's key (D-46).
 

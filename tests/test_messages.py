@@ -14,6 +14,7 @@ from tests.helpers import (
     smallSettings)
 from tests.pgsql import PgsqlStoreMixin
 
+
 class MessageTestsMixin(MIXTestMixin):
     """
     Groupchat messages to a channel (MSG-*).

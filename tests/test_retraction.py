@@ -596,7 +596,6 @@ class AdminsRetractTests(RetractionTestsMixin):
         out = await self.retract(CAT_FULL, third, mid="r3")
         self.assertOnlyError(out, "auth", "forbidden", mid="r3")
 
-
     async def test_adminRetractsAfterLeaving(self):
         """
         ADM-11, RET-3, RET-4, RET-5, VIS-6: with rights C{admins} an

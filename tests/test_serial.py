@@ -148,7 +148,6 @@ class Changer:
         return d
 
 
-
 class ExclusiveTests(unittest.TestCase):
 
     def test_keyFromPositionalOrKeyword(self):

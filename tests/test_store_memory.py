@@ -54,7 +54,6 @@ class MemoryPresenceStorageTests(MemoryStoreMixin,
     pass
 
 
-
 class MemoryDeliveryStorageTests(MemoryStoreMixin,
                                  storetests.DeliveryStorageTests,
                                  unittest.TestCase):

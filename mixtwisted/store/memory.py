@@ -318,7 +318,6 @@ class MemoryStore:
                 record.confirmed = False
         return defer.succeed(None)
 
-
     # IDeliveryStorage
 
     def addPending(self, channel, recipient, archiveId, stamp):

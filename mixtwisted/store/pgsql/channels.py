@@ -82,4 +82,3 @@ class ChannelStorage:
         d = self._db.runQuery(_SELECT + " ORDER BY seq")
         return d.addCallback(
             lambda rows: [codec.channelFromRow(row) for row in rows])
-

@@ -95,4 +95,3 @@ class SubscriptionStorage:
             "SELECT jid FROM subscriptions WHERE channel = %s AND node = %s "
             "ORDER BY seq", (channel, node))
         return d.addCallback(lambda rows: tuple(row[0] for row in rows))
-
