@@ -9,8 +9,8 @@ L{mixtwisted.interfaces.INotifier} what to distribute.  The protocol layer
 """
 
 import secrets
-from dataclasses import dataclass
-from typing import List, Optional
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
 
 from twisted.internet import defer
 from twisted.words.protocols.jabber.jid import InvalidFormat, JID
@@ -50,10 +50,15 @@ class JoinResult:
     @ivar proxyJID: the bare proxy JID of the participant (JOIN-2).
     @ivar nodes: nodes subscribed, in request order.
     @ivar prefs: all preferences, when the join carried a form (JOIN-11).
+    @ivar proxyId: the proxy identifier, MIX-CORE's stable participant id
+        (REV-3).
+    @ivar nick: the participant's nick after the join, or C{None}.
     """
     proxyJID: str
     nodes: List[str]
     prefs: Optional[dict] = None
+    proxyId: str = ""
+    nick: Optional[str] = None
 
 
 @dataclass
@@ -64,6 +69,13 @@ class Reflection:
     @ivar recipients: bare JIDs subscribed to the messages node.
     @ivar originator: the sender's bare JID (gets its copy with
         C{<submission-id/>} even when not subscribed, AMB-53).
+    @ivar proxyId: the sender's proxy identifier, its stable participant
+        id (REV-3).
+    @ivar visibleJID: the sender's real bare JID when the other
+        participants may see it (VIS-3), else C{None}.
+    @ivar revisions: real bare JID to protocol revision of the
+        participants not on the default revision (REV-2, REV-12): the
+        store's dict, not to be changed.
     """
     channel: str
     channelJID: str
@@ -73,6 +85,9 @@ class Reflection:
     proxyJID: str
     recipients: List[str]
     originator: str
+    proxyId: str = ""
+    visibleJID: Optional[str] = None
+    revisions: Dict[str, str] = field(default_factory=dict)
 
 
 class ChannelService:
@@ -405,7 +420,7 @@ class ChannelService:
     @exclusive("name")
     @defer.inlineCallbacks
     def join(self, requester, name, nodes, submittedPrefs=None,
-             invitation=None):
+             invitation=None, revision=ns.DEFAULT_REVISION, nick=None):
         """
         Join a channel (JOIN-1..15).
 
@@ -416,7 +431,15 @@ class ChannelService:
             C{None} when the join carried none.
         @param invitation: the L{mixtwisted.invitations.Invitation} the
             join carried (JOIN-12, INV-4), fields as received, or C{None}.
+        @param revision: the MIX namespace the join was sent in; kept as
+            the participant's revision (REV-2).
+        @param nick: the nick the join asked for, or C{None} (REV-5): the
+            join succeeds only with it, and changes nothing when it is
+            refused.  A MIX-CORE join without one gets a generated nick,
+            as the join result must report one.
         """
+        if nick is not None:
+            nick = enforceNick(nick, self.limits.maxNickLength)
         channel = yield self.getChannel(name)
         bare = requester.userhost()
         if requester.host == self.domain or not requester.user:
@@ -453,11 +476,24 @@ class ChannelService:
             proxyId = yield self._proxyIdFor(name, bare)
             participant = ParticipantRecord(
                 channel=name, jid=bare, proxyId=proxyId, prefs=prefs,
-                joined=self.clock.seconds())
-            yield self.store.saveParticipant(participant)
+                joined=self.clock.seconds(), revision=revision)
+            if nick is None:
+                yield self.store.saveParticipant(participant)
+            else:
+                # Checked and saved with the nick, or not saved at all.
+                key = nickKey(nick)
+                yield self.nickExclusive(key, self._takeNick, channel,
+                                         participant, nick, key)
             yield self.store.setSubscriptions(name, bare, subscribed)
             joined = True
         else:
+            renamed = nick is not None and participant.nick != nick
+            if renamed:
+                # First, so that a refused nick changes nothing.
+                key = nickKey(nick)
+                yield self.nickExclusive(key, self._takeNick, channel,
+                                         participant, nick, key)
+            participant.revision = revision
             yield self.preferences.savePrefs(channel, participant, prefs)
             yield self.store.setSubscriptions(name, bare, subscribed)
             joined = False
@@ -469,12 +505,22 @@ class ChannelService:
                 channel, bare, requester.host, invited)
         if joined:
             yield self._notifyJoined(channel, participant)
+        if (joined and participant.nick is not None) or \
+                (not joined and renamed):
+            # The join notification carries no nick (JOIN-7): the nick
+            # follows as a change of the participant (NICK-6).
+            yield self.notify(channel, ns.NODE_PARTICIPANTS, [
+                views.participantItem(participant, self.domain)])
+            yield self.participantChanged(channel, participant)
+        if participant.nick is None and revision != ns.NS_MIX:
+            yield self._assignGeneratedNick(channel, participant)
         yield self._subscribed(channel, bare,
                                [n for n in subscribed if n not in before])
 
         return JoinResult(
             proxyJID(participant.proxyId, name, self.domain), subscribed,
-            prefs if submittedPrefs is not None else None)
+            prefs if submittedPrefs is not None else None,
+            participant.proxyId, participant.nick)
 
     @defer.inlineCallbacks
     def _subscribed(self, channel, bare, nodes):
@@ -585,6 +631,14 @@ class ChannelService:
             views.jidmapItem(participant, self.domain)])
         yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
             views.jidmapVisibleItem(participant, self.domain)])
+
+    def revisionsOf(self, name):
+        """
+        Return (a Deferred firing with) the participants of channel
+        C{name} not on the default revision: real bare JID to revision
+        namespace (REV-2).  Usually empty; not to be changed.
+        """
+        return self.store.getRevisions(name)
 
     @defer.inlineCallbacks
     def requireParticipant(self, name, requester):
@@ -779,12 +833,17 @@ class ChannelService:
             yield self._requirePresence(name, participant, requester)
         nick = yield self.ensureNick(channel, participant)
         recipients = yield self.store.getSubscribers(name, ns.NODE_MESSAGES)
+        revisions = yield self.store.getRevisions(name)
         archiveId, stamp = self.archiveIds.next()
         return Reflection(
             channel=name, channelJID=self.channelJID(name),
             archiveId=archiveId, stamp=stamp, nick=nick,
             proxyJID=proxyJID(participant.proxyId, name, self.domain),
-            recipients=recipients, originator=participant.jid)
+            recipients=recipients, originator=participant.jid,
+            proxyId=participant.proxyId,
+            visibleJID=participant.jid
+            if views.jidVisible(channel, participant) else None,
+            revisions=revisions)
 
     def sequenceMessage(self, requester, channel, archive):
         """

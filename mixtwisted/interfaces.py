@@ -83,9 +83,19 @@ class IParticipantStorage(Interface):
         @return: Deferred firing with the participants, in join order.
         """
 
+    def getRevisions(channel):
+        """
+        The participants of C{channel} that speak another protocol
+        revision than L{mixtwisted.namespaces.DEFAULT_REVISION} (REV-2):
+        read on every fan-out, so it should be cheap (usually empty).
+
+        @return: Deferred firing with a dict, real bare JID to revision
+            namespace; the caller must not change it.
+        """
+
     def saveParticipant(record):
         """
-        Insert or update a participant (nick, preferences).
+        Insert or update a participant (nick, preferences, revision).
 
         @return: Deferred firing with C{None}; fails with
             L{mixtwisted.errors.Conflict} if another participant has the

@@ -14,6 +14,27 @@ NS_MIX_PRESENCE = "urn:xmpp:mix:presence:0"
 #: The disco feature of nick registration with the service (DISCO-5).
 NS_MIX_NICK_REGISTER = NS_MIX + "#nick-register"
 
+# The current MIX family (doc/protocol-revisions.md): MIX-CORE, and the
+# parts of MIX-ANON, MIX-MISC and MIX-ADMIN that took over 0.9.5's
+# elements and form types.
+NS_MIX_CORE = "urn:xmpp:mix:core:1"
+NS_MIX_CORE_SEARCHABLE = NS_MIX_CORE + "#searchable"
+NS_MIX_CORE_CREATE = NS_MIX_CORE + "#create-channel"
+NS_MIX_ANON = "urn:xmpp:mix:anon:0"
+NS_MIX_MISC = "urn:xmpp:mix:misc:0"
+NS_MIX_MISC_NICK_REGISTER = NS_MIX_MISC + "#nick-register"
+NS_MIX_ADMIN = "urn:xmpp:mix:admin:0"
+#: MIX-PAM: never addressed to a channel (a user's server unwraps its
+#: C{<client-join/>}), named for documentation and tests.
+NS_MIX_PAM2 = "urn:xmpp:mix:pam:2"
+
+#: The protocol revisions a participant may speak (REV-2): the namespace
+#: of its last join.
+MIX_REVISIONS = (NS_MIX, NS_MIX_CORE)
+#: The revision of whoever never joined with another one: non-participant
+#: readers, and participants stored before revisions were kept (REV-16).
+DEFAULT_REVISION = NS_MIX
+
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"

@@ -9,6 +9,8 @@ saves it back.
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
+from mixtwisted.namespaces import DEFAULT_REVISION
+
 
 @dataclass
 class ChannelRecord:
@@ -55,6 +57,9 @@ class ParticipantRecord:
     @ivar nick: the nick as shown, or C{None}.
     @ivar nickKey: the comparison key of the nick (L{mixtwisted.nicks}).
     @ivar prefs: user preferences, canonical name to value.
+    @ivar revision: the MIX namespace of the participant's last join
+        (C{urn:xmpp:mix:1} or C{urn:xmpp:mix:core:1}, REV-2): what the
+        channel sends it is rendered in that revision.
     """
 
     channel: str
@@ -64,6 +69,7 @@ class ParticipantRecord:
     nickKey: Optional[str] = None
     prefs: Dict[str, str] = field(default_factory=dict)
     joined: float = 0.0
+    revision: str = DEFAULT_REVISION
 
     def copy(self):
         return replace(self, prefs=dict(self.prefs))

@@ -21,6 +21,7 @@ from mixtwisted.records import (
 M = "urn:xmpp:mix:nodes:messages"
 P = "urn:xmpp:mix:nodes:participants"
 J = "urn:xmpp:mix:nodes:jidmap"
+CORE = "urn:xmpp:mix:core:1"
 
 
 class StoreTestBase:
@@ -183,6 +184,41 @@ class ParticipantStorageTests(StoreTestBase):
         records = yield self.store.listParticipants("coven")
         self.assertEqual(["b@example.org", "a@example.org", "c@example.org"],
                          [r.jid for r in records])
+
+    @defer.inlineCallbacks
+    def test_revision(self):
+        """
+        A participant's protocol revision is kept (REV-2); getRevisions
+        lists only those not on the default revision, per channel, and
+        follows saves and removals.
+        """
+        self.assertEqual({}, (yield self.store.getRevisions("coven")))
+        yield self.store.saveParticipant(ParticipantRecord(
+            "coven", "a@example.org", "abc", revision=CORE))
+        yield self.store.saveParticipant(ParticipantRecord(
+            "coven", "b@example.org", "def"))
+        yield self.store.saveParticipant(ParticipantRecord(
+            "cave", "c@example.org", "ghi", revision=CORE))
+        record = yield self.store.getParticipant("coven", "a@example.org")
+        self.assertEqual(CORE, record.revision)
+        record = yield self.store.getParticipant("coven", "b@example.org")
+        self.assertEqual("urn:xmpp:mix:1", record.revision)
+        self.assertEqual({"a@example.org": CORE},
+                         (yield self.store.getRevisions("coven")))
+        self.assertEqual({"c@example.org": CORE},
+                         (yield self.store.getRevisions("cave")))
+        # Back to the default revision, then a removal.
+        yield self.store.saveParticipant(ParticipantRecord(
+            "coven", "a@example.org", "abc"))
+        self.assertEqual({}, (yield self.store.getRevisions("coven")))
+        yield self.store.saveParticipant(ParticipantRecord(
+            "coven", "b@example.org", "def", revision=CORE))
+        self.assertEqual({"b@example.org": CORE},
+                         (yield self.store.getRevisions("coven")))
+        yield self.store.removeParticipant("coven", "b@example.org")
+        self.assertEqual({}, (yield self.store.getRevisions("coven")))
+        yield self.store.deleteChannel("cave")
+        self.assertEqual({}, (yield self.store.getRevisions("cave")))
 
     @defer.inlineCallbacks
     def test_remove(self):

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 
 import psycopg2
+import psycopg2.errors
 from twisted.internet import defer, protocol, reactor, task
 from twisted.trial import unittest
 from txpostgres import reconnection
@@ -649,12 +650,40 @@ class MigrationTests(unittest.TestCase):
         cursor.execute("INSERT INTO archive_counts VALUES ('coven', %s, 2), "
                        "('coven', %s, 1)", (M, J))
         connection.commit()
-        self.assertEqual(["0002_archive_filters"], [
-            m.label for m in self.runWith(schema.migrate)])
+        self.assertEqual(["0002_archive_filters", "0003_participant_revision"],
+                         [m.label for m in self.runWith(schema.migrate)])
         cursor.execute("SELECT node, entries, timed, skew_min, skew_max "
                        "FROM archive_counts ORDER BY node")
         self.assertEqual([(J, 1, False, None, None),
                           (M, 2, True, 7, 10000000)], cursor.fetchall())
+
+    def test_participantRevisionFromVersion2(self):
+        """
+        Migration 3: participants stored under version 2 read as
+        urn:xmpp:mix:1 joiners (REV-2), and only the two revisions are
+        accepted.
+        """
+        connection = schema.connect(self.dsn)
+        self.addCleanup(connection.close)
+        runner = schema.SyncRunner(connection)
+        for migration in schema.migrations()[:2]:
+            schema.resultOf(runner.runInteraction(schema._apply, migration))
+        cursor = connection.cursor()
+        cursor.execute(
+            "INSERT INTO channels VALUES ('coven', 1, '{}', '{}', 'c', 'i', "
+            "false, 0, '{}', '{}', '{}', '{}')")
+        cursor.execute(
+            "INSERT INTO participants (channel, jid, proxy_id, prefs, joined) "
+            "VALUES ('coven', 'a@example.org', 'abc', '{}', 0)")
+        connection.commit()
+        self.assertEqual(["0003_participant_revision"], [
+            m.label for m in self.runWith(schema.migrate)])
+        cursor.execute("SELECT revision FROM participants")
+        self.assertEqual([("urn:xmpp:mix:1",)], cursor.fetchall())
+        self.assertRaises(
+            psycopg2.errors.CheckViolation, cursor.execute,
+            "UPDATE participants SET revision = 'urn:xmpp:mix:0'")
+        connection.rollback()
 
     def test_statusChangesNothing(self):
         self.runWith(schema.status)

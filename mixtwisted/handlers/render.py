@@ -117,6 +117,8 @@ def readForm(element, formType=ns.NS_MIX, required=True):
     fields kept (AMB-8).
 
     @param element: the C{<x xmlns='jabber:x:data'/>} element.
+    @param formType: the FORM_TYPE expected, or a tuple of those accepted
+        (the revisions name the same form differently, REV-11).
     @raise BadRequest: when it is not a C{submit} form of C{formType}.
     """
     if element.getAttribute("type", "submit") != "submit":
@@ -132,11 +134,23 @@ def readForm(element, formType=ns.NS_MIX, required=True):
             formTypes.extend(v.strip() for v in values)
             continue
         fields.append((var, values))
-    if formTypes and formTypes != [formType]:
+    accepted = (formType,) if isinstance(formType, str) else formType
+    if formTypes and (len(formTypes) != 1 or formTypes[0] not in accepted):
         raise BadRequest("Unexpected FORM_TYPE")
     if required and not formTypes:
         raise BadRequest("Form without FORM_TYPE")
     return fields
+
+
+def formTypeOf(element):
+    """
+    Return the FORM_TYPE a data form states, or C{None}.
+    """
+    for child in element.elements(ns.NS_DATA, "field"):
+        if child.getAttribute("var") == "FORM_TYPE":
+            for value in child.elements(ns.NS_DATA, "value"):
+                return str(value).strip()
+    return None
 
 
 def findForm(element):

@@ -13,7 +13,12 @@ from zope.interface import implementer
 
 from mixtwisted.errors import Conflict, NotFound
 from mixtwisted.interfaces import IMIXStorage
+from mixtwisted.namespaces import DEFAULT_REVISION
 from mixtwisted.store.paging import page
+
+#: The answer of getRevisions for a channel where everybody speaks the
+#: default revision.
+_NOBODY = {}
 
 
 @implementer(IMIXStorage)
@@ -28,6 +33,9 @@ class MemoryStore:
         self._channels = {}
         # channel -> real bare JID -> ParticipantRecord
         self._participants = {}
+        # channel -> real bare JID -> revision, for participants not on
+        # the default revision (getRevisions); absent: nobody.
+        self._revisions = {}
         # channel -> proxyId -> real bare JID (kept after leave: PJID-3)
         self._proxyIds = {}
         # channel -> real bare JID -> proxyId
@@ -91,6 +99,7 @@ class MemoryStore:
     def deleteChannel(self, name):
         existed = self._channels.pop(name, None) is not None
         self._participants.pop(name, None)
+        self._revisions.pop(name, None)
         self._subscribers.pop(name, None)
         self._archives.pop(name, None)
         self._archiveIds.pop(name, None)
@@ -134,10 +143,28 @@ class MemoryStore:
                 if other.jid != record.jid and other.nickKey == record.nickKey:
                     return defer.fail(Conflict("Nick in use"))
         participants[record.jid] = record.copy()
+        self._setRevision(record.channel, record.jid, record.revision)
         return defer.succeed(None)
+
+    def _setRevision(self, channel, jid, revision):
+        revisions = self._revisions.get(channel)
+        if revision == DEFAULT_REVISION:
+            if revisions is not None:
+                revisions.pop(jid, None)
+                if not revisions:
+                    del self._revisions[channel]
+        else:
+            # A new dict on every change: callers may hold the old one.
+            revisions = dict(revisions or {})
+            revisions[jid] = revision
+            self._revisions[channel] = revisions
+
+    def getRevisions(self, channel):
+        return defer.succeed(self._revisions.get(channel, _NOBODY))
 
     def removeParticipant(self, channel, jid):
         removed = self._participants.get(channel, {}).pop(jid, None)
+        self._setRevision(channel, jid, DEFAULT_REVISION)
         return defer.succeed(removed is not None)
 
     def proxyIdFor(self, channel, jid):

@@ -55,19 +55,22 @@ def channelFromRow(row):
 
 
 #: The columns of L{participantFromRow}, in order.
-PARTICIPANT_COLUMNS = "channel, jid, proxy_id, nick, nick_key, prefs, joined"
+PARTICIPANT_COLUMNS = ("channel, jid, proxy_id, nick, nick_key, prefs, joined, "
+                       "revision")
 
 
 def participantParams(record):
     return (record.channel, record.jid, record.proxyId, record.nick,
-            record.nickKey, Json(record.prefs), float(record.joined))
+            record.nickKey, Json(record.prefs), float(record.joined),
+            record.revision)
 
 
 def participantFromRow(row):
-    channel, jid, proxyId, nick, nickKey, prefs, joined = row
+    channel, jid, proxyId, nick, nickKey, prefs, joined, revision = row
     return ParticipantRecord(
         channel=channel, jid=jid, proxyId=proxyId, nick=nick,
-        nickKey=nickKey, prefs=dict(prefs or {}), joined=joined)
+        nickKey=nickKey, prefs=dict(prefs or {}), joined=joined,
+        revision=revision)
 
 
 #: The columns of L{messageFromRow}, in order.

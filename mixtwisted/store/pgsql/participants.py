@@ -6,6 +6,7 @@ and the proxy identifiers issued to them.
 from psycopg2.errors import ForeignKeyViolation, UniqueViolation
 
 from mixtwisted.errors import Conflict, NotFound
+from mixtwisted.namespaces import DEFAULT_REVISION
 from mixtwisted.store.pgsql import codec
 from mixtwisted.store.pgsql.channels import channelScope
 from mixtwisted.store.pgsql.database import raiseInstead
@@ -14,11 +15,14 @@ _SELECT = "SELECT " + codec.PARTICIPANT_COLUMNS + " FROM participants"
 
 # The join order (seq) stays when a participant is saved again.
 _SAVE = ("INSERT INTO participants (" + codec.PARTICIPANT_COLUMNS + ") "
-         "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
          "ON CONFLICT (channel, jid) DO UPDATE SET "
          "proxy_id = EXCLUDED.proxy_id, nick = EXCLUDED.nick, "
          "nick_key = EXCLUDED.nick_key, prefs = EXCLUDED.prefs, "
-         "joined = EXCLUDED.joined")
+         "joined = EXCLUDED.joined, revision = EXCLUDED.revision")
+
+_REVISIONS = ("SELECT jid, revision FROM participants "
+              "WHERE channel = %s AND revision <> %s")
 
 # As the memory store: the JID the identifier was issued to, then that
 # JID's participant record.
@@ -44,6 +48,15 @@ def participantKey(channel, jid):
     The cache key of a participant record.
     """
     return ("participant", channel, jid)
+
+
+def revisionsKey(channel):
+    """
+    The cache key of a channel's participants not on the default revision
+    (getRevisions): changed by every write of a participant of that
+    channel.
+    """
+    return ("revisions", channel)
 
 
 def _first(rows):
@@ -82,8 +95,19 @@ class ParticipantStorage:
         return d.addCallback(
             lambda rows: [codec.participantFromRow(row) for row in rows])
 
+    def getRevisions(self, channel):
+        # The dict handed out is the one kept: callers do not change it.
+        return self._cachedRead(
+            revisionsKey(channel), (channelScope(channel),),
+            self._loadRevisions, channel, copy=lambda revisions: revisions)
+
+    def _loadRevisions(self, channel):
+        d = self._db.runQuery(_REVISIONS, (channel, DEFAULT_REVISION))
+        return d.addCallback(dict)
+
     def saveParticipant(self, record):
-        d = self._write([participantKey(record.channel, record.jid)],
+        d = self._write([participantKey(record.channel, record.jid),
+                         revisionsKey(record.channel)],
                         self._db.runOperation, _SAVE,
                         codec.participantParams(record))
         d.addErrback(raiseInstead, UniqueViolation, Conflict("Nick in use"))
@@ -92,7 +116,8 @@ class ParticipantStorage:
 
     def removeParticipant(self, channel, jid):
         d = self._write(
-            [participantKey(channel, jid)], self._db.runQuery,
+            [participantKey(channel, jid), revisionsKey(channel)],
+            self._db.runQuery,
             "DELETE FROM participants WHERE channel = %s AND jid = %s "
             "RETURNING true", (channel, jid))
         return d.addCallback(bool)
