@@ -507,10 +507,12 @@ class ChannelService:
             yield self._notifyJoined(channel, participant)
         if (joined and participant.nick is not None) or \
                 (not joined and renamed):
-            # The join notification carries no nick (JOIN-7): the nick
-            # follows as a change of the participant (NICK-6).
+            # The urn:xmpp:mix:1 join notification carries no nick
+            # (JOIN-7): the nick follows as a change of the participant
+            # (NICK-6), to every revision (MIX-CORE subscribers had it in
+            # the join notification already, REV-8).
             yield self.notify(channel, ns.NODE_PARTICIPANTS, [
-                views.participantItem(participant, self.domain)])
+                views.participantItem(channel, participant, self.domain)])
             yield self.participantChanged(channel, participant)
         if participant.nick is None and revision != ns.NS_MIX:
             yield self._assignGeneratedNick(channel, participant)
@@ -598,7 +600,10 @@ class ChannelService:
         Record and distribute items published to C{node}, if the channel
         has that node: nodes in L{ARCHIVED_NODES} get one archive entry per
         item (MAM-4, VIS-7), then the node's subscribers are notified
-        (PS-5).
+        (PS-5), each in its protocol revision (REV-8, REV-9).
+
+        The archive entries are in the default revision's form, whoever
+        reads them later (a limit, doc/protocol-revisions.md §8).
         """
         if node not in access.presentNodes(channel):
             return
@@ -610,23 +615,47 @@ class ChannelService:
                     archiveId=archiveId, stamp=stamp, node=node, sender=None,
                     xml=self.notifier.serializeItems(channelJID, node, [item]),
                     itemId=item.id))
-        recipients = yield self.store.getSubscribers(channel.name, node)
-        if recipients and self.notifier is not None:
-            self.notifier.itemsPublished(channelJID, node, items, recipients)
+        recipients, revisions = yield self._audience(channel, node)
+        if recipients:
+            self.notifier.itemsPublished(channelJID, node, items, recipients,
+                                         revisions)
 
     @defer.inlineCallbacks
     def notifyRetract(self, channel, node, itemIds):
+        """
+        Tell the subscribers of C{node}, if the channel has it, that
+        C{itemIds} are gone (JOIN-19, ADM-8), each in its protocol
+        revision.
+
+        @param itemIds: L{views.NodeItem}s (named per revision, REV-8) or
+            plain ids (the same in every revision).
+        """
         if node not in access.presentNodes(channel):
             return
-        recipients = yield self.store.getSubscribers(channel.name, node)
-        if recipients and self.notifier is not None:
+        recipients, revisions = yield self._audience(channel, node)
+        if recipients:
             self.notifier.itemsRetracted(
-                self.channelJID(channel.name), node, itemIds, recipients)
+                self.channelJID(channel.name), node, itemIds, recipients,
+                revisions)
+
+    @defer.inlineCallbacks
+    def _audience(self, channel, node):
+        """
+        Return C{(subscribers of node, the channel's revisions)} for a
+        notification; no subscribers when there is no notifier.  The
+        revisions are read only when somebody is to be notified.
+        """
+        recipients = yield self.store.getSubscribers(channel.name, node)
+        if not recipients or self.notifier is None:
+            return [], None
+        revisions = yield self.revisionsOf(channel.name)
+        return recipients, revisions
 
     @defer.inlineCallbacks
     def _notifyJoined(self, channel, participant):
         yield self.notify(channel, ns.NODE_PARTICIPANTS, [
-            views.participantItem(participant, self.domain, withNick=False)])
+            views.participantItem(channel, participant, self.domain,
+                                  joining=True)])
         yield self.notify(channel, ns.NODE_JIDMAP, [
             views.jidmapItem(participant, self.domain)])
         yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
@@ -639,6 +668,16 @@ class ChannelService:
         namespace (REV-2).  Usually empty; not to be changed.
         """
         return self.store.getRevisions(name)
+
+    @defer.inlineCallbacks
+    def revisionOf(self, name, requester):
+        """
+        Return the protocol revision what C{requester} (a L{JID}) reads
+        from channel C{name} is rendered in: its participant's revision
+        (REV-2), the default for non-participants (REV-16).
+        """
+        revisions = yield self.revisionsOf(name)
+        return revisions.get(requester.userhost(), ns.DEFAULT_REVISION)
 
     @defer.inlineCallbacks
     def requireParticipant(self, name, requester):
@@ -700,10 +739,10 @@ class ChannelService:
         yield self.store.removeSubscriptions(name, bare)
         if participant is not None:
             yield self.store.removeParticipant(name, bare)
-            itemId = proxyJID(participant.proxyId, name, self.domain)
+            item = views.participantRef(participant, self.domain)
             for node in (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
                          ns.NODE_JIDMAP_VISIBLE):
-                yield self.notifyRetract(channel, node, [itemId])
+                yield self.notifyRetract(channel, node, [item])
         for hook in self.leaveHooks:
             yield hook(channel, bare, participant)
         return participant is not None
@@ -765,7 +804,7 @@ class ChannelService:
         yield self.nickExclusive(key, self._takeNick, channel, participant,
                                  nick, key)
         yield self.notify(channel, ns.NODE_PARTICIPANTS, [
-            views.participantItem(participant, self.domain)])
+            views.participantItem(channel, participant, self.domain)])
         yield self.participantChanged(channel, participant)
 
     @defer.inlineCallbacks

@@ -14,6 +14,7 @@ from twisted.words.xish.domish import escapeToXml
 from zope.interface import implementer
 
 from mixtwisted.interfaces import INotifier
+from mixtwisted.namespaces import DEFAULT_REVISION
 from mixtwisted.handlers.render import itemsEvent, retractEvent
 
 
@@ -73,11 +74,35 @@ def attribute(value):
     return escapeToXml(value, True)
 
 
+def byRevision(recipients, revisions):
+    """
+    Split C{recipients} by protocol revision (REV-2, §4 of
+    doc/protocol-revisions.md).
+
+    @param revisions: bare JID to revision of those not on the default
+        revision (L{mixtwisted.interfaces.IParticipantStorage.getRevisions});
+        when it is empty, as in a channel where nobody speaks another
+        revision, nothing is looked up.
+    @return: C{(revision, recipients)} pairs, the default revision first,
+        recipients in their order.
+    """
+    if not revisions:
+        return [(DEFAULT_REVISION, recipients)]
+    groups = {DEFAULT_REVISION: []}
+    for recipient in recipients:
+        groups.setdefault(revisions.get(recipient, DEFAULT_REVISION),
+                          []).append(recipient)
+    return [(revision, group) for revision, group in groups.items()
+            if group]
+
+
 @implementer(INotifier)
 class StanzaNotifier:
     """
     Distribute PubSub notifications (PS-5) as addressed copies of one
-    serialized event.
+    serialized event per protocol revision among the recipients: at most
+    two serializations, one when everybody speaks the default revision
+    (REV-8, REV-9, §4 of doc/protocol-revisions.md).
 
     @param send: callable taking a serialized stanza (the stream manager's
         C{send}).
@@ -89,10 +114,22 @@ class StanzaNotifier:
     def serializeItems(self, channel, node, items):
         return serialize(itemsEvent(channel, node, items))
 
-    def itemsPublished(self, channel, node, items, recipients):
-        Template(self.serializeItems(channel, node, items)).sendTo(
-            self.send, recipients)
+    def itemsPublished(self, channel, node, items, recipients,
+                       revisions=None):
+        self._distribute(
+            lambda revision: itemsEvent(channel, node, items, revision),
+            recipients, revisions)
 
-    def itemsRetracted(self, channel, node, itemIds, recipients):
-        Template(serialize(retractEvent(channel, node, itemIds))).sendTo(
-            self.send, recipients)
+    def itemsRetracted(self, channel, node, itemIds, recipients,
+                       revisions=None):
+        self._distribute(
+            lambda revision: retractEvent(channel, node, itemIds, revision),
+            recipients, revisions)
+
+    def _distribute(self, build, recipients, revisions):
+        """
+        Serialize C{build(revision)} once per revision present among
+        C{recipients} and send each recipient its revision's copy.
+        """
+        for revision, group in byRevision(recipients, revisions):
+            Template(serialize(build(revision))).sendTo(self.send, group)

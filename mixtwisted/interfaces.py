@@ -434,21 +434,31 @@ class INotifier(Interface):
 
     The channel logic calls these after a change is stored; the protocol
     layer renders and sends the stanzas.  Recipients are bare JID strings.
+    Each recipient gets the event in its protocol revision (REV-2): the
+    one C{revisions} names for it, else L{namespaces.DEFAULT_REVISION}.
+    C{revisions} is the channel's
+    L{IParticipantStorage.getRevisions} dict (not to be changed); empty
+    or C{None} means everybody is on the default revision.
     """
 
-    def itemsPublished(channel, node, items, recipients):
+    def itemsPublished(channel, node, items, recipients, revisions=None):
         """
         Send a PubSub event with C{items} (a list of
         L{mixtwisted.nodes.NodeItem}) of C{node} to C{recipients}.
         """
 
-    def itemsRetracted(channel, node, itemIds, recipients):
+    def itemsRetracted(channel, node, itemIds, recipients, revisions=None):
         """
-        Send a PubSub retract event for C{itemIds} to C{recipients}.
+        Send a PubSub retract event to C{recipients}.
+
+        @param itemIds: the items retracted: L{mixtwisted.nodes.NodeItem}s
+            (payloads unused), named as each revision knows them (REV-8,
+            REV-9), or plain ids, the same in every revision.
         """
 
     def serializeItems(channel, node, items):
         """
         Return the PubSub event announcing C{items}, serialized without
-        C{to}: what a node's archive keeps (MAM-4).
+        C{to}, in the default revision: what a node's archive keeps
+        (MAM-4), for readers of every revision.
         """

@@ -17,8 +17,19 @@ from mixtwisted.proxy import proxyJID
 
 @dataclass(frozen=True)
 class ParticipantPayload:
-    """C{<participant><nick/></participant>} of the participants node."""
+    """
+    C{<participant><nick/><jid/></participant>} of the participants node.
+
+    @ivar nick: the participant's nick, or C{None}.
+    @ivar jid: the participant's real bare JID when the other participants
+        may see it (L{jidVisible}, VIS-3), else C{None}: never a proxy
+        JID.  Only MIX-CORE readers get it (REV-8).
+    @ivar joining: the item announces a join: its C{urn:xmpp:mix:1} form
+        carries no nick (JOIN-7), its MIX-CORE form does (REV-8).
+    """
     nick: Optional[str] = None
+    jid: Optional[str] = None
+    joining: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,11 +41,16 @@ class JIDPayload:
 @dataclass(frozen=True)
 class FormPayload:
     """
-    A C{result} data form with FORM_TYPE C{urn:xmpp:mix:1}.
+    A C{result} data form of the information or configuration node; its
+    FORM_TYPE depends on the reader's revision (doc/protocol-revisions.md
+    §3.17).
 
     @ivar fields: C{(Field, value)} pairs in form order.
+    @ivar node: the node the form is the item of (L{ns.NODE_INFO} or
+        L{ns.NODE_CONFIG}), which names its FORM_TYPE.
     """
     fields: Tuple
+    node: str = ns.NODE_INFO
 
 
 @dataclass(frozen=True)
@@ -51,27 +67,47 @@ class NodeItem:
     """
     One item of a node: its id and payload (C{None}: no payload, as in the
     allowed and banned nodes).
+
+    @ivar id: the item id, as C{urn:xmpp:mix:1} readers know it.
+    @ivar stableId: the id MIX-CORE readers know the item by, when it
+        differs: the participant's stable participant id in the
+        participants, jidmap and jidmap-visible nodes (REV-3, REV-8,
+        REV-9); C{None} when every revision uses C{id}.
     """
     id: str
     payload: object = None
+    stableId: Optional[str] = None
 
 
-def participantItem(participant, domain, withNick=True):
+def participantRef(participant, domain, payload=None):
     """
-    The participants node item of a participant (NODE-3).  The join
-    notification carries no nick (JOIN-7): pass C{withNick=False}.
+    The item a participant has in the participants, jidmap and
+    jidmap-visible nodes: id its bare proxy JID, stable id its proxy id
+    (REV-3), with C{payload}.  Without payload, what a retraction names
+    (JOIN-19, JOIN-21).
     """
-    jid = proxyJID(participant.proxyId, participant.channel, domain)
-    nick = participant.nick if withNick else None
-    return NodeItem(jid, ParticipantPayload(nick))
+    return NodeItem(proxyJID(participant.proxyId, participant.channel,
+                             domain), payload, participant.proxyId)
+
+
+def participantItem(channel, participant, domain, joining=False):
+    """
+    The participants node item of a participant (NODE-3): its nick, and
+    its real JID where the channel shows it (VIS-3), for the readers that
+    get it (REV-8).  C{joining} marks the join notification, whose
+    C{urn:xmpp:mix:1} form carries no nick (JOIN-7).
+    """
+    visible = participant.jid if jidVisible(channel, participant) else None
+    return participantRef(participant, domain, ParticipantPayload(
+        participant.nick, visible, joining))
 
 
 def jidmapItem(participant, domain):
     """
-    The jidmap node item: proxy JID to real bare JID (NODE-5).
+    The jidmap node item: proxy JID (or stable id, REV-9) to real bare JID
+    (NODE-5).
     """
-    jid = proxyJID(participant.proxyId, participant.channel, domain)
-    return NodeItem(jid, JIDPayload(participant.jid))
+    return participantRef(participant, domain, JIDPayload(participant.jid))
 
 
 def sharesJID(participant):
@@ -99,10 +135,10 @@ def jidVisible(channel, participant):
 def jidmapVisibleItem(participant, domain):
     """
     The jidmap-visible item: the real JID when the participant shares it,
-    otherwise the proxy JID itself (NODE-7).
+    otherwise the proxy JID itself (NODE-7), in every revision (REV-9).
     """
     jid = proxyJID(participant.proxyId, participant.channel, domain)
-    return NodeItem(jid, JIDPayload(
+    return participantRef(participant, domain, JIDPayload(
         participant.jid if sharesJID(participant) else jid))
 
 
@@ -132,7 +168,7 @@ def infoItem(channel):
     """
     fields = tuple((spec, channel.info.get(spec.var, spec.default))
                    for spec in cfg.INFO_FIELDS)
-    return NodeItem(channel.infoId, FormPayload(fields))
+    return NodeItem(channel.infoId, FormPayload(fields, ns.NODE_INFO))
 
 
 def configItem(channel):
@@ -142,7 +178,7 @@ def configItem(channel):
     """
     fields = tuple((spec, channel.config.get(spec.var, spec.default))
                    for spec in cfg.CONFIG_FIELDS)
-    return NodeItem(channel.configId, FormPayload(fields))
+    return NodeItem(channel.configId, FormPayload(fields, ns.NODE_CONFIG))
 
 
 def nodeItems(channel, node, participants, domain):
@@ -153,7 +189,7 @@ def nodeItems(channel, node, participants, domain):
     L{mixtwisted.presence} (a node reader of the channel logic).
     """
     if node == ns.NODE_PARTICIPANTS:
-        return [participantItem(p, domain) for p in participants]
+        return [participantItem(channel, p, domain) for p in participants]
     if node == ns.NODE_JIDMAP:
         return [jidmapItem(p, domain) for p in participants]
     if node == ns.NODE_JIDMAP_VISIBLE:
@@ -172,11 +208,14 @@ def nodeItems(channel, node, participants, domain):
 def selectItems(items, itemIds=None, maxItems=None):
     """
     Apply an items request's selection: only the items named (XEP-0060
-    §6.5.8), then only the last C{maxItems} (§6.5.7).
+    §6.5.8), by either spelling of their id whatever the reader's
+    revision (C{id} or C{stableId}, REV-8), then only the last
+    C{maxItems} (§6.5.7).
     """
     if itemIds:
         wanted = set(itemIds)
-        items = [item for item in items if item.id in wanted]
+        items = [item for item in items
+                 if item.id in wanted or item.stableId in wanted]
     if maxItems is not None:
         items = items[-maxItems:] if maxItems > 0 else []
     return items

@@ -21,8 +21,8 @@ from mixtwisted.errors import BadRequest, Forbidden, MIXError, \
     ServiceUnavailable
 from mixtwisted.handlers.base import SkipHandled, toStanzaError
 from mixtwisted.handlers.render import (
-    emptyPubSub, itemPayload, publishedForm, publishResult, readForm,
-    renderItem)
+    emptyPubSub, formTypes, itemPayload, publishedForm, publishResult,
+    readForm, renderItem)
 
 #: Nodes the service alone writes (PS-2, PS-3).
 _SERVICE_WRITTEN = (ns.NODE_PARTICIPANTS, ns.NODE_JIDMAP,
@@ -74,11 +74,17 @@ class ChannelResource(pubsub.PubSubResource):
             raise ServiceUnavailable("Address PubSub requests to a channel")
         if not request.nodeIdentifier:
             raise BadRequest("Node required",
-                             appCondition=(ns.NS_PUBSUB_ERRORS, "nodeid-required"))
+                             appCondition=(ns.NS_PUBSUB_ERRORS,
+                                           "nodeid-required"))
         return recipient.user
 
     @defer.inlineCallbacks
     def items(self, request):
+        """
+        Read a node's items, rendered in the requester's protocol revision
+        (REV-8, REV-9, REV-16); C{<item id/>} selections may name an item
+        by either spelling of its id.
+        """
         name = self._channel(request)
         node = ns.canonicalNode(request.nodeIdentifier)
         if node in _AVATAR and self.admin is not None:
@@ -89,7 +95,8 @@ class ChannelResource(pubsub.PubSubResource):
         items = yield self.channels.readItems(
             request.sender, name, request.nodeIdentifier,
             request.itemIdentifiers, request.maxItems)
-        return [renderItem(item) for item in items]
+        revision = yield self.channels.revisionOf(name, request.sender)
+        return [renderItem(item, revision=revision) for item in items]
 
     @defer.inlineCallbacks
     def subscribe(self, request):
@@ -119,7 +126,8 @@ class ChannelResource(pubsub.PubSubResource):
         Publish to the info and config nodes (a data form, ADM-2, ADM-4),
         the allowed and banned nodes (one JID or domain as item id, ADM-7)
         and the avatar nodes (NODE-13).  The rights are checked before the
-        payload is looked at.
+        payload is looked at.  A form may state the FORM_TYPE of either
+        revision (doc/protocol-revisions.md §3.17).
         """
         name = self._write(request)
         if self.admin is None:
@@ -128,7 +136,8 @@ class ChannelResource(pubsub.PubSubResource):
         sender = request.sender
         yield self.admin.writableNode(sender, name, node)
         if node in (ns.NODE_INFO, ns.NODE_CONFIG):
-            submitted = readForm(publishedForm(_verbElement(request)))
+            submitted = readForm(publishedForm(_verbElement(request)),
+                                 formTypes(node))
             if node == ns.NODE_INFO:
                 itemId = yield self.admin.publishInfo(sender, name, submitted)
             else:

@@ -7,6 +7,7 @@ where they become elements.
 """
 
 import uuid
+from dataclasses import dataclass
 
 from twisted.words.xish import domish
 from wokkel import data_form
@@ -18,10 +19,68 @@ from mixtwisted.nodes import (
     FormPayload, JIDPayload, ParticipantPayload, RawPayload)
 
 
+@dataclass(frozen=True)
+class NodeSpelling:
+    """
+    How one protocol revision spells the items of the channel's nodes
+    (doc/protocol-revisions.md §3.9, §3.10, §3.17).
+
+    @ivar participant: namespace of the participants node's
+        C{<participant/>}.
+    @ivar jidmap: namespace of the jidmap and jidmap-visible nodes'
+        C{<participant/>}.
+    @ivar stableIds: participant items are named by the stable
+        participant id rather than the bare proxy JID (REV-8, REV-9).
+    @ivar jids: the participants node's items carry the real JID where
+        it is visible (REV-8).
+    @ivar nickOnJoin: the join notification carries the nick (REV-8;
+        JOIN-7 forbids it in C{urn:xmpp:mix:1}).
+    @ivar formTypes: node to the FORM_TYPE of its data form item.
+    """
+    participant: str
+    jidmap: str
+    stableIds: bool
+    jids: bool
+    nickOnJoin: bool
+    formTypes: dict
+
+
+#: The spelling of each revision (REV-2): 0.9.5's, and MIX-CORE's with
+#: MIX-ANON's jidmap and MIX-ADMIN's configuration form.
+SPELLINGS = {
+    ns.NS_MIX: NodeSpelling(
+        participant=ns.NS_MIX, jidmap=ns.NS_MIX, stableIds=False,
+        jids=False, nickOnJoin=False,
+        formTypes={ns.NODE_INFO: ns.NS_MIX, ns.NODE_CONFIG: ns.NS_MIX}),
+    ns.NS_MIX_CORE: NodeSpelling(
+        participant=ns.NS_MIX_CORE, jidmap=ns.NS_MIX_ANON, stableIds=True,
+        jids=True, nickOnJoin=True,
+        formTypes={ns.NODE_INFO: ns.NS_MIX_CORE,
+                   ns.NODE_CONFIG: ns.NS_MIX_ADMIN}),
+}
+
+
+def spelling(revision):
+    """
+    Return the L{NodeSpelling} of C{revision} (the default revision's for
+    one not known, REV-16).
+    """
+    return SPELLINGS.get(revision) or SPELLINGS[ns.DEFAULT_REVISION]
+
+
+def formTypes(node):
+    """
+    Return the FORM_TYPEs a form published to C{node} (info or config)
+    may state: each revision's (doc/protocol-revisions.md §3.17).
+    """
+    return tuple(dict.fromkeys(
+        s.formTypes[node] for s in SPELLINGS.values()))
+
+
 def renderForm(fields, formType="result", formNamespace=ns.NS_MIX):
     """
     Render C{(Field, value)} pairs as a data form with FORM_TYPE
-    C{urn:xmpp:mix:1}.  Every field is rendered, those without a value as
+    C{formNamespace}.  Every field is rendered, those without a value as
     empty fields: the config and info items list every option (NODE-12,
     AMB-10).
     """
@@ -44,21 +103,35 @@ def renderForm(fields, formType="result", formNamespace=ns.NS_MIX):
     return form.toElement()
 
 
-def renderPayload(payload):
+def _participant(uri, nick=None, jid=None):
     """
-    Render an item payload (L{mixtwisted.nodes}) as an element, or C{None}.
+    A C{<participant/>} in C{uri} with C{<nick/>} and C{<jid/>} children
+    (child elements, as the XEPs and slixmpp have them, §3.9).
     """
+    element = domish.Element((uri, "participant"))
+    if nick is not None:
+        element.addElement("nick", content=nick)
+    if jid is not None:
+        element.addElement("jid", content=jid)
+    return element
+
+
+def renderPayload(payload, revision=ns.DEFAULT_REVISION):
+    """
+    Render an item payload (L{mixtwisted.nodes}) as an element for a
+    reader on C{revision}, or C{None}.
+    """
+    spelt = spelling(revision)
     if isinstance(payload, ParticipantPayload):
-        element = domish.Element((ns.NS_MIX, "participant"))
-        if payload.nick is not None:
-            element.addElement("nick", content=payload.nick)
-        return element
+        showNick = spelt.nickOnJoin or not payload.joining
+        return _participant(spelt.participant,
+                            payload.nick if showNick else None,
+                            payload.jid if spelt.jids else None)
     if isinstance(payload, JIDPayload):
-        element = domish.Element((ns.NS_MIX, "participant"))
-        element.addElement("jid", content=payload.jid)
-        return element
+        return _participant(spelt.jidmap, jid=payload.jid)
     if isinstance(payload, FormPayload):
-        return renderForm(payload.fields)
+        return renderForm(payload.fields,
+                          formNamespace=spelt.formTypes[payload.node])
     if isinstance(payload, RawPayload):
         # Wrapped: a top-level element parsed alone loses its text.
         element = parseXml("<w>%s</w>" % (payload.xml,)).firstChildElement()
@@ -67,23 +140,37 @@ def renderPayload(payload):
     return None
 
 
-def renderItem(item, uri=ns.NS_PUBSUB):
+def itemId(item, revision=ns.DEFAULT_REVISION):
     """
-    Render a L{mixtwisted.nodes.NodeItem} as a PubSub C{<item/>} (never
-    with C{xmlns='urn:xmpp:mix:1'}, AMB-27).
+    Return the id of C{item} as a reader on C{revision} knows it: the
+    stable participant id for MIX-CORE where the item has one (REV-8,
+    REV-9).  C{item} may also be a plain id, the same in every revision
+    (as retractions of the allowed, banned and avatar nodes name them).
+    """
+    if isinstance(item, str):
+        return item
+    if item.stableId is not None and spelling(revision).stableIds:
+        return item.stableId
+    return item.id
+
+
+def renderItem(item, uri=ns.NS_PUBSUB, revision=ns.DEFAULT_REVISION):
+    """
+    Render a L{mixtwisted.nodes.NodeItem} as a PubSub C{<item/>} for a
+    reader on C{revision} (never with C{xmlns='urn:xmpp:mix:1'}, AMB-27).
     """
     element = domish.Element((uri, "item"))
-    element["id"] = item.id
-    payload = renderPayload(item.payload)
+    element["id"] = itemId(item, revision)
+    payload = renderPayload(item.payload, revision)
     if payload is not None:
         element.addChild(payload)
     return element
 
 
-def itemsEvent(channelJID, node, items):
+def _event(channelJID, node):
     """
-    Build the body of a PubSub notification of published items (PS-5), to
-    be addressed per recipient.
+    Return C{(message, <items/>)}: the body of a PubSub notification
+    about C{node}, to be addressed per recipient.
     """
     message = domish.Element((None, "message"))
     message["from"] = channelJID
@@ -91,23 +178,32 @@ def itemsEvent(channelJID, node, items):
     event = message.addElement((ns.NS_PUBSUB_EVENT, "event"))
     itemsElement = event.addElement("items")
     itemsElement["node"] = node
+    return message, itemsElement
+
+
+def itemsEvent(channelJID, node, items, revision=ns.DEFAULT_REVISION):
+    """
+    Build the body of a PubSub notification of published items (PS-5) for
+    subscribers on C{revision}, to be addressed per recipient.
+    """
+    message, itemsElement = _event(channelJID, node)
     for item in items:
-        itemsElement.addChild(renderItem(item, ns.NS_PUBSUB_EVENT))
+        itemsElement.addChild(
+            renderItem(item, ns.NS_PUBSUB_EVENT, revision))
     return message
 
 
-def retractEvent(channelJID, node, itemIds):
+def retractEvent(channelJID, node, items, revision=ns.DEFAULT_REVISION):
     """
-    Build a PubSub retract notification (JOIN-19, JOIN-21).
+    Build a PubSub retract notification (JOIN-19, JOIN-21) for
+    subscribers on C{revision}.
+
+    @param items: L{mixtwisted.nodes.NodeItem}s (payloads unused) or
+        plain ids; each is named as C{revision} knows it (L{itemId}).
     """
-    message = domish.Element((None, "message"))
-    message["from"] = channelJID
-    message["id"] = uuid.uuid4().hex
-    event = message.addElement((ns.NS_PUBSUB_EVENT, "event"))
-    itemsElement = event.addElement("items")
-    itemsElement["node"] = node
-    for itemId in itemIds:
-        itemsElement.addElement("retract")["id"] = itemId
+    message, itemsElement = _event(channelJID, node)
+    for item in items:
+        itemsElement.addElement("retract")["id"] = itemId(item, revision)
     return message
 
 
