@@ -29,6 +29,11 @@ PREFERENCES = (
     ("Presence", ("share", "not share"), "share", "Presence sharing"),
 )
 
+#: The FORM_TYPEs a submitted preferences form may state, in a join or a
+#: user-preference request of either revision: 0.9.5's, MIX-ANON's (which
+#: took preferences over), and MIX-CORE's (REV-11).
+FORM_TYPES = (ns.NS_MIX, ns.NS_MIX_ANON, ns.NS_MIX_CORE)
+
 OPTION_LABELS = {
     "default": "Default behaviour",
     "never": "JID never shown",

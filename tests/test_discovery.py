@@ -85,7 +85,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         """
         DISCO-1: the service is conference/text with its configured name
         and has the feature urn:xmpp:mix:1; the response comes from the
-        service to the requester.
+        service to the requester.  REV-1: it is MIX-CORE's conference/mix
+        too, with the same name.
         """
         response = await self.info(HAG66_FULL, DOMAIN)
         self.assertEqual(DOMAIN, response.getAttribute("from"))
@@ -93,7 +94,8 @@ class DiscoveryTestsMixin(MIXTestMixin):
         query = self.query(response, NS_DISCO_INFO)
         self.assertEqual(None, query.getAttribute("node"))
         self.assertEqual(
-            [("conference", "text", self.h.settings.name)],
+            [("conference", "mix", self.h.settings.name),
+             ("conference", "text", self.h.settings.name)],
             identities(query))
         self.assertIn(NS_MIX, features(query))
 
@@ -434,10 +436,12 @@ class RestrictedDiscoveryTestsMixin(MIXTestMixin):
 
     async def test_configuredName(self):
         """
-        DISCO-1: the identity carries the configured service name.
+        DISCO-1: the identity carries the configured service name (both
+        identities, REV-1).
         """
         self.assertEqual(
-            [("conference", "text", "Shakespearean Chat Service")],
+            [("conference", "mix", "Shakespearean Chat Service"),
+             ("conference", "text", "Shakespearean Chat Service")],
             identities(await self.info(HAG66_FULL)))
 
     async def test_notSearchable(self):

@@ -88,14 +88,42 @@ def parseJID(text):
         raise BadRequest("Malformed JID")
 
 
+def requestQuery(name, uris, types=("set",)):
+    """
+    The XPath of an IQ request of one of C{types} whose child C{<name/>}
+    is in one of the namespaces C{uris}: one observer per request element,
+    whatever the revision it is sent in (doc/protocol-revisions.md §4).
+    """
+    def anyOf(attribute, values):
+        return " or ".join('@%s="%s"' % (attribute, v) for v in values)
+    return "/iq[%s]/%s[%s]" % (anyOf("type", types), name,
+                               anyOf("xmlns", uris))
+
+
 def payload(stanza, uri, name):
     """
     Return the child C{(uri, name)} an observer matched, or raise
     C{bad-request}; never just the first child, which may be another one.
+
+    @param uri: the namespace, or a tuple of the namespaces the request is
+        served in: the element's own C{uri} then tells which one it was
+        sent in, and the response is built in it (answered per request,
+        doc/protocol-revisions.md §4).
     """
-    for child in stanza.elements(uri, name):
-        return child
+    uris = (uri,) if isinstance(uri, str) else uri
+    for child in stanza.elements():
+        if child.name == name and child.uri in uris:
+            return child
     raise BadRequest("Missing %s" % (name,))
+
+
+def answerTo(request):
+    """
+    Return a new, empty element of the same name and namespace as the
+    request element C{request}: the answer of a request served in several
+    namespaces is in the one it was sent in.
+    """
+    return domish.Element((request.uri, request.name))
 
 
 class SkipHandled:

@@ -18,7 +18,23 @@ from zope.interface import implementer
 
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import MIXError, NotFound, ServiceUnavailable
+from mixtwisted.handlers import registration
 from mixtwisted.handlers.base import SkipHandled, toStanzaError
+
+# Each MIX feature of the service in 0.9.5's spelling and in MIX-CORE's,
+# both under the same condition: a requester's disco names no revision
+# (REV-1).
+_MIX = (ns.NS_MIX, ns.NS_MIX_CORE)
+_SEARCHABLE = (ns.NS_MIX_SEARCHABLE, ns.NS_MIX_CORE_SEARCHABLE)
+_CREATE = (ns.NS_MIX_CREATE, ns.NS_MIX_CORE_CREATE)
+
+#: The nick-register feature named in each registration namespace
+#: (DISCO-5, NICK-9, REV-15)...
+_NICK_REGISTER_FEATURES = {ns.NS_MIX: ns.NS_MIX_NICK_REGISTER,
+                           ns.NS_MIX_MISC: ns.NS_MIX_MISC_NICK_REGISTER}
+#: ...advertised for the namespaces registration is served in.
+_NICK_REGISTER = tuple(_NICK_REGISTER_FEATURES[uri]
+                       for uri in registration.NAMESPACES)
 
 
 def _stanzaErrors(failure):
@@ -74,20 +90,25 @@ class MIXDisco(XMPPHandler):
         return d
 
     def _serviceInfo(self, requestor):
-        info = [disco.DiscoIdentity("conference", "text", self.settings.name),
-                disco.DiscoFeature(ns.NS_MIX),
-                disco.DiscoFeature(ns.NS_DISCO_INFO),
-                disco.DiscoFeature(ns.NS_DISCO_ITEMS),
-                # Nick registration (DISCO-5, NICK-9).
-                disco.DiscoFeature(ns.NS_MIX_NICK_REGISTER),
-                # The vCard protocols relayed to participants (DISCO-6,
-                # RELAY-3); see mixtwisted.relay.RELAYED.
-                disco.DiscoFeature(ns.NS_VCARD_TEMP),
-                disco.DiscoFeature(ns.NS_VCARD4)]
+        """
+        The service's identities and features (DISCO-1..6): 0.9.5's
+        C{conference/text} and MIX-CORE's C{conference/mix}, each MIX
+        feature in both revisions (REV-1).
+        """
+        name = self.settings.name
+        features = [*_MIX, ns.NS_DISCO_INFO, ns.NS_DISCO_ITEMS,
+                    # Nick registration (DISCO-5, NICK-9).
+                    *_NICK_REGISTER,
+                    # The vCard protocols relayed to participants
+                    # (DISCO-6, RELAY-3); see mixtwisted.relay.RELAYED.
+                    ns.NS_VCARD_TEMP, ns.NS_VCARD4]
         if self.settings.searchable:
-            info.append(disco.DiscoFeature(ns.NS_MIX_SEARCHABLE))
+            features.extend(_SEARCHABLE)
         if self.channels.mayCreate(requestor):
-            info.append(disco.DiscoFeature(ns.NS_MIX_CREATE))
+            features.extend(_CREATE)
+        info = [disco.DiscoIdentity("conference", "text", name),
+                disco.DiscoIdentity("conference", "mix", name)]
+        info.extend(disco.DiscoFeature(var) for var in features)
         if self.settings.mucMirror:
             info.extend(mirrorForms(self.settings.mucMirror))
         return info
@@ -113,6 +134,7 @@ class MIXDisco(XMPPHandler):
         name = channel.info.get("Name") or channel.name
         return [disco.DiscoIdentity("conference", "mix", name),
                 disco.DiscoFeature(ns.NS_MIX),
+                disco.DiscoFeature(ns.NS_MIX_CORE),
                 disco.DiscoFeature(ns.NS_MAM2),
                 disco.DiscoFeature(ns.NS_MAM1),
                 disco.DiscoFeature(ns.NS_DISCO_INFO),
