@@ -18,8 +18,11 @@ responses) is done by an I{output} the protocol layer provides
 (L{mixtwisted.handlers.delivery.DeliveryOutput}), with these methods:
 
  - C{marker(fromJID, to, iqId)}: send C{<iq type='get'><marker/></iq>};
- - C{retransmit(xml, to)}: send an archived stanza (serialized, without
-   C{to}) addressed to C{to}.
+ - C{retransmit(xml, to, revision, channelJID)}: send an archived stanza
+   (serialized, without C{to}) addressed to C{to}, rendered for the
+   recipient's protocol revision (REV-14: the archive keeps the
+   C{urn:xmpp:mix:1} form; a C{urn:xmpp:mix:core:1} participant gets the
+   core:1 form, as its MAM results).
 
 Rules (AMB-36, the limits in L{mixtwisted.settings.Limits}):
 
@@ -118,6 +121,15 @@ _LOG_KEYS = 10000
 #: Releases remembered for the back-off (L{Deliveries._recent}); past that
 #: the oldest are forgotten.
 _RECENT_KEYS = 10000
+
+
+def _sentBy(entry, stableId):
+    """
+    Tell whether an archived entry was sent by the participant whose
+    stable id (proxy identifier) is C{stableId}.
+    """
+    return entry.sender is not None and \
+        entry.sender.startswith(stableId + "#")
 
 
 def isTransient(errorType, condition):
@@ -318,7 +330,7 @@ class Deliveries:
 
     @defer.inlineCallbacks
     def messageBounced(self, name, recipient, archiveId, errorType,
-                       condition):
+                       condition, senderId=None):
         """
         A message error came to channel C{name} from C{recipient} (a bare
         JID string: the bare JID of the error's sender, a full JID
@@ -326,9 +338,16 @@ class Deliveries:
         of an entry of the channel's messages archive, from a current
         recipient, is taken (DLV-1); a transient one holds the recipient,
         any other is logged.
+
+        @param senderId: the resource of the channel JID the error was
+            sent to, if any: a core:1 copy comes from C{<channel>/<stable
+            id of its sender>} (REV-12), so only an entry sent by that
+            participant can have bounced.
         """
         entry = yield self.store.getArchived(name, archiveId)
         if entry is None or entry.node != ns.NODE_MESSAGES:
+            return
+        if senderId is not None and not _sentBy(entry, senderId):
             return
         if not (yield self._isRecipient(name, recipient)):
             return
@@ -710,6 +729,10 @@ class Deliveries:
             for archiveId in ids:
                 entries.append((yield self.store.getArchived(name,
                                                              archiveId)))
+            # Rendered for the recipient's revision of now, not of when
+            # the copies bounced (REV-14).
+            revision = (yield self.channels.revisionsOf(name)).get(
+                recipient, ns.DEFAULT_REVISION)
             if not state.active:
                 return
             if state.failedAgain:
@@ -727,7 +750,8 @@ class Deliveries:
                 if now - entry.stamp > self.limits.maxPendingAge:
                     dropped += 1
                     continue
-                self.output.retransmit(entry.xml, recipient)
+                self.output.retransmit(entry.xml, recipient, revision,
+                                       state.channelJID)
                 state.counts[archiveId] = state.counts.get(archiveId, 0) + 1
                 sent += 1
             done.update(ids)

@@ -137,15 +137,18 @@ class Retractions:
         Prepare the distribution of a notice the channel sends on behalf of
         an owner or administrator who is no participant (ADM-11): no nick
         and no proxy JID (it has none), a new archive id, the messages-node
-        subscribers, and C{originator} (its real bare JID) for its own
+        subscribers and their revisions (the notice reaches each in its
+        form, REV-13), and C{originator} (its real bare JID) for its own
         copy only.
         """
         recipients = yield self.store.getSubscribers(name, ns.NODE_MESSAGES)
+        revisions = yield self.channels.revisionsOf(name)
         archiveId, stamp = self.channels.archiveIds.next()
         return Reflection(
             channel=name, channelJID=self.channels.channelJID(name),
             archiveId=archiveId, stamp=stamp, nick=None, proxyJID=None,
-            recipients=recipients, originator=originator)
+            recipients=recipients, originator=originator,
+            revisions=revisions)
 
     def sequence(self, requester, name, archiveId, retractable, render,
                  archive):

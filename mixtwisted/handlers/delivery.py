@@ -25,6 +25,7 @@ removed from the store.
 from mixtwisted import namespaces as ns
 from mixtwisted.fanout import Template, attribute
 from mixtwisted.handlers.base import MIXHandler
+from mixtwisted.revisions import archivedFor
 
 
 def errorOf(stanza):
@@ -62,12 +63,14 @@ class DeliveryOutput:
                   % (attribute(iqId), attribute(fromJID), attribute(to),
                      ns.NS_MIX))
 
-    def retransmit(self, xml, to):
+    def retransmit(self, xml, to, revision, channelJID):
         """
         Send an archived stanza (DLV-3): as stored -- same id, same
-        payload -- addressed to C{to}.
+        payload -- addressed to C{to}, in the form of C{to}'s protocol
+        revision: a C{urn:xmpp:mix:core:1} participant gets it as its MAM
+        results show it (REV-14; C{channelJID} is the stanza's C{from}).
         """
-        self.send(Template(xml).to(to))
+        self.send(Template(archivedFor(revision, xml, channelJID)).to(to))
 
 
 class DeliveryHandler(MIXHandler):

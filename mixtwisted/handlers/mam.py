@@ -7,6 +7,13 @@ C{<message/>} per archived entry, each wrapping the archived stanza in
 C{<forwarded/>} with its C{<delay/>}, then the IQ result with C{<fin/>}.
 The result messages are assembled from the stored serialization, so an
 archived stanza is never parsed again.
+
+The archive keeps the C{urn:xmpp:mix:1} form of its messages (XEP-0369
+0.9.5).  A requester whose participant revision is
+C{urn:xmpp:mix:core:1} reads the messages archive in that revision's form
+(REV-14, L{mixtwisted.revisions.toCore1}: string splices per entry);
+non-participants read the default revision (REV-16), and node archives
+(MAM-4) are served as stored to everyone.
 """
 
 from twisted.internet import defer
@@ -19,6 +26,7 @@ from mixtwisted.handlers.base import MIXIQHandler, parseJID, payload
 from mixtwisted.handlers.render import findForm
 from mixtwisted.ids import formatDateTime, parseDateTime
 from mixtwisted.records import ArchiveQuery
+from mixtwisted.revisions import archivedFor
 
 _QUERY = '/iq[@type="%s"]/query[@xmlns="' + ns.NS_MAM2 + \
     '" or @xmlns="' + ns.NS_MAM1 + '"]'
@@ -31,14 +39,16 @@ def _attr(value):
     return escapeToXml(value, True)
 
 
-def resultMessage(namespace, requester, channelJID, queryId, entry):
+def resultMessage(namespace, requester, channelJID, queryId, entry,
+                  revision=ns.DEFAULT_REVISION):
     """
-    Serialize the C{<message/>} carrying one archived entry (MAM-3).
+    Serialize the C{<message/>} carrying one archived entry (MAM-3), in
+    the form of the requester's protocol C{revision} (REV-14).
 
     The archived stanza was stored in the stream's default namespace;
     inside C{<forwarded/>} it is put in C{jabber:client}.
     """
-    inner = entry.xml
+    inner = archivedFor(revision, entry.xml, channelJID)
     cut = len("<message")
     inner = inner[:cut] + " xmlns='jabber:client'" + inner[cut:]
     query = " queryid='%s'" % (_attr(queryId),) if queryId else ""
@@ -142,18 +152,32 @@ class MAMHandler(MIXIQHandler):
         return query
 
     @defer.inlineCallbacks
+    def _revisionOf(self, name, requester, node):
+        """
+        The revision whose form the requester reads the archive of C{node}
+        in: its participant revision for the messages archive (REV-14;
+        the default for non-participants, REV-16), the stored form for
+        node archives (MAM-4).
+        """
+        if node != ns.NODE_MESSAGES:
+            return ns.DEFAULT_REVISION
+        revisions = yield self.channels.revisionsOf(name)
+        return revisions.get(requester.userhost(), ns.DEFAULT_REVISION)
+
+    @defer.inlineCallbacks
     def _onQuery(self, iq):
         sender, name = self._channelName(iq)
         element = self._query(iq)
         namespace = element.uri
         query = self.parseQuery(element)
         result = yield self.channels.queryArchive(sender, name, query)
+        revision = yield self._revisionOf(name, sender, query.node)
         channelJID = self.channels.channelJID(name)
         queryId = element.getAttribute("queryid")
         requester = iq["from"]
         for entry in result.messages:
             self.send(resultMessage(namespace, requester, channelJID,
-                                    queryId, entry))
+                                    queryId, entry, revision))
         fin = domish.Element((namespace, "fin"))
         fin["complete"] = "true" if result.complete else "false"
         rsm = fin.addElement((ns.NS_RSM, "set"))

@@ -8,9 +8,18 @@ without C{to} (MSG-4) and only then sent to every messages-node subscriber
 as addressed copies of that one string (L{mixtwisted.fanout}); the
 originator's copy also carries C{<submission-id/>} (MSG-6).
 
-A message with C{<retract/>} asks to retract an archived message (RET-1..5,
-L{mixtwisted.retraction}): the original is replaced in the archive by a
-tombstone and a retraction notice is reflected like a message.  A message
+That string is the C{urn:xmpp:mix:1} form (XEP-0369 0.9.5).  Participants
+whose revision is C{urn:xmpp:mix:core:1} get a variant of it made by
+splices (L{mixtwisted.revisions}, REV-12): still one serialization per
+message; a channel where nobody speaks another revision costs nothing
+more.  A core:1 originator gets the core:1 copy, without
+C{<submission-id/>} (it correlates by its C{<origin-id/>}).
+
+A message with C{<retract/>} (in C{urn:xmpp:mix:1} or MIX-MISC's
+C{urn:xmpp:mix:misc:0}, REV-13) asks to retract an archived message
+(RET-1..5, L{mixtwisted.retraction}): the original is replaced in the
+archive by a tombstone and a retraction notice is reflected like a
+message, to each revision in its form.  A message
 to a participant's proxy JID is a private message (PM-1..6,
 L{mixtwisted.privatemessages}), relayed between real and full proxy JIDs
 and never archived.
@@ -19,7 +28,8 @@ A message error is never answered (ERR-6).  One to a channel JID may be a
 reflection that bounced: it goes to L{mixtwisted.delivery.Deliveries}
 (DLV-1..4), which holds the recipient on a transient error; while a
 recipient is held, the reflections for it are queued after its pending
-messages instead of being sent.
+messages instead of being sent.  A bounce of a core:1 copy comes back to
+the channel's full JID C{<channel>/<stable id>}, with the same rules.
 
 Copies go to bare JIDs, or to the full JIDs of the recipients' online
 clients, as L{mixtwisted.routing} decides per user domain (issue 6); a
@@ -30,29 +40,36 @@ from twisted.internet import defer
 from twisted.python import log
 from twisted.words.xish import domish
 from twisted.words.xish.domish import escapeToXml
-from wokkel.generic import parseXml
 
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import (
     BadRequest, MIXError, PolicyViolation, ServiceUnavailable)
-from mixtwisted.fanout import Template, serialize
+from mixtwisted.fanout import Template, byRevision, serialize
 from mixtwisted.handlers.base import MIXHandler, errorResponse
 from mixtwisted.delivery import UNREACHABLE
 from mixtwisted.handlers.delivery import errorOf
 from mixtwisted.privatemessages import PrivateMessages
+from mixtwisted.proxy import splitProxyLocalpart
 from mixtwisted.records import ArchivedMessage
 from mixtwisted.retraction import Retractions
+from mixtwisted.revisions import Variants, parseArchived
 
-#: Children a client may not supply: the channel adds its own (MSG-3),
-#: archive ids are the channel's to assign, and only the channel marks a
-#: message as retracted (RET-5; a forged mark would also make the message
-#: impossible to retract).
-_STRIPPED = {(ns.NS_MIX, "mix"), (ns.NS_SID, "stanza-id"),
-             (ns.NS_MIX, "retracted")}
+#: The namespaces of C{<retract/>} and C{<retracted/>}: 0.9.5's and
+#: MIX-MISC's, accepted whatever the sender's revision (REV-13).
+_RETRACTION_NAMESPACES = (ns.NS_MIX, ns.NS_MIX_MISC)
+
+#: Children a client may not supply: the channel adds its own C{<mix/>}
+#: (MSG-3; in either revision, REV-12), archive ids are the channel's to
+#: assign, and only the channel marks a message as retracted (RET-5; a
+#: forged mark would also make the message impossible to retract).
+_STRIPPED = {(ns.NS_MIX, "mix"), (ns.NS_MIX_CORE, "mix"),
+             (ns.NS_SID, "stanza-id"), (ns.NS_MIX, "retracted"),
+             (ns.NS_MIX_MISC, "retracted")}
 
 #: What a retraction notice may not carry from the client: its own
 #: C{<retract/>} is rebuilt from the checked id (RET-4).
-_STRIPPED_RETRACT = _STRIPPED | {(ns.NS_MIX, "retract")}
+_STRIPPED_RETRACT = _STRIPPED | {(ns.NS_MIX, "retract"),
+                                 (ns.NS_MIX_MISC, "retract")}
 
 #: How a serialized reflection ends: its last child is the channel's <mix/>.
 _MIX_END = "</mix></message>"
@@ -62,22 +79,24 @@ _MIX_END = "</mix></message>"
 _MESSAGE_END = "</message>"
 
 
-def _parseArchived(xml, uri):
+def _retractions(element):
     """
-    Parse an archived stanza (stored in the stream's default namespace
-    without C{xmlns}, see L{serialize}) back into an element in C{uri}.
+    The C{<retract/>} children of a message, in either namespace (REV-13).
     """
-    cut = len("<message")
-    return parseXml(xml[:cut] + " xmlns='%s'" % (uri,) + xml[cut:])
+    return [child for child in element.elements()
+            if child.name == "retract" and
+            child.uri in _RETRACTION_NAMESPACES]
 
 
 def _retractable(element):
     """
     Tell whether an archived stanza is a message that may be retracted:
-    not a tombstone and not itself a retraction notice.
+    not a tombstone and not itself a retraction notice (in either
+    namespace, REV-13).
     """
-    for name in ("retracted", "retract"):
-        for _ in element.elements(ns.NS_MIX, name):
+    for child in element.elements():
+        if child.name in ("retracted", "retract") and \
+                child.uri in _RETRACTION_NAMESPACES:
             return False
     return True
 
@@ -170,7 +189,9 @@ class MessageHandler(MIXHandler):
         it to the delivery logic, which takes only bounces of archived
         messages from their recipients (DLV-1, DLV-4).  Errors to proxy
         JIDs (private messages are never archived) or to the service are
-        not ours.
+        not ours.  A core:1 copy comes from the channel's full JID
+        C{<channel>/<stable id>} (REV-12): its bounce is taken the same
+        way, if the message was sent by that participant.
 
         From a full JID of a user reached at full JIDs (issue 6): the
         client is gone -- never transient, nothing held nor retransmitted;
@@ -183,8 +204,11 @@ class MessageHandler(MIXHandler):
         sender, recipient = self.addresses(message)
         archiveId = message.getAttribute("id")
         if recipient.host != self.domain or recipient.user is None or \
-                recipient.resource is not None or not archiveId or \
-                sender.user is None:
+                not archiveId or sender.user is None:
+            return None
+        if recipient.resource is not None and \
+                splitProxyLocalpart(recipient.user) is not None:
+            # From a full proxy JID: a private message.
             return None
         errorType, condition = errorOf(message)
         if sender.resource is not None and self.presence is not None and \
@@ -198,7 +222,7 @@ class MessageHandler(MIXHandler):
             return self.presence.unavailable(sender, recipient.user)
         return self.deliveries.messageBounced(
             recipient.user, sender.userhost(), archiveId, errorType,
-            condition)
+            condition, senderId=recipient.resource)
 
     @staticmethod
     def _bounceFailed(failure):
@@ -226,7 +250,7 @@ class MessageHandler(MIXHandler):
             yield self.relayPrivate(message, sender, channel, participant,
                                     recipient.resource)
             return
-        retracts = list(message.elements(ns.NS_MIX, "retract"))
+        retracts = _retractions(message)
         if retracts:
             # With or without type groupchat (RET-2, MSG-11).
             yield self.retract(message, sender, channel.name, retracts)
@@ -269,7 +293,7 @@ class MessageHandler(MIXHandler):
         parsed = {}
 
         def retractable(xml):
-            parsed["original"] = _parseArchived(xml, message.uri)
+            parsed["original"] = parseArchived(xml, message.uri)
             return _retractable(parsed["original"])
 
         def render(retraction):
@@ -347,14 +371,20 @@ class MessageHandler(MIXHandler):
         holding only C{<submission-id/>}.  Recipients held after a bounce
         (DLV-4) get nothing now: the message is queued after their pending
         ones.
+
+        Participants on another revision than the default get that
+        revision's variant (REV-12), built once per revision present;
+        a core:1 originator gets the core:1 copy as it is, without
+        C{<submission-id/>}.  When nobody in the channel is on another
+        revision (C{reflection.revisions} empty) nothing is split.
         """
         originator = reflection.originator
         others = [r for r in reflection.recipients if r != originator]
-        addresses = self._addresses
         held = self._held.get(name)
         if held:
             # Recipients whose deliveries failed get this message after
-            # their pending ones (DLV-4).
+            # their pending ones (DLV-4), rendered for their revision
+            # when it is retransmitted.
             others = self.deliveries.divert(
                 name, reflection.archiveId, others)
             if originator in held:
@@ -363,31 +393,64 @@ class MessageHandler(MIXHandler):
                 self.deliveries.divert(
                     name, reflection.archiveId, [originator])
                 originator = None
-        if addresses is not None:
-            others = addresses(name, others)
-        Template(xml).sendTo(self.send, others)
-        if originator is None:
-            return
+        revisions = reflection.revisions
+        own = None
+        if not revisions:
+            # Everybody on the default revision: one template, no split.
+            self._sendCopies(name, Template(xml), others)
+        else:
+            variants = Variants(xml, reflection)
+            for revision, group in byRevision(others, revisions):
+                self._sendCopies(name, variants[revision], group)
+            revision = revisions.get(originator, ns.DEFAULT_REVISION)
+            if originator is not None and revision != ns.DEFAULT_REVISION:
+                # Its revision's copy as it is (REV-12).
+                own = variants[revision]
+        if originator is not None:
+            self._sendOwn(message, name, reflection, xml, originator, own)
+
+    def _sendCopies(self, name, template, recipients):
+        """
+        Send C{template} to C{recipients} (bare JIDs), at the addresses
+        the routing gives them (bare or full JIDs, issue 6).
+        """
+        if self._addresses is not None:
+            recipients = self._addresses(name, recipients)
+        template.sendTo(self.send, recipients)
+
+    def _sendOwn(self, message, name, reflection, xml, originator,
+                 own=None):
+        """
+        Send the originator its own copy: C{own} (a L{Template}), or when
+        C{None} the reflection C{xml} with the C{<submission-id/>} of the
+        message's id.
+        """
         targets = [originator]
-        if addresses is not None:
+        if self._addresses is not None:
             targets = self._originatorAddresses(message, name, originator)
             if not targets:
                 return
-        submissionId = message.getAttribute("id")
-        if submissionId:
-            # <mix/> is the last child: put <submission-id/> at its end in
-            # the string rather than serializing the stanza again (MSG-6).
-            submission = ("<submission-id>" + escapeToXml(submissionId) +
-                          "</submission-id>")
-            if reflection.proxyJID is not None:
-                own = Template(xml[:-len(_MIX_END)] + submission + _MIX_END)
-            else:
-                own = Template(xml[:-len(_MESSAGE_END)] +
-                               "<mix xmlns='%s'>" % (ns.NS_MIX,) +
-                               submission + "</mix>" + _MESSAGE_END)
-        else:
-            own = Template(xml)
+        if own is None:
+            own = self._withSubmissionId(message, reflection, xml)
         own.sendTo(self.send, targets)
+
+    @staticmethod
+    def _withSubmissionId(message, reflection, xml):
+        """
+        The originator's 0.9.5 copy: the reflection with
+        C{<submission-id/>} at the end of its C{<mix/>}, spliced in the
+        string rather than serializing the stanza again (MSG-6).
+        """
+        submissionId = message.getAttribute("id")
+        if not submissionId:
+            return Template(xml)
+        submission = ("<submission-id>" + escapeToXml(submissionId) +
+                      "</submission-id>")
+        if reflection.proxyJID is not None:
+            return Template(xml[:-len(_MIX_END)] + submission + _MIX_END)
+        return Template(xml[:-len(_MESSAGE_END)] +
+                        "<mix xmlns='%s'>" % (ns.NS_MIX,) +
+                        submission + "</mix>" + _MESSAGE_END)
 
     def _originatorAddresses(self, message, name, originator):
         """
