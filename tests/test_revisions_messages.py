@@ -4,14 +4,12 @@ per protocol revision (doc/protocol-revisions.md §3.11 REV-12, §3.15
 REV-13, §3.16 REV-14, §4; tests §7 "Revision remembered", "Retraction",
 "MAM", "Delivery", "Presence").
 
-A participant's revision is the namespace of its last join (REV-2).  The
-participants on C{urn:xmpp:mix:core:1} are made here by the channel logic
-(C{ChannelService.join(..., revision=...)}), the way the join handler
-calls it: what this module tests is what they receive.
+A participant's revision is the namespace of its last join (REV-2): the
+participants on C{urn:xmpp:mix:core:1} here joined with a core:1 C{<join/>}
+(REV-4); what this module tests is what they receive.
 """
 
 from twisted.trial import unittest
-from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
 from mixtwisted import fanout, revisions
@@ -94,16 +92,17 @@ class RevisionsTestsMixin(MIXTestMixin):
 
     async def joinCore(self, user, nick, nodes=WITH_PRESENCE):
         """
-        Join C{user} in C{urn:xmpp:mix:core:1} with C{nick}, through the
-        channel logic; return its stable id.
+        Join C{user} with a C{urn:xmpp:mix:core:1} IQ from its bare JID
+        (as a MIX-PAM server relays it) asking for C{nick}; return its
+        stable id, the join result's C{id} (REV-3, REV-4).
         """
-        joined = self.h.channels.join(
-            JID(user), "coven", list(nodes), revision=NS_MIX_CORE,
-            nick=nick)
-        # Done once the store is idle; waiting for the join's own
-        # Deferred would resume this test inside the channel's queue.
-        await self.h.settle()
-        return (await joined).proxyId
+        response = await self.h.iq(
+            "<iq type='set' id='j1' from='%s' to='%s'>"
+            "<join xmlns='%s'><nick>%s</nick>%s</join></iq>"
+            % (user, COVEN, NS_MIX_CORE, nick,
+               "".join("<subscribe node='%s'/>" % (n,) for n in nodes)))
+        self.assertResult(response)
+        return response.join["id"]
 
     async def say(self, full, payload=HARPIER, mid="92vax143g"):
         """
