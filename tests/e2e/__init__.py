@@ -6,12 +6,17 @@ test.
 
 - C{processes.py}: child processes, free ports, bounded waits.
 - C{servers.py}: Prosody and ejabberd, configured for one test.
+- C{names.py}: a DNS server run by a test whose servers talk to each
+  other (s2s).
 - C{service.py}: C{twistd -n mix} attached to a server.
 - C{slixclient.py}: the slixmpp client program (a child process).
 - C{clients.py}: the test's side of a client.
 - C{base.py}: the test case and the scenarios both servers run.
-- C{test_prosody.py}, C{test_ejabberd.py}: the tests.
+- C{test_prosody.py}, C{test_ejabberd.py}: the tests of each server.
+- C{test_interdomain.py}: Prosody and ejabberd linked by s2s, one channel
+  with a user of each (issue 6's acceptance check).
 
 Tests of a server that is not installed are skipped with the reason, as
-are all of them without slixmpp.
+are all of them without slixmpp; the s2s tests also need Prosody's
+C{lua-unbound}.
 """

@@ -9,9 +9,23 @@ C{/etc} or C{/var/lib}); a client port and a component port, free ports on
 127.0.0.1 chosen at run time; one user domain (C{prosody.localhost} or
 C{ejabberd.localhost}) and the external component C{mix.<domain>} with a
 secret made up for the test; no TLS (the clients log in with SCRAM over
-plain TCP on loopback) and no server-to-server port.  User accounts are
-created with the servers' own tools.  L{XMPPServer.stop} stops the server
-(C{TERM}, then C{KILL}).
+plain TCP on loopback) and, unless asked for (below), no server-to-server
+port.  User accounts are created with the servers' own tools.
+L{XMPPServer.stop} stops the server (C{TERM}, then C{KILL}).
+
+A server given a L{tests.e2e.names.LoopbackDNS} (the C{dns} argument)
+also takes server-to-server (s2s) connections, on one more free port of
+127.0.0.1, which it publishes in that DNS (the SRV records of its user
+domain and of its component's domain), and looks up the other servers'
+domains there: Prosody through libunbound (C{lua-unbound}, the resolver
+Debian's package recommends; its C{unbound} setting forwards every query
+to the test's DNS, reads neither C{/etc/resolv.conf} nor C{/etc/hosts},
+and lets the names under C{localhost.} through, which libunbound
+otherwise answers itself without asking anyone), ejabberd through
+Erlang's resolver (an C{inetrc} file naming the test's DNS as the only
+nameserver).  Without TLS (no certificates) the servers authenticate each
+other with dialback (XEP-0220), which needs nothing but that DNS (ejabberd
+first tries SASL EXTERNAL, is refused, and falls back to dialback).
 
 Prosody: C{prosodyctl --config FILE register} works on the stored accounts
 without a running server, then C{prosody --config FILE -F} runs in the
@@ -42,6 +56,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 
 from twisted.internet import defer
 
@@ -73,19 +88,27 @@ class XMPPServer:
     @ivar c2sPort: the client port on 127.0.0.1.
     @ivar componentPort: the component port on 127.0.0.1.
     @ivar sparePort: a third free port, for a server that needs one.
+    @ivar dns: the L{tests.e2e.names.LoopbackDNS} the server uses and is
+        published in, or C{None} (no s2s).
+    @ivar s2sPort: the s2s port on 127.0.0.1 (only used with C{dns}).
     @ivar process: the server's L{ChildProcess}, once started.
     """
 
     #: Short name, used in file and process names.
     name = None
 
-    def __init__(self, workdir, domain):
+    def __init__(self, workdir, domain, dns=None):
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.domain = domain
         self.mixDomain = "mix." + domain
         self.secret = secrets.token_hex(12)
-        self.c2sPort, self.componentPort, self.sparePort = freePorts(3)
+        (self.c2sPort, self.componentPort, self.sparePort,
+         self.s2sPort) = freePorts(4)
+        self.dns = dns
+        if dns is not None:
+            dns.addXMPPServer(self.domain, self.s2sPort)
+            dns.addXMPPServer(self.mixDomain, self.s2sPort)
         self.process = None
         self.commands = []
 
@@ -95,6 +118,14 @@ class XMPPServer:
         @return: why this server cannot be run here, or C{None}.
         """
         raise NotImplementedError()
+
+    @classmethod
+    def s2sSkipReason(cls):
+        """
+        @return: why this server cannot take part in s2s tests here (with
+            a L{tests.e2e.names.LoopbackDNS}), or C{None}.
+        """
+        return cls.skipReason()
 
     def path(self, *parts):
         """
@@ -115,6 +146,8 @@ class XMPPServer:
         yield waitForPort(self.c2sPort, self.process, "the client port")
         yield waitForPort(self.componentPort, self.process,
                           "the component port")
+        if self.dns is not None:
+            yield waitForPort(self.s2sPort, self.process, "the s2s port")
 
     def stop(self):
         """
@@ -160,6 +193,46 @@ class Prosody(XMPPServer):
                         " apt-get install prosody)" % (program,))
         return None
 
+    @classmethod
+    def s2sSkipReason(cls):
+        """
+        Prosody finds the other servers through libunbound: without
+        C{lua-unbound} it falls back to a resolver that only reads
+        C{/etc/resolv.conf} (port 53), which the test cannot point at its
+        own DNS.
+        """
+        reason = cls.skipReason()
+        if reason is not None:
+            return reason
+        interpreter = cls.luaInterpreter()
+        try:
+            found = subprocess.run(
+                interpreter + ["-e", 'require "lunbound"'],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, timeout=10).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            found = False
+        if not found:
+            return ("Prosody's Lua (%s) has no lunbound module, which s2s "
+                    "with the test's DNS needs (on Debian: apt-get install "
+                    "lua-unbound)" % (" ".join(interpreter),))
+        return None
+
+    @classmethod
+    def luaInterpreter(cls):
+        """
+        The command line of the Lua interpreter C{prosody} runs on, from
+        its C{#!} line (Debian: C{/usr/bin/env lua5.4}).
+        """
+        try:
+            with open(shutil.which("prosody"), "rb") as f:
+                first = f.readline().decode("utf-8", "replace")
+        except (OSError, TypeError):
+            first = ""
+        if first.startswith("#!") and first[2:].split():
+            return first[2:].split()
+        return ["lua"]
+
     def writeConfig(self):
         """
         Write C{prosody.cfg.lua}.
@@ -184,8 +257,34 @@ class Prosody(XMPPServer):
             "allow_unencrypted_plain_auth = true",
             'authentication = "internal_hashed"',
             'storage = "internal"',
-            'modules_enabled = { "roster", "saslauth", "disco", "ping" }',
-            'modules_disabled = { "s2s" }',
+        ]
+        if self.dns is None:
+            lines += [
+                'modules_enabled = { "roster", "saslauth", "disco", "ping" }',
+                'modules_disabled = { "s2s" }',
+            ]
+        else:
+            # s2s without TLS (no certificates here), authenticated with
+            # dialback; names looked up in the test's DNS only (see the
+            # module's docstring).  The component inherits s2s and dialback.
+            lines += [
+                'modules_enabled = { "roster", "saslauth", "disco", "ping",'
+                ' "dialback" }',
+                "s2s_ports = { %d }" % self.s2sPort,
+                's2s_interfaces = { "127.0.0.1" }',
+                "s2s_direct_tls_ports = { }",
+                "s2s_require_encryption = false",
+                "s2s_secure_auth = false",
+                "unbound = {",
+                "    resolvconf = false,",
+                "    hoststxt = false,",
+                "    forward = { %s }," % luaString(
+                    "127.0.0.1@%d" % self.dns.port),
+                '    options = { ["local-zone:"] = "localhost. transparent",',
+                '                ["do-not-query-localhost:"] = "no" },',
+                "}",
+            ]
+        lines += [
             "",
             "VirtualHost %s" % luaString(self.domain),
             "",
@@ -262,11 +361,11 @@ class Ejabberd(XMPPServer):
         found = cls.installation()
         return found if isinstance(found, str) else None
 
-    def __init__(self, workdir, domain):
-        XMPPServer.__init__(self, workdir, domain)
+    def __init__(self, workdir, domain, dns=None):
+        XMPPServer.__init__(self, workdir, domain, dns)
         self.erl, self.erlLibs = self.installation()
         self.node = "mixe2e%d%s@localhost" % (os.getpid(),
-                                                secrets.token_hex(3))
+                                              secrets.token_hex(3))
         self.cookie = secrets.token_hex(16)
         self.distPort = self.sparePort
 
@@ -296,9 +395,32 @@ class Ejabberd(XMPPServer):
             "    hosts:",
             "      %s:" % yamlString(self.mixDomain),
             "        password: %s" % yamlString(self.secret),
+        ]
+        if self.dns is not None:
+            lines += [
+                "  -",
+                "    port: %d" % self.s2sPort,
+                '    ip: "127.0.0.1"',
+                "    module: ejabberd_s2s_in",
+            ]
+        lines += [
             "auth_method: internal",
             "auth_password_format: plain",
-            "s2s_access: none",
+        ]
+        if self.dns is None:
+            lines += ["s2s_access: none"]
+        else:
+            # s2s without TLS (no certificates here), authenticated with
+            # dialback (mod_s2s_dialback below); names looked up in the
+            # test's DNS (the inetrc file), IPv4 only.
+            lines += [
+                "s2s_access: all",
+                "s2s_use_starttls: false",
+                "outgoing_s2s_families:",
+                "  - ipv4",
+                "s2s_dns_timeout: 5",
+            ]
+        lines += [
             "acl:",
             "  local:",
             '    user_regexp: ""',
@@ -322,10 +444,30 @@ class Ejabberd(XMPPServer):
             "  mod_mam: {}",
             "  mod_mix_pam: {}",
             "  mod_ping: {}",
-            "",
         ]
+        if self.dns is not None:
+            lines += ["  mod_s2s_dialback: {}"]
+        lines += [""]
         with open(self.config, "w") as f:
             f.write("\n".join(lines))
+        if self.dns is not None:
+            self.writeInetrc()
+
+    def writeInetrc(self):
+        """
+        Write the Erlang resolver's configuration (C{inetrc}): the test's
+        DNS is its only nameserver.  ejabberd's s2s (p1_xmpp's
+        C{xmpp_stream_out}) looks up SRV records with C{inet_res}, which
+        asks it (the SRV targets are address literals: the target's address
+        is looked up with the C library's C{getaddrinfo}, which no
+        configuration of ours reaches; see L{tests.e2e.names}).
+        C{resolv_conf} comes first and is empty: otherwise the system's
+        C{/etc/resolv.conf}, read after this file, replaces the nameserver.
+        """
+        self.inetrc = self.path("inetrc")
+        with open(self.inetrc, "w") as f:
+            f.write('{resolv_conf, ""}.\n'
+                    "{nameserver, {127,0,0,1}, %d}.\n" % (self.dns.port,))
 
     def environment(self):
         """
@@ -368,7 +510,10 @@ class Ejabberd(XMPPServer):
     def start(self, users):
         self.writeConfig()
         argv = [self.erl, "-sname", self.node] + self.distribution() + [
-            "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
+            "-kernel", "inet_dist_use_interface", "{127,0,0,1}"]
+        if self.dns is not None:
+            argv += ["-kernel", "inetrc", '"%s"' % (self.inetrc,)]
+        argv += [
             "-mnesia", "dir", '"%s"' % (self.path("spool"),),
             "-s", "ejabberd", "-noinput"]
         self.process = ChildProcess(
