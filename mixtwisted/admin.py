@@ -184,7 +184,8 @@ class Administration:
         Store a validated configuration and information and carry out what
         follows from the change (ADM-5): new item ids, VIS-4 removals,
         removed nodes, subscriptions the new configuration no longer
-        allows, notifications, End of Life.
+        allows, notifications (last, the participants items whose real
+        JID the new JID Visibility shows or hides), End of Life.
         """
         old = channel.copy()
         updated = channel.copy()
@@ -210,6 +211,7 @@ class Administration:
         if infoChanged:
             yield self.channels.notify(updated, ns.NODE_INFO,
                                        [views.infoItem(updated)])
+        yield self._notifyJIDShown(old, updated)
         if updated.config.get("End of Life") != old.config.get("End of Life"):
             self.scheduleEndOfLife(updated, atOnce=False)
         return updated
@@ -232,8 +234,7 @@ class Administration:
         jid-hidden one.  Removal notifications follow the old
         configuration, which their subscribers were entitled to.
         """
-        oldMode = old.info.get("JID Visibility", cfg.JID_HIDDEN)
-        mode = updated.info.get("JID Visibility", cfg.JID_HIDDEN)
+        oldMode, mode = views.visibility(old), views.visibility(updated)
         excluded = {cfg.JID_VISIBLE: "never",
                     cfg.JID_HIDDEN: "always"}.get(mode)
         if mode == oldMode or excluded is None:
@@ -241,6 +242,21 @@ class Administration:
         for participant in (yield self.store.listParticipants(old.name)):
             if participant.prefs.get("JID Visibility") == excluded:
                 yield self.channels.removeParticipant(old, participant.jid)
+
+    @defer.inlineCallbacks
+    def _notifyJIDShown(self, old, updated):
+        """
+        After a change of JID Visibility, notify the participants items
+        whose real JID the new mode shows or hides (VIS-3) to the readers
+        of real JIDs (REV-8).  Run once the new mode is stored, after the
+        VIS-4 removals and the pruning of subscriptions: the JIDs sent are
+        those the new mode shows, to the subscribers it lets read them.
+        """
+        if views.visibility(old) == views.visibility(updated):
+            return
+        participants = yield self.store.listParticipants(updated.name)
+        yield self.channels.notifyJIDShown(
+            updated, views.jidShownChanged(old, updated, participants))
 
     @defer.inlineCallbacks
     def _afterChange(self, old, updated):

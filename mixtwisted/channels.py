@@ -595,7 +595,7 @@ class ChannelService:
         return proxyId
 
     @defer.inlineCallbacks
-    def notify(self, channel, node, items):
+    def notify(self, channel, node, items, changed=None):
         """
         Record and distribute items published to C{node}, if the channel
         has that node: nodes in L{ARCHIVED_NODES} get one archive entry per
@@ -604,6 +604,11 @@ class ChannelService:
 
         The archive entries are in the default revision's form, whoever
         reads them later (a limit, doc/protocol-revisions.md §8).
+
+        @param changed: when the items changed in one respect only
+            (L{views.JID_SHOWN}), that respect: only the subscribers whose
+            revision renders it are notified, the others have these items
+            as they render them already.  For nodes that are not archived.
         """
         if node not in access.presentNodes(channel):
             return
@@ -618,7 +623,7 @@ class ChannelService:
         recipients, revisions = yield self._audience(channel, node)
         if recipients:
             self.notifier.itemsPublished(channelJID, node, items, recipients,
-                                         revisions)
+                                         revisions, changed)
 
     @defer.inlineCallbacks
     def notifyRetract(self, channel, node, itemIds):
@@ -660,6 +665,23 @@ class ChannelService:
             views.jidmapItem(participant, self.domain)])
         yield self.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
             views.jidmapVisibleItem(participant, self.domain)])
+
+    def notifyJIDShown(self, channel, participants):
+        """
+        Notify the participants items of C{participants}, whose real JID
+        the channel now shows or no longer shows (VIS-3), to the
+        subscribers who read that JID (REV-8): each item as it is now,
+        with or without C{<jid/>}.  Subscribers on C{urn:xmpp:mix:1} get
+        nothing: their items did not change.
+
+        Call it once the new JID Visibility or preferences are stored, so
+        that a JID no longer shown is never sent.
+        """
+        if not participants:
+            return defer.succeed(None)
+        return self.notify(channel, ns.NODE_PARTICIPANTS, [
+            views.participantItem(channel, p, self.domain)
+            for p in participants], changed=views.JID_SHOWN)
 
     def revisionsOf(self, name):
         """

@@ -15,7 +15,7 @@ from zope.interface import implementer
 
 from mixtwisted.interfaces import INotifier
 from mixtwisted.namespaces import DEFAULT_REVISION
-from mixtwisted.handlers.render import itemsEvent, retractEvent
+from mixtwisted.handlers.render import itemsEvent, retractEvent, showsChange
 
 
 #: Characters an attribute value in single quotes cannot hold as they are.
@@ -74,7 +74,7 @@ def attribute(value):
     return escapeToXml(value, True)
 
 
-def byRevision(recipients, revisions):
+def byRevision(recipients, revisions, wanted=None):
     """
     Split C{recipients} by protocol revision (REV-2, §4 of
     doc/protocol-revisions.md).
@@ -83,17 +83,21 @@ def byRevision(recipients, revisions):
         revision (L{mixtwisted.interfaces.IParticipantStorage.getRevisions});
         when it is empty, as in a channel where nobody speaks another
         revision, nothing is looked up.
+    @param wanted: when given, a predicate on a revision: the groups of
+        the revisions it refuses are left out (a notification that
+        concerns some revisions only, L{render.showsChange}).
     @return: C{(revision, recipients)} pairs, the default revision first,
         recipients in their order.
     """
     if not revisions:
-        return [(DEFAULT_REVISION, recipients)]
-    groups = {DEFAULT_REVISION: []}
-    for recipient in recipients:
-        groups.setdefault(revisions.get(recipient, DEFAULT_REVISION),
-                          []).append(recipient)
+        groups = {DEFAULT_REVISION: recipients}
+    else:
+        groups = {DEFAULT_REVISION: []}
+        for recipient in recipients:
+            groups.setdefault(revisions.get(recipient, DEFAULT_REVISION),
+                              []).append(recipient)
     return [(revision, group) for revision, group in groups.items()
-            if group]
+            if group and (wanted is None or wanted(revision))]
 
 
 @implementer(INotifier)
@@ -102,7 +106,9 @@ class StanzaNotifier:
     Distribute PubSub notifications (PS-5) as addressed copies of one
     serialized event per protocol revision among the recipients: at most
     two serializations, one when everybody speaks the default revision
-    (REV-8, REV-9, §4 of doc/protocol-revisions.md).
+    (REV-8, REV-9, §4 of doc/protocol-revisions.md).  A notification of a
+    change that only some revisions render (C{changed}) goes to their
+    subscribers only, and costs nothing where nobody speaks them.
 
     @param send: callable taking a serialized stanza (the stream manager's
         C{send}).
@@ -115,10 +121,11 @@ class StanzaNotifier:
         return serialize(itemsEvent(channel, node, items))
 
     def itemsPublished(self, channel, node, items, recipients,
-                       revisions=None):
+                       revisions=None, changed=None):
         self._distribute(
             lambda revision: itemsEvent(channel, node, items, revision),
-            recipients, revisions)
+            recipients, revisions,
+            None if changed is None else showsChange(changed))
 
     def itemsRetracted(self, channel, node, itemIds, recipients,
                        revisions=None):
@@ -126,10 +133,11 @@ class StanzaNotifier:
             lambda revision: retractEvent(channel, node, itemIds, revision),
             recipients, revisions)
 
-    def _distribute(self, build, recipients, revisions):
+    def _distribute(self, build, recipients, revisions, wanted=None):
         """
         Serialize C{build(revision)} once per revision present among
-        C{recipients} and send each recipient its revision's copy.
+        C{recipients} (and C{wanted}, L{byRevision}) and send each
+        recipient its revision's copy.
         """
-        for revision, group in byRevision(recipients, revisions):
+        for revision, group in byRevision(recipients, revisions, wanted):
             Template(serialize(build(revision))).sendTo(self.send, group)

@@ -441,10 +441,16 @@ class INotifier(Interface):
     or C{None} means everybody is on the default revision.
     """
 
-    def itemsPublished(channel, node, items, recipients, revisions=None):
+    def itemsPublished(channel, node, items, recipients, revisions=None,
+                       changed=None):
         """
         Send a PubSub event with C{items} (a list of
         L{mixtwisted.nodes.NodeItem}) of C{node} to C{recipients}.
+
+        @param changed: C{None}, or what alone changed in the items since
+            they were last notified (L{mixtwisted.nodes.JID_SHOWN}): then
+            only the recipients whose revision renders it get the event;
+            for the others it would repeat what they have.
         """
 
     def itemsRetracted(channel, node, itemIds, recipients, revisions=None):

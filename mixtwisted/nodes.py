@@ -15,6 +15,14 @@ from mixtwisted import namespaces as ns
 from mixtwisted.proxy import proxyJID
 
 
+#: A change of the real JID a participants item shows (L{jidVisible},
+#: VIS-3) and of nothing else in it, after a change of the channel's JID
+#: Visibility or of a participant's sharing preference: what a
+#: notification limited to the readers who see it names (the C{changed}
+#: of L{mixtwisted.interfaces.INotifier.itemsPublished}).
+JID_SHOWN = "jid"
+
+
 @dataclass(frozen=True)
 class ParticipantPayload:
     """
@@ -119,6 +127,14 @@ def sharesJID(participant):
         "always", "prefer visible")
 
 
+def visibility(channel):
+    """
+    Return the channel's JID Visibility mode (VIS-1; jid-hidden unless
+    set).
+    """
+    return channel.info.get("JID Visibility", cfg.JID_HIDDEN)
+
+
 def jidVisible(channel, participant):
     """
     Tell whether a participant's real JID is visible to the other
@@ -126,10 +142,21 @@ def jidVisible(channel, participant):
     jid-maybe-visible one when the participant shares it, never in a
     jid-hidden one.  Owners and administrators see it anyway.
     """
-    mode = channel.info.get("JID Visibility", cfg.JID_HIDDEN)
+    mode = visibility(channel)
     if mode == cfg.JID_VISIBLE:
         return True
     return mode == cfg.JID_MAYBE_VISIBLE and sharesJID(participant)
+
+
+def jidShownChanged(before, after, participants):
+    """
+    Return the participants whose real JID the channel record C{after}
+    shows where C{before} did not, or the reverse (L{jidVisible}, VIS-3):
+    after a change of JID Visibility, those whose participants item
+    changed for the readers who see the JID (L{JID_SHOWN}).
+    """
+    return [p for p in participants
+            if jidVisible(before, p) != jidVisible(after, p)]
 
 
 def jidmapVisibleItem(participant, domain):

@@ -88,7 +88,7 @@ def checkPrefs(channel, prefs):
     mode is refused (JOIN-14, PREF-8); presence sharing is forced when the
     channel requires presence (JOIN-15, PREF-4).
     """
-    mode = channel.info.get("JID Visibility", cfg.JID_HIDDEN)
+    mode = views.visibility(channel)
     visibility = prefs.get("JID Visibility")
     if visibility == "never" and mode == cfg.JID_VISIBLE:
         raise NotAcceptable("This channel shows every JID")
@@ -124,15 +124,21 @@ class Preferences:
     def savePrefs(self, channel, participant, prefs):
         """
         Store a participant's preferences; when the JID sharing changes, the
-        jidmap-visible item follows with a notification (JOIN-9, VIS-8).
+        jidmap-visible item follows with a notification (JOIN-9, VIS-8),
+        and so does the participants item, to the readers of real JIDs,
+        when the channel now shows the JID or no longer does (VIS-3,
+        REV-8).
         """
         shared = views.sharesJID(participant)
+        shown = views.jidVisible(channel, participant)
         changed = participant.prefs != prefs
         participant.prefs = prefs
         yield self.channels.store.saveParticipant(participant)
         if views.sharesJID(participant) != shared:
             yield self.channels.notify(channel, ns.NODE_JIDMAP_VISIBLE, [
                 views.jidmapVisibleItem(participant, self.channels.domain)])
+        if views.jidVisible(channel, participant) != shown:
+            yield self.channels.notifyJIDShown(channel, [participant])
         if changed:
             yield self.channels.participantChanged(channel, participant)
 

@@ -74,18 +74,20 @@ class RevisionNodesTestsMixin(MIXTestMixin):
         self.hecate = (await self.joinCore(HECATE, nodes, "hecate")).proxyId
         self.h.take()
 
-    async def joinCore(self, user, nodes=(NODE_MESSAGES,), nick=None):
+    async def joinCore(self, user, nodes=(NODE_MESSAGES,), nick=None,
+                       prefs=None):
         """
         Join C{user} to coven in MIX-CORE, as a C{core:1} join does
-        (REV-2, REV-5); return the join result.
+        (REV-2, REV-5), with the preferences C{prefs} (C{(var, [values])}
+        pairs) if given; return the join result.
         """
         # Not awaited directly: the caller would resume inside the
         # channel's serializer, before it lets the next change in.  As
         # for a stanza, wait until the service has finished.
         outcome = []
         self.h.channels.join(
-            JID(user), "coven", list(nodes), revision=NS_MIX_CORE,
-            nick=nick).addBoth(outcome.append)
+            JID(user), "coven", list(nodes), submittedPrefs=prefs,
+            revision=NS_MIX_CORE, nick=nick).addBoth(outcome.append)
         await self.h.settle()
         [result] = outcome
         if isinstance(result, Failure):
@@ -437,6 +439,174 @@ class RevisionNodesTestsMixin(MIXTestMixin):
         self.assertEqual(1, len({body for to, body in events if to in core}))
         await self.h.leave(CAT)
         self.assertEqual(4, len(calls))
+
+    # Changes of the JID shown (VIS-3, REV-8)
+
+    def coreItem(self, stableId, nick, jid=None):
+        """
+        The literal MIX-CORE participants item of a participant, with
+        C{<jid/>} when C{jid} is given.
+        """
+        return ("<item id='%s'><participant xmlns='%s'><nick>%s</nick>%s"
+                "</participant></item>"
+                % (stableId, NS_MIX_CORE, nick,
+                   "<jid>%s</jid>" % (jid,) if jid else ""))
+
+    def nodesOf(self, events):
+        """
+        C{(to, node)} of each notification among C{events}.
+        """
+        return [(to, re.search("<items node='([^']*)'", body).group(1))
+                for to, body in events]
+
+    def participantEvents(self, events):
+        """
+        The notifications of the participants node among C{events}.
+        """
+        return [(to, body) for to, body in events
+                if "<items node='%s'>" % (NODE_PARTICIPANTS,) in body]
+
+    async def switchVisibility(self, mode):
+        """
+        Publish C{mode} as the JID Visibility of coven as its owner
+        hag66; return the notifications sent.
+        """
+        sent = await self.sent(
+            "<iq type='set' id='v1' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='%s'>%s</publish></pubsub></iq>"
+            % (HAG66_FULL, COVEN, NS_PUBSUB, NODE_INFO,
+               submitForm(("JID Visibility", mode))))
+        self.assertIn("type='result'", sent[-1])
+        return self.events(sent)
+
+    async def setPrefs(self, value):
+        """
+        Set hag66's JID Visibility preference with a user-preference
+        request (PREF-3); return the notifications sent.
+        """
+        sent = await self.sent(
+            "<iq type='set' id='p1' from='%s' to='%s'>"
+            "<user-preference xmlns='%s'>%s</user-preference></iq>"
+            % (HAG66_FULL, COVEN, NS_MIX,
+               submitForm(("JID Visibility", value))))
+        self.assertIn("type='result'", sent[-1])
+        return self.events(sent)
+
+    async def test_visibilityChangeNotifications(self):
+        """
+        VIS-3, VIS-4, REV-8: when the channel's JID Visibility changes,
+        the MIX-CORE subscriber of the participants node gets, after the
+        info notification, exactly the items whose C{<jid>} appeared or
+        disappeared, as they are now; the C{urn:xmpp:mix:1} subscriber
+        gets only the info notification, as before.  Going jid-hidden,
+        the participant VIS-4 removes is retracted before the mode
+        changes and never sent again, and the others' items come without
+        C{<jid>}.
+        """
+        await self.makeCoven(
+            hagPrefs=submitForm(("JID Visibility", "prefer visible")))
+        events = await self.switchVisibility("jid-visible")
+        self.assertEqual([(HAG66, NODE_INFO), (HECATE, NODE_INFO),
+                          (HECATE, NODE_PARTICIPANTS)], self.nodesOf(events))
+        self.assertEqual(
+            [(HECATE, event(NODE_PARTICIPANTS,
+                            self.coreItem(self.hag, "thirdwitch", HAG66) +
+                            self.coreItem(self.hecate, "hecate", HECATE)))],
+            self.participantEvents(events))
+
+        events = await self.switchVisibility("jid-maybe-visible")
+        self.assertEqual([(HAG66, NODE_INFO), (HECATE, NODE_INFO),
+                          (HECATE, NODE_PARTICIPANTS)], self.nodesOf(events))
+        self.assertEqual(
+            [(HECATE, event(NODE_PARTICIPANTS,
+                            self.coreItem(self.hecate, "hecate")))],
+            self.participantEvents(events))
+
+        cat = (await self.joinCore(CAT, nick="graymalkin", prefs=[
+            ("JID Visibility", ["always"])])).proxyId
+        self.h.take()
+        events = await self.switchVisibility("jid-hidden")
+        self.assertEqual([
+            (HAG66, NODE_PARTICIPANTS), (HECATE, NODE_PARTICIPANTS),
+            (HAG66, NODE_JIDMAP), (HECATE, NODE_JIDMAP),
+            (HAG66, NODE_INFO), (HECATE, NODE_INFO),
+            (HECATE, NODE_PARTICIPANTS)], self.nodesOf(events))
+        self.assertEqual([
+            (HAG66, event(NODE_PARTICIPANTS,
+                          "<retract id='%s'/>" % (self.proxy(cat),))),
+            (HECATE, event(NODE_PARTICIPANTS, "<retract id='%s'/>" % (cat,))),
+            (HECATE, event(NODE_PARTICIPANTS,
+                           self.coreItem(self.hag, "thirdwitch"))),
+        ], self.participantEvents(events))
+        self.assertNotIn("<jid>", "".join(
+            body for to, body in self.participantEvents(events)))
+
+    async def test_preferenceChangeNotifications(self):
+        """
+        VIS-3, PREF-3, JOIN-11, REV-8: in a jid-maybe-visible channel, a
+        participant whose preference starts sharing its JID is notified
+        to the MIX-CORE subscriber with C{<jid>}, and without it when the
+        preference stops sharing, whether set by user-preference or by a
+        join carrying a form; the C{urn:xmpp:mix:1} subscriber (the
+        participant itself) is sent no notification.
+        """
+        await self.makeCoven(("JID Visibility", "jid-maybe-visible"))
+        shown = [(HECATE, event(NODE_PARTICIPANTS, self.coreItem(
+            self.hag, "thirdwitch", HAG66)))]
+        hidden = [(HECATE, event(NODE_PARTICIPANTS, self.coreItem(
+            self.hag, "thirdwitch")))]
+        self.assertEqual(shown, await self.setPrefs("prefer visible"))
+        self.assertEqual(hidden, await self.setPrefs("default"))
+
+        nodes = "".join("<subscribe node='%s'/>" % (node,) for node in (
+            NODE_MESSAGES, NODE_PARTICIPANTS, NODE_JIDMAP, NODE_INFO))
+        for value, expected in (("always", shown), ("never", hidden)):
+            sent = await self.sent(
+                "<iq type='set' id='j1' from='%s' to='%s'>"
+                "<join xmlns='%s'>%s%s</join></iq>"
+                % (HAG66, COVEN, NS_MIX, nodes,
+                   submitForm(("JID Visibility", value))))
+            self.assertIn("type='result'", sent[-1])
+            self.assertEqual(expected, self.events(sent))
+
+    async def test_unchangedJIDNotNotified(self):
+        """
+        VIS-3, REV-8: a change of JID Visibility or of a preference that
+        shows or hides nobody's JID sends no participants notification to
+        either revision: jid-hidden to jid-maybe-visible with nobody
+        sharing, a preference that still does not share, back to
+        jid-hidden, and a sharing preference in a jid-visible channel.
+        """
+        await self.makeCoven()
+        self.assertEqual([(HAG66, NODE_INFO), (HECATE, NODE_INFO)],
+                         self.nodesOf(await self.switchVisibility(
+                             "jid-maybe-visible")))
+        self.assertEqual([], await self.setPrefs("prefer not"))
+        self.assertEqual([(HAG66, NODE_INFO), (HECATE, NODE_INFO)],
+                         self.nodesOf(await self.switchVisibility(
+                             "jid-hidden")))
+        await self.switchVisibility("jid-visible")
+        self.assertEqual([], await self.setPrefs("prefer visible"))
+
+    async def test_visibilityChangeWithoutMIXCore(self):
+        """
+        §4, VIS-3, REV-8: in a channel where every subscriber is on
+        C{urn:xmpp:mix:1}, a change of JID Visibility that shows every
+        JID builds no participants event at all: nothing is serialized
+        for the notification nobody gets, and only the info item is sent.
+        """
+        self.assertResult(await self.h.create())
+        users = [HAG66, HECATE, CAT]
+        for user in users:
+            self.assertResult(await self.h.join(user, nodes=(
+                NODE_PARTICIPANTS, NODE_INFO)))
+        self.h.take()
+        calls = self.countSerializations()
+        events = await self.switchVisibility("jid-visible")
+        self.assertEqual([(user, NODE_INFO) for user in users],
+                         self.nodesOf(events))
+        self.assertEqual([], [c for c in calls
+                              if NODE_PARTICIPANTS in c.toXml()])
 
     # Information and configuration forms (§3.17)
 

@@ -8,6 +8,7 @@ where they become elements.
 
 import uuid
 from dataclasses import dataclass
+from operator import attrgetter
 
 from twisted.words.xish import domish
 from wokkel import data_form
@@ -16,7 +17,7 @@ from wokkel.generic import parseXml
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import BadRequest
 from mixtwisted.nodes import (
-    FormPayload, JIDPayload, ParticipantPayload, RawPayload)
+    JID_SHOWN, FormPayload, JIDPayload, ParticipantPayload, RawPayload)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,25 @@ def spelling(revision):
     one not known, REV-16).
     """
     return SPELLINGS.get(revision) or SPELLINGS[ns.DEFAULT_REVISION]
+
+
+#: The changes a notification may be limited to (the C{changed} of
+#: L{mixtwisted.interfaces.INotifier.itemsPublished}), each with the
+#: L{NodeSpelling} flag that tells whether a revision renders what
+#: changed: the real JID in participants items (VIS-3, REV-8).
+CHANGES = {
+    JID_SHOWN: attrgetter("jids"),
+}
+
+
+def showsChange(changed):
+    """
+    Return a predicate on revisions: whether readers on a revision see
+    C{changed} (a key of L{CHANGES}), and so have something new in a
+    notification of it.
+    """
+    shows = CHANGES[changed]
+    return lambda revision: shows(spelling(revision))
 
 
 def formTypes(node):
