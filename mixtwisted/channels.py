@@ -595,7 +595,7 @@ class ChannelService:
         return proxyId
 
     @defer.inlineCallbacks
-    def notify(self, channel, node, items, changed=None):
+    def notify(self, channel, node, items, changed=None, apart=False):
         """
         Record and distribute items published to C{node}, if the channel
         has that node: nodes in L{ARCHIVED_NODES} get one archive entry per
@@ -609,6 +609,10 @@ class ChannelService:
             (L{views.JID_SHOWN}), that respect: only the subscribers whose
             revision renders it are notified, the others have these items
             as they render them already.  For nodes that are not archived.
+        @param apart: send each item in an event of its own rather than
+            all in one: slixmpp (1.17) fails on an event with several
+            items and answers it with an error, which the service takes
+            for a client gone.
         """
         if node not in access.presentNodes(channel):
             return
@@ -622,8 +626,9 @@ class ChannelService:
                     itemId=item.id))
         recipients, revisions = yield self._audience(channel, node)
         if recipients:
-            self.notifier.itemsPublished(channelJID, node, items, recipients,
-                                         revisions, changed)
+            for batch in ([item] for item in items) if apart else [items]:
+                self.notifier.itemsPublished(channelJID, node, batch,
+                                             recipients, revisions, changed)
 
     @defer.inlineCallbacks
     def notifyRetract(self, channel, node, itemIds):
@@ -671,8 +676,9 @@ class ChannelService:
         Notify the participants items of C{participants}, whose real JID
         the channel now shows or no longer shows (VIS-3), to the
         subscribers who read that JID (REV-8): each item as it is now,
-        with or without C{<jid/>}.  Subscribers on C{urn:xmpp:mix:1} get
-        nothing: their items did not change.
+        with or without C{<jid/>}, each in an event of its own (as every
+        other participants notification).  Subscribers on
+        C{urn:xmpp:mix:1} get nothing: their items did not change.
 
         Call it once the new JID Visibility or preferences are stored, so
         that a JID no longer shown is never sent.
@@ -681,7 +687,7 @@ class ChannelService:
             return defer.succeed(None)
         return self.notify(channel, ns.NODE_PARTICIPANTS, [
             views.participantItem(channel, p, self.domain)
-            for p in participants], changed=views.JID_SHOWN)
+            for p in participants], changed=views.JID_SHOWN, apart=True)
 
     def revisionsOf(self, name):
         """
