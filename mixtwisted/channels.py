@@ -932,6 +932,10 @@ class ChannelService:
 
     @defer.inlineCallbacks
     def _sequence(self, requester, channel, archive):
+        # The record the caller read before this turn may predate a change
+        # that ran first (a switch to jid-hidden decides whether the
+        # MIX-CORE copies carry the sender's JID): read it again, now.
+        channel = yield self.getChannel(channel.name)
         reflection = yield self.prepareMessage(requester, channel)
         return reflection, archive(reflection)
 

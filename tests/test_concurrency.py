@@ -20,7 +20,7 @@ from twisted.trial import unittest
 from mixtwisted.nicks import nickKey
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
-    MIXTestMixin, MemoryStoreMixin, NODE_BANNED, NODE_CONFIG, NODE_MESSAGES,
+    MIXTestMixin, MemoryStoreMixin, NODE_BANNED, NODE_CONFIG, NODE_INFO, NODE_MESSAGES,
     NODE_PARTICIPANTS, NODE_PRESENCE, NS_MIX, NS_PUBSUB, archivedMessages,
     errorCondition, groupchats, parse, submitForm)
 from tests.pgsql import PgsqlStoreMixin
@@ -59,6 +59,13 @@ def presenceOf(full, kind=None):
 def retractMessage(full, archiveId, mid="r1"):
     return ("<message id='%s' from='%s' to='%s'><retract xmlns='%s' id='%s'/>"
             "</message>" % (mid, full, COVEN, NS_MIX, archiveId))
+
+
+def infoIQ(visibility, iqid):
+    return ("<iq type='set' id='%s' from='%s' to='%s'><pubsub xmlns='%s'>"
+            "<publish node='%s'>%s</publish></pubsub></iq>"
+            % (iqid, HAG66_FULL, COVEN, NS_PUBSUB, NODE_INFO,
+               submitForm(("JID Visibility", visibility))))
 
 
 def groupchat(full, body, mid="m1"):
@@ -497,6 +504,32 @@ class ConcurrencyTestsMixin(MIXTestMixin):
                          [(s["id"], errorCondition(s)) for s in out
                           if s.getAttribute("type") == "error"])
         self.assertEqual(2, len(await archivedMessages(self.h)))
+
+
+    async def test_messageDuringSwitchToHidden(self):
+        """
+        VIS-3, REV-12: a message that arrives while the owner's switch to
+        jid-hidden is being stored takes its turn after the switch, and
+        its MIX-CORE copy carries no real JID: the message reads the
+        channel again in its turn rather than trusting the record read
+        when it arrived.
+        """
+        self.assertResult(await self.h.iq(infoIQ("jid-visible", "v0")))
+        self.assertResult(await self.h.iq(
+            "<iq type='set' id='j2' from='%s' to='%s'>"
+            "<join xmlns='urn:xmpp:mix:core:1'><subscribe node='%s'/>"
+            "<nick>hecate</nick></join></iq>"
+            % (HECATE, COVEN, NODE_MESSAGES)))
+        self.assertResult(await self.h.setnick(HAG66_FULL, "thirdwitch"))
+        self.h.take()
+        sent = await self.interrupted(
+            "updateChannel", infoIQ("jid-hidden", "v1"),
+            [groupchat(HAG66_FULL, "after")], when=lambda record: True)
+        self.assertResult(self.responses(sent)["v1"])
+        copies = [s for s in groupchats(sent)
+                  if s.getAttribute("to") == HECATE]
+        self.assertEqual(1, len(copies))
+        self.assertNotIn(HAG66, copies[0].toXml())
 
 
 class ConcurrencyMemoryTests(MemoryStoreMixin, ConcurrencyTestsMixin,
