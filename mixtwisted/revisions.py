@@ -12,8 +12,11 @@ made by splices rather than a second serialization:
    from='CHANNEL/STABLE-ID'}, the sender's stable participant id (REV-3)
    as resource.  The reflection sets C{from} first, so the prefix is fixed;
  - tail: the channel's C{<mix xmlns='urn:xmpp:mix:1'>} -- always the
-   stanza's last child, in a tombstone followed only by C{<retracted/>} --
-   becomes C{<mix xmlns='urn:xmpp:mix:core:1'><nick>N</nick></mix>}, with
+   stanza's last child, in a tombstone followed only by C{<retracted/>},
+   and written as a fixed string (L{reflectionMix}) whatever namespace
+   prefixes the client's payload declared, so that a live copy's tail is
+   known exactly (L{reflectionTail}) -- becomes
+   C{<mix xmlns='urn:xmpp:mix:core:1'><nick>N</nick></mix>}, with
    C{<jid>REAL-BARE-JID</jid>} only in a live copy whose sender's JID is
    visible (VIS-3); never a proxy JID, never C{<submission-id/>} (MIX-CORE
    correlates by the client's own XEP-0359 C{<origin-id/>}, which the
@@ -68,6 +71,18 @@ def parseArchived(xml, uri):
     return parseXml(xml[:cut] + " xmlns='%s'" % (uri,) + xml[cut:])
 
 
+def _mix(uri, nick, jid):
+    """
+    Serialize a channel's C{<mix/>} in C{uri} from escaped C{nick} and
+    C{jid} (left out when C{None}).
+    """
+    parts = ["<mix xmlns='%s'>" % (uri,), _NICK, nick, _NICK_END]
+    if jid is not None:
+        parts += [_JID, jid, _JID_END]
+    parts.append(_MIX_END)
+    return "".join(parts)
+
+
 def core1Mix(nick, jid=None):
     """
     Serialize the channel's C{<mix xmlns='urn:xmpp:mix:core:1'/>}.
@@ -76,11 +91,33 @@ def core1Mix(nick, jid=None):
     @param jid: the sender's real bare JID, escaped likewise, or C{None}
         to leave C{<jid/>} out (JID hidden, or an archived entry).
     """
-    parts = ["<mix xmlns='%s'>" % (ns.NS_MIX_CORE,), _NICK, nick, _NICK_END]
-    if jid is not None:
-        parts += [_JID, jid, _JID_END]
-    parts.append(_MIX_END)
-    return "".join(parts)
+    return _mix(ns.NS_MIX_CORE, nick, jid)
+
+
+def reflectionMix(nick, proxyJID):
+    """
+    Serialize the channel's C{<mix xmlns='urn:xmpp:mix:1'/>} of a
+    reflection: the sender's C{nick} and C{proxyJID}, not yet escaped,
+    escaped here as Twisted's serializer would (the same bytes).
+
+    The reflection and the tombstone (L{mixtwisted.handlers.messages})
+    write it as this string rather than as an element: Twisted's
+    serializer keeps a namespace prefix a client's payload declared for
+    C{urn:xmpp:mix:1} for the rest of the stanza, which would make it
+    C{<m:mix xmlns:m='urn:xmpp:mix:1'>}.  As a string, the end of every
+    reflection is known exactly (L{reflectionTail}), whatever the payload.
+    """
+    return _mix(ns.NS_MIX, escapeToXml(nick), escapeToXml(proxyJID))
+
+
+def reflectionTail(reflection):
+    """
+    How the serialized reflection of a message from a participant ends:
+    the channel's C{<mix/>} (L{reflectionMix}), last, then the end of the
+    stanza, which the reflection's own start tag, never prefixed, fixes.
+    """
+    return reflectionMix(reflection.nick, reflection.proxyJID) + \
+        _MESSAGE_END
 
 
 def _startTagEnd(xml):
@@ -140,11 +177,12 @@ def core1Reflection(xml, reflection):
     if reflection.proxyJID is None:
         return _retractMoved(xml)
     jid = reflection.visibleJID
-    mixAt = xml.rfind(_MIX)
+    tail = reflectionTail(reflection)
     spliced = None
-    if mixAt >= 0:
+    if xml.endswith(tail):
         spliced = _spliced(
-            xml, reflection.channelJID, reflection.proxyId, mixAt,
+            xml, reflection.channelJID, reflection.proxyId,
+            len(xml) - len(tail),
             core1Mix(escapeToXml(reflection.nick),
                      None if jid is None else escapeToXml(jid)),
             _MESSAGE_END)

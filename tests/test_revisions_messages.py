@@ -13,6 +13,7 @@ from twisted.trial import unittest
 from twisted.words.xish import domish
 
 from mixtwisted import fanout, revisions
+from mixtwisted.channels import Reflection
 from mixtwisted.handlers import messages
 from tests.helpers import (
     CAT, CAT_FULL, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, HECATE_FULL,
@@ -680,6 +681,216 @@ class FullDeliveryTestsMixin(RevisionsTestsMixin):
         self.assertEqual([], addressedTo(out, HECATE_FULL))
 
 
+class PrefixTestsMixin(RevisionsTestsMixin):
+    """
+    Client payloads that declare namespace prefixes (valid XML): Twisted's
+    serializer keeps a prefix for the rest of the stanza, but the channel's
+    own C{<stanza-id/>} and C{<mix/>} are written as the channel writes
+    them, so every copy, variant and archived entry stays well-formed and
+    in its revision's form (REV-12, REV-13, REV-14, MSG-3, MSG-6).
+    """
+
+    #: A quoted reflection with its own 0.9.5 <mix/>, then a prefixed
+    #: element of urn:xmpp:mix:1, and one of urn:xmpp:sid:0 whose prefix
+    #: is declared on the message (Twisted then makes one up: xn0).
+    EXTRA = ("<forwarded xmlns='urn:xmpp:forward:0'>"
+             "<message xmlns='jabber:client' from='%s' id='old' "
+             "type='groupchat'><body>quoted</body>"
+             "<mix xmlns='urn:xmpp:mix:1'><nick>graymalkin</nick>"
+             "<jid>qqqq#%s</jid></mix></message></forwarded>"
+             "<m:x xmlns:m='urn:xmpp:mix:1'/>" % (COVEN, COVEN))
+    PAYLOAD = "<body>hi</body>" + EXTRA + "<s:origin-id id='o1'/>"
+
+    #: The payload as reflected.
+    REFLECTED = ("<body>hi</body>" + EXTRA +
+                 "<xn0:origin-id xmlns:xn0='urn:xmpp:sid:0' id='o1'/>")
+
+    #: A retraction notice's payload and how it is reflected.
+    NOTICE = EXTRA + "<s:origin-id id='o1'/>"
+    NOTICE_REFLECTED = (
+        EXTRA + "<xn0:origin-id xmlns:xn0='urn:xmpp:sid:0' id='o1'/>")
+
+    async def sayPrefixed(self, full, payload=None, mid="p1"):
+        """
+        Send C{payload} (L{PAYLOAD}) from C{full} in a message declaring
+        the prefix C{s} for C{urn:xmpp:sid:0}; return C{(archive id,
+        stanzas sent)}.
+        """
+        await self.h.receive(
+            "<message type='groupchat' id='%s' from='%s' to='%s' "
+            "xmlns:s='urn:xmpp:sid:0'>%s</message>"
+            % (mid, full, COVEN, self.PAYLOAD if payload is None
+               else payload))
+        out = self.h.raw()
+        ids = {parse(s).getAttribute("id") for s in out
+               if parse(s).getAttribute("type") == "groupchat"}
+        self.assertEqual(1, len(ids), out)
+        return ids.pop(), out
+
+    def stanza(self, to, sender, archiveId, payload, mix):
+        return ("<message %sfrom='%s' id='%s' type='groupchat'>%s"
+                "<stanza-id xmlns='urn:xmpp:sid:0' id='%s' by='%s'/>%s"
+                "</message>" % ("" if to is None else "to='%s' " % (to,),
+                                sender, archiveId, payload, archiveId, COVEN,
+                                mix))
+
+    def core1(self, nick):
+        return "<mix xmlns='urn:xmpp:mix:core:1'><nick>%s</nick></mix>" % (
+            nick,)
+
+    def refuseParsing(self):
+        """
+        Make the archive's conversion for core:1 readers fail should it
+        parse an entry (§3.16: mixtwisted's own entries never need it).
+        """
+        def parsed(*args):
+            raise AssertionError("parsed %r" % (args,))
+        self.patch(revisions, "_rerendered", parsed)
+
+    async def test_liveCopies(self):
+        """
+        REV-12, MSG-6: the core:1 copy is the whole stanza, its C{<mix/>}
+        the channel's (not the quoted one); the 0.9.5 originator's copy
+        has C{<submission-id/>} in the channel's unprefixed C{<mix/>}.
+        """
+        archiveId, out = await self.sayPrefixed(HAG66_FULL)
+        self.assertEqual([self.stanza(
+            HECATE, "%s/%s" % (COVEN, self.hag), archiveId, self.REFLECTED,
+            self.core1("thirdwitch"))], addressedTo(out, HECATE))
+        self.assertEqual([self.stanza(
+            HAG66, COVEN, archiveId, self.REFLECTED,
+            self.mix095(self.hag, "thirdwitch").replace(
+                "</mix>", "<submission-id>p1</submission-id></mix>"))],
+            addressedTo(out, HAG66))
+
+    async def test_core1Originator(self):
+        """
+        REV-12: from the core:1 participant, to the 0.9.5 one as a channel
+        without core:1 participants sends it.
+        """
+        archiveId, out = await self.sayPrefixed(HECATE_FULL)
+        self.assertEqual([self.stanza(
+            HAG66, COVEN, archiveId, self.REFLECTED,
+            self.mix095(self.hecate, "hecate"))], addressedTo(out, HAG66))
+        self.assertEqual([self.stanza(
+            HECATE, "%s/%s" % (COVEN, self.hecate), archiveId,
+            self.REFLECTED, self.core1("hecate"))], addressedTo(out, HECATE))
+
+    async def test_archive(self):
+        """
+        REV-14: the archived entry ends as the channel writes it: MAM
+        gives it as stored to the 0.9.5 reader, and to the core:1 reader
+        converted by splices, without parsing.
+        """
+        archiveId, _ = await self.sayPrefixed(HAG66_FULL)
+        archived = self.stanza(None, COVEN, archiveId, self.REFLECTED,
+                               self.mix095(self.hag, "thirdwitch"))
+        self.assertEqual([self.result(
+            HAG66_FULL, archiveId,
+            archived.replace("<message ", "<message xmlns='jabber:client' ",
+                             1))], await self.mam(HAG66_FULL))
+        self.refuseParsing()
+        self.assertEqual([self.result(
+            HECATE_FULL, archiveId, self.stanza(
+                None, "%s/%s" % (COVEN, self.hag), archiveId, self.REFLECTED,
+                self.core1("thirdwitch")).replace(
+                    "<message ", "<message xmlns='jabber:client' ", 1))],
+            await self.mam(HECATE_FULL))
+
+    async def test_retransmission(self):
+        """
+        DLV-3, REV-14: held after a bounce, the core:1 participant gets the
+        message again in core:1 form, converted without parsing.
+        """
+        archiveId, _ = await self.sayPrefixed(HAG66_FULL)
+        await self.h.receive(DeliveryTestsMixin.bounce(
+            self, archiveId, "%s/%s" % (COVEN, self.hag)))
+        await self.h.advance(5)
+        (marker,) = [parse(s) for s in self.h.raw()]
+        self.refuseParsing()
+        await self.h.receive("<iq type='result' id='%s' from='%s' to='%s'/>"
+                             % (marker["id"], HECATE, COVEN))
+        self.assertEqual([self.stanza(
+            HECATE, "%s/%s" % (COVEN, self.hag), archiveId, self.REFLECTED,
+            self.core1("thirdwitch"))], self.h.raw())
+
+    async def test_retraction(self):
+        """
+        REV-13, RET-4, RET-5, MSG-6: a retraction notice with such a
+        payload reaches each revision in its form; the tombstone of a
+        message whose kept C{<thread/>} declares a prefix for
+        C{urn:xmpp:mix:1} keeps the channel's elements unprefixed, and
+        MAM converts both without parsing.
+        """
+        original, _ = await self.sayPrefixed(
+            HAG66_FULL, "<body>b</body><thread xmlns:m='urn:xmpp:mix:1' "
+            "m:a='1'>t</thread>", mid="m1")
+        noticeId, out = await self.sayPrefixed(
+            HAG66_FULL, "<retract xmlns='%s' id='%s'/>%s"
+            % (NS_MIX, original, self.NOTICE), mid="r1")
+        retract = "<retract xmlns='%s' id='%s'/>%s"
+        self.assertEqual([self.stanza(
+            HECATE, "%s/%s" % (COVEN, self.hag), noticeId,
+            retract % (NS_MIX_MISC, original, self.NOTICE_REFLECTED),
+            self.core1("thirdwitch"))], addressedTo(out, HECATE))
+        self.assertEqual([self.stanza(
+            HAG66, COVEN, noticeId,
+            retract % (NS_MIX, original, self.NOTICE_REFLECTED),
+            self.mix095(self.hag, "thirdwitch").replace(
+                "</mix>", "<submission-id>r1</submission-id></mix>"))],
+            addressedTo(out, HAG66))
+        thread = "<thread xmlns:m='urn:xmpp:mix:1' m:a='1'>t</thread>"
+        retracted = ("<retracted xmlns='%s' by='%s#%s' time='%s'/>"
+                     % ("%s", self.hag, COVEN, STAMP))
+        (tombstone, notice) = await self.mam(HAG66_FULL)
+        self.assertEqual(self.result(HAG66_FULL, original, self.stanza(
+            None, COVEN, original, thread,
+            self.mix095(self.hag, "thirdwitch") + retracted % (NS_MIX,))
+            .replace("<message ", "<message xmlns='jabber:client' ", 1)),
+            tombstone)
+        self.refuseParsing()
+        self.assertEqual([self.result(HECATE_FULL, original, self.stanza(
+            None, "%s/%s" % (COVEN, self.hag), original, thread,
+            self.core1("thirdwitch") + retracted % (NS_MIX_MISC,))
+            .replace("<message ", "<message xmlns='jabber:client' ", 1)),
+            self.result(HECATE_FULL, noticeId, self.stanza(
+                None, "%s/%s" % (COVEN, self.hag), noticeId,
+                retract % (NS_MIX_MISC, original, self.NOTICE_REFLECTED),
+                self.core1("thirdwitch"))
+            .replace("<message ", "<message xmlns='jabber:client' ", 1))],
+            await self.mam(HECATE_FULL))
+
+    async def test_channelNotice(self):
+        """
+        REV-13, ADM-11, MSG-6: a notice from an operator who is no
+        participant, with such a payload: no C{<mix/>} for the recipients,
+        the channel's unprefixed C{<stanza-id/>} last; MAM converts it
+        without parsing.
+        """
+        original, _ = await self.sayPrefixed(HAG66_FULL)
+        noticeId, out = await self.sayPrefixed(
+            OPERATOR_FULL, "<retract xmlns='%s' id='%s'/>%s"
+            % (NS_MIX_MISC, original, self.NOTICE), mid="r1")
+        retract = "<retract xmlns='%s' id='%s'/>%s"
+        for to, uri in ((HECATE, NS_MIX_MISC), (HAG66, NS_MIX)):
+            self.assertEqual([self.stanza(
+                to, COVEN, noticeId,
+                retract % (uri, original, self.NOTICE_REFLECTED), "")],
+                addressedTo(out, to))
+        self.assertEqual([self.stanza(
+            OPERATOR, COVEN, noticeId,
+            retract % (NS_MIX, original, self.NOTICE_REFLECTED),
+            "<mix xmlns='%s'><submission-id>r1</submission-id></mix>"
+            % (NS_MIX,))], addressedTo(out, OPERATOR))
+        self.refuseParsing()
+        (_, notice) = await self.mam(HECATE_FULL)
+        self.assertEqual(self.result(HECATE_FULL, noticeId, self.stanza(
+            None, COVEN, noticeId,
+            retract % (NS_MIX_MISC, original, self.NOTICE_REFLECTED), "")
+            .replace("<message ", "<message xmlns='jabber:client' ", 1)),
+            notice)
+
+
 class SplicesTests(unittest.TestCase):
     """
     L{revisions.toCore1} and L{revisions.core1Reflection} by splices give
@@ -746,6 +957,56 @@ class SplicesTests(unittest.TestCase):
             "</message>" % (self.CHANNEL, NS_MIX_MISC, self.MIX, self.SID),
             revisions.toCore1(entries["quoted mix, no channel mix"],
                               self.CHANNEL))
+
+    def prefixed(self):
+        """
+        A reflection whose channel's C{<mix/>} is prefixed, after a quoted
+        one that is not: what Twisted's serializer wrote before the channel
+        wrote its C{<mix/>} as a string.
+        """
+        return (
+            "<message from='%s' id='A' type='groupchat'><body>x</body>"
+            "<forwarded xmlns='urn:xmpp:forward:0'><message "
+            "xmlns='jabber:client' from='x@y'>%s</message></forwarded>"
+            "<m:x xmlns:m='urn:xmpp:mix:1'/>%s<m:mix xmlns:m='urn:xmpp:mix:1'>"
+            "<m:nick>a&amp;b</m:nick>"
+            "<m:jid>p1#coven@%s</m:jid></m:mix></message>"
+            % (self.CHANNEL, self.MIX, self.SID, DOMAIN))
+
+    def reflection(self):
+        return Reflection(
+            channel="coven", channelJID=self.CHANNEL, archiveId="A",
+            stamp=0.0, nick="a&b", proxyJID="p1#coven@" + DOMAIN,
+            recipients=[], originator=HAG66, proxyId="p1")
+
+    def test_core1ReflectionNotAtKnownTail(self):
+        """
+        REV-12: a live reflection that does not end with the channel's
+        C{<mix/>} as the channel writes it is rendered again: never cut at
+        a quoted C{<mix/>}.
+        """
+        self.assertEqual(
+            "<message from='%s/p1' id='A' type='groupchat'><body>x</body>"
+            "<forwarded xmlns='urn:xmpp:forward:0'><message "
+            "xmlns='jabber:client' from='x@y'>%s</message></forwarded>"
+            "<m:x xmlns:m='urn:xmpp:mix:1'/>%s"
+            "<mix xmlns='urn:xmpp:mix:core:1'><nick>a&amp;b</nick></mix>"
+            "</message>" % (self.CHANNEL, self.MIX, self.SID),
+            revisions.core1Reflection(self.prefixed(), self.reflection()))
+
+    def test_submissionIdNotAtKnownTail(self):
+        """
+        MSG-6: the originator's 0.9.5 copy of such a reflection gets
+        C{<submission-id/>} in the channel's C{<mix/>}, rendered again.
+        """
+        message = domish.Element((None, "message"))
+        message["id"] = "s&1"
+        own = messages.MessageHandler._withSubmissionId(
+            message, self.reflection(), self.prefixed())
+        self.assertEqual(
+            self.prefixed().replace(
+                "</m:jid></m:mix>", "</m:jid><m:submission-id>s&amp;1"
+                "</m:submission-id></m:mix>"), own.xml)
 
     def test_fallbackWhenHeadDiffers(self):
         """
@@ -816,4 +1077,13 @@ class FullDeliveryMemoryTests(MemoryStoreMixin, FullDeliveryTestsMixin,
 
 class FullDeliveryPgsqlTests(PgsqlStoreMixin, FullDeliveryTestsMixin,
                              unittest.TestCase):
+    pass
+
+
+class PrefixMemoryTests(MemoryStoreMixin, PrefixTestsMixin,
+                        unittest.TestCase):
+    pass
+
+
+class PrefixPgsqlTests(PgsqlStoreMixin, PrefixTestsMixin, unittest.TestCase):
     pass

@@ -44,7 +44,7 @@ from twisted.words.xish.domish import escapeToXml
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import (
     BadRequest, MIXError, PolicyViolation, ServiceUnavailable)
-from mixtwisted.fanout import Template, byRevision, serialize
+from mixtwisted.fanout import Template, attribute, byRevision, serialize
 from mixtwisted.handlers.base import MIXHandler, errorResponse
 from mixtwisted.delivery import UNREACHABLE
 from mixtwisted.handlers.delivery import errorOf
@@ -52,7 +52,8 @@ from mixtwisted.privatemessages import PrivateMessages
 from mixtwisted.proxy import splitProxyLocalpart
 from mixtwisted.records import ArchivedMessage
 from mixtwisted.retraction import Retractions
-from mixtwisted.revisions import Variants, parseArchived
+from mixtwisted.revisions import (
+    Variants, parseArchived, reflectionMix, reflectionTail)
 
 #: The namespaces of C{<retract/>} and C{<retracted/>}: 0.9.5's and
 #: MIX-MISC's, accepted whatever the sender's revision (REV-13).
@@ -71,7 +72,8 @@ _STRIPPED = {(ns.NS_MIX, "mix"), (ns.NS_MIX_CORE, "mix"),
 _STRIPPED_RETRACT = _STRIPPED | {(ns.NS_MIX, "retract"),
                                  (ns.NS_MIX_MISC, "retract")}
 
-#: How a serialized reflection ends: its last child is the channel's <mix/>.
+#: How a serialized reflection ends: its last child is the channel's <mix/>
+#: (L{mixtwisted.revisions.reflectionTail} gives the whole of it).
 _MIX_END = "</mix></message>"
 
 #: How a serialized reflection without C{<mix/>} ends (a retraction notice
@@ -101,14 +103,43 @@ def _retractable(element):
     return True
 
 
+def _stanzaId(archiveId, by):
+    """
+    Serialize the channel's C{<stanza-id/>} (XEP-0359), as Twisted's
+    serializer would write the element.  Written as a string, like the
+    channel's C{<mix/>} (L{mixtwisted.revisions.reflectionMix}): a prefix
+    the client's payload declared for C{urn:xmpp:sid:0} cannot reach it.
+    """
+    return "<stanza-id xmlns='%s' id='%s' by='%s'/>" % (
+        ns.NS_SID, attribute(archiveId), attribute(by))
+
+
+def _text(element, uri, name):
+    """
+    The text of the first child C{(uri, name)} of C{element}, or C{""}.
+    """
+    for child in element.elements(uri, name):
+        return str(child)
+    return ""
+
+
 #: What a tombstone keeps of the original (RET-5): only what identifies
-#: the entry and its thread -- the channel's C{<mix/>} (the sender's nick
-#: and proxy JID), the C{<stanza-id/>} and C{<thread/>} (in the stanza's
-#: namespace, C{None} below).  Everything else goes: bodies, subject,
-#: XHTML-IM, out-of-band URLs, references, file-sharing payloads, any other
-#: extension, since any of them may hold the retracted content.
-_TOMBSTONE_KEPT = {(ns.NS_MIX, "mix"), (ns.NS_SID, "stanza-id"),
-                   (None, "thread")}
+#: the entry and its thread -- the C{<thread/>} (in the stanza's namespace,
+#: C{None} below), the channel's C{<stanza-id/>} and C{<mix/>} (the
+#: sender's nick and proxy JID), each mapped to how the tombstone writes
+#: it.  Everything else goes: bodies, subject, XHTML-IM, out-of-band URLs,
+#: references, file-sharing payloads, any other extension, since any of
+#: them may hold the retracted content.
+_TOMBSTONE_KEPT = {
+    (None, "thread"): lambda c: c,
+    # The channel's own, written again as strings, so that the tombstone
+    # ends as the channel writes it whatever prefixes the kept <thread/>
+    # declares (the archived ones, parsed, would keep theirs).
+    (ns.NS_SID, "stanza-id"): lambda c: domish.SerializedXML(_stanzaId(
+        c.getAttribute("id", ""), c.getAttribute("by", ""))),
+    (ns.NS_MIX, "mix"): lambda c: domish.SerializedXML(reflectionMix(
+        _text(c, ns.NS_MIX, "nick"), _text(c, ns.NS_MIX, "jid"))),
+}
 
 #: The stanza attributes a tombstone keeps.
 _TOMBSTONE_ATTRIBUTES = ("from", "id", "type")
@@ -119,21 +150,36 @@ def _tombstone(element, by, time):
     Turn an archived stanza into its tombstone (RET-5): only the children
     of L{_TOMBSTONE_KEPT} and the attributes C{from}, C{id} and C{type} are
     kept (a whitelist), and C{<retracted xmlns='urn:xmpp:mix:1' by='…'
-    time='…'/>} is added.
+    time='…'/>} is added (a string too, after the channel's C{<mix/>}).
     """
-    def kept(c):
-        if not isinstance(c, domish.Element):
-            return False
-        uri = None if c.uri == element.uri else c.uri
-        return (uri, c.name) in _TOMBSTONE_KEPT
-    element.children = [c for c in element.children if kept(c)]
+    children = []
+    for c in element.elements():
+        write = _TOMBSTONE_KEPT.get(
+            (None if c.uri == element.uri else c.uri, c.name))
+        if write is not None:
+            children.append(write(c))
+    element.children = children
     element.attributes = {
         key: value for key, value in element.attributes.items()
         if key in _TOMBSTONE_ATTRIBUTES}
-    retracted = element.addElement((ns.NS_MIX, "retracted"))
-    retracted["by"] = by
-    retracted["time"] = time
+    element.addRawXml("<retracted xmlns='%s' by='%s' time='%s'/>" % (
+        ns.NS_MIX, attribute(by), attribute(time)))
     return element
+
+
+def _rerenderedOwn(xml, uri, submissionId):
+    """
+    The originator's 0.9.5 copy of a serialized reflection that does not
+    end as L{MessageHandler._reflection} writes it: parsed, given
+    C{<submission-id/>} in its last C{<mix xmlns='urn:xmpp:mix:1'/>} child,
+    and serialized again (MSG-6).
+    """
+    element = parseArchived(xml, uri)
+    mixes = list(element.elements(ns.NS_MIX, "mix"))
+    if mixes:
+        mixes[-1].addElement((ns.NS_MIX, "submission-id"),
+                             content=submissionId)
+    return serialize(element)
 
 
 class MessageHandler(MIXHandler):
@@ -321,6 +367,13 @@ class MessageHandler(MIXHandler):
         minus C{stripped}, then C{<stanza-id/>} and C{<mix/>} last.  A
         reflection without a proxy JID (a retraction by a non-participant,
         ADM-11) has no C{<mix/>}: the channel alone sends it.
+
+        C{<stanza-id/>} and C{<mix/>} are added as serialized XML: written
+        as the channel writes them whatever prefixes the payload declared
+        (L{mixtwisted.revisions.reflectionMix}), so that the stanza ends
+        with L{mixtwisted.revisions.reflectionTail}, where the variants
+        and the originator's copy are spliced.  For a payload without
+        prefixes, the bytes are those of the elements.
         """
         reflected = domish.Element((message.uri, "message"))
         reflected["from"] = reflection.channelJID
@@ -336,13 +389,10 @@ class MessageHandler(MIXHandler):
                     (child.uri, child.name) in stripped:
                 continue
             reflected.addChild(child)
-        sid = reflected.addElement((ns.NS_SID, "stanza-id"))
-        sid["id"] = reflection.archiveId
-        sid["by"] = reflection.channelJID
+        tail = _stanzaId(reflection.archiveId, reflection.channelJID)
         if reflection.proxyJID is not None:
-            mix = reflected.addElement((ns.NS_MIX, "mix"))
-            mix.addElement("nick", content=reflection.nick)
-            mix.addElement("jid", content=reflection.proxyJID)
+            tail += reflectionMix(reflection.nick, reflection.proxyJID)
+        reflected.addRawXml(tail)
         return reflected
 
     def _checkSize(self, xml):
@@ -439,18 +489,24 @@ class MessageHandler(MIXHandler):
         """
         The originator's 0.9.5 copy: the reflection with
         C{<submission-id/>} at the end of its C{<mix/>}, spliced in the
-        string rather than serializing the stanza again (MSG-6).
+        string rather than serializing the stanza again (MSG-6), at the
+        tail L{_reflection} wrote (L{reflectionTail}).  Should C{xml} not
+        end so, the stanza is parsed and serialized again instead.
         """
         submissionId = message.getAttribute("id")
         if not submissionId:
             return Template(xml)
         submission = ("<submission-id>" + escapeToXml(submissionId) +
                       "</submission-id>")
-        if reflection.proxyJID is not None:
+        if reflection.proxyJID is None:
+            # The stanza's end tag is never prefixed (its start tag comes
+            # before any of the payload's declarations).
+            return Template(xml[:-len(_MESSAGE_END)] +
+                            "<mix xmlns='%s'>" % (ns.NS_MIX,) +
+                            submission + "</mix>" + _MESSAGE_END)
+        if xml.endswith(reflectionTail(reflection)):
             return Template(xml[:-len(_MIX_END)] + submission + _MIX_END)
-        return Template(xml[:-len(_MESSAGE_END)] +
-                        "<mix xmlns='%s'>" % (ns.NS_MIX,) +
-                        submission + "</mix>" + _MESSAGE_END)
+        return Template(_rerenderedOwn(xml, message.uri, submissionId))
 
     def _originatorAddresses(self, message, name, originator):
         """
