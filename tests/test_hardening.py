@@ -242,6 +242,71 @@ class HardeningTestsMixin(MIXTestMixin):
             % (HAG66_FULL, COVEN))
         self.assertError(response, "cancel", "item-not-found")
 
+    def stopAccepting(self):
+        """
+        Begin the graceful stop as the service does (D-60): the address
+        guard takes every stanza from now on.
+        """
+        (addressGuard,) = [h for h in self.h.handlers
+                           if isinstance(h, guard.AddressGuard)]
+        addressGuard.stopAccepting()
+
+    async def test_refusedWhileStoppingOnlyError(self):
+        """
+        REV-6, D-60, ERR-7: while the service stops, a join (in either
+        revision, as a MIX-PAM server relays it from the bare JID), a
+        request and a message are answered with C{<error/>} as the only
+        child: no copy of the request's children, which ejabberd 23.01's
+        MIX-PAM cannot take with a core:1 join.
+        """
+        await self.h.create()
+        self.h.raw()
+        self.stopAccepting()
+        join = ("<join xmlns='%%s'><subscribe node='%s'/><nick>x</nick>"
+                "</join>" % (NODE_MESSAGES,))
+        error = ("<error type='wait' code='503'><service-unavailable "
+                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>The service "
+                 "is shutting down</text></error>")
+        for request in (
+                "<iq type='set' id='j1' from='%s' to='%s'>%s</iq>"
+                % (HECATE, COVEN, join % ("urn:xmpp:mix:core:1",)),
+                "<iq type='set' id='j2' from='%s' to='%s'>%s</iq>"
+                % (HECATE, COVEN, join % (NS_MIX,)),
+                "<iq type='get' id='d1' from='%s' to='%s'><query xmlns='%s'/>"
+                "</iq>" % (HAG66_FULL, COVEN, NS_DISCO_INFO),
+                "<message type='groupchat' id='m1' from='%s' to='%s'>"
+                "<body>x</body></message>" % (HAG66_FULL, COVEN)):
+            await self.h.receive(request)
+        self.assertEqual([
+            "<iq to='%s' from='%s' id='j1' type='error'>%s</iq>"
+            % (HECATE, COVEN, error),
+            "<iq to='%s' from='%s' id='j2' type='error'>%s</iq>"
+            % (HECATE, COVEN, error),
+            "<iq to='%s' from='%s' id='d1' type='error'>%s</iq>"
+            % (HAG66_FULL, COVEN, error),
+            "<message to='%s' from='%s' id='m1' type='error'>%s</message>"
+            % (HAG66_FULL, COVEN, error)], self.h.raw())
+
+    async def test_jidMalformedOnlyError(self):
+        """
+        REV-6, ERR-1, ERR-7: the C{jid-malformed} answer to a core:1 join
+        from an address Twisted cannot prepare has C{<error/>} as its only
+        child.
+        """
+        await self.h.create()
+        self.h.raw()
+        sender = "hecate@shakespeare.example/\U0001F600"
+        await self.h.receive(
+            "<iq type='set' id='j1' from='%s' to='%s'><join "
+            "xmlns='urn:xmpp:mix:core:1'><subscribe node='%s'/></join></iq>"
+            % (sender, COVEN, NODE_MESSAGES))
+        self.assertEqual([
+            "<iq to='%s' from='%s' id='j1' type='error'><error "
+            "type='modify' code='400'><jid-malformed "
+            "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+            % (sender, COVEN)], self.h.raw())
+
 
 class HardeningMemoryTests(MemoryStoreMixin, HardeningTestsMixin,
                            unittest.TestCase):

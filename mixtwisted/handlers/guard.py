@@ -17,14 +17,17 @@ When the service stops (L{AddressGuard.stopAccepting}) the guard takes
 every stanza itself, so that no new work starts while the work under way
 finishes: requests and messages are answered with a C{service-unavailable}
 error of type C{wait} (try again later), the rest is dropped.
+
+Its answers carry C{<error/>} as their only child, as every answer of the
+MIX handlers does (L{MIXStanzaError}): no copy of the request's children,
+which a MIX-PAM server relaying a join cannot take (REV-6).
 """
 
 from twisted.words.protocols.jabber import jid as jidmodule
-from twisted.words.protocols.jabber.error import StanzaError
 from wokkel.subprotocols import XMPPHandler
 
 from mixtwisted.errors import BadRequest
-from mixtwisted.handlers.base import parseJID
+from mixtwisted.handlers.base import MIXStanzaError, parseJID
 
 #: Twisted's cache of interned JIDs (C{jid.internJID}, used by wokkel for
 #: every request it parses) never forgets an entry; past this size it is
@@ -83,7 +86,8 @@ class AddressGuard(XMPPHandler):
         # Answer even a sender we cannot parse (a JID valid by RFC 7622 may
         # be refused by Twisted's stringprep): the server routes the reply
         # by the address as written.
-        self.send(StanzaError("jid-malformed", "modify").toResponse(stanza))
+        self.send(MIXStanzaError("jid-malformed", "modify").toResponse(
+            stanza))
 
     def _refuse(self, stanza):
         stanza.handled = True
@@ -91,6 +95,6 @@ class AddressGuard(XMPPHandler):
         if not stanza.getAttribute("from") or stanza.name == "presence" or \
                 stanza.getAttribute("type") in ("result", "error"):
             return
-        self.send(StanzaError(
+        self.send(MIXStanzaError(
             "service-unavailable", "wait",
             "The service is shutting down").toResponse(stanza))
