@@ -595,7 +595,7 @@ class ChannelService:
         return proxyId
 
     @defer.inlineCallbacks
-    def notify(self, channel, node, items, changed=None, apart=False):
+    def notify(self, channel, node, items, changed=None):
         """
         Record and distribute items published to C{node}, if the channel
         has that node: nodes in L{ARCHIVED_NODES} get one archive entry per
@@ -605,14 +605,15 @@ class ChannelService:
         The archive entries are in the default revision's form, whoever
         reads them later (a limit, doc/protocol-revisions.md §8).
 
+        Each item goes in an event of its own: XEP-0060 allows several in
+        one, but slixmpp 1.17 fails on such an event and answers it with
+        an error, which a channel delivering to full JIDs must take for a
+        client gone (D-80).
+
         @param changed: when the items changed in one respect only
             (L{views.JID_SHOWN}), that respect: only the subscribers whose
             revision renders it are notified, the others have these items
             as they render them already.  For nodes that are not archived.
-        @param apart: send each item in an event of its own rather than
-            all in one: slixmpp (1.17) fails on an event with several
-            items and answers it with an error, which the service takes
-            for a client gone.
         """
         if node not in access.presentNodes(channel):
             return
@@ -625,10 +626,9 @@ class ChannelService:
                     xml=self.notifier.serializeItems(channelJID, node, [item]),
                     itemId=item.id))
         recipients, revisions = yield self._audience(channel, node)
-        if recipients:
-            for batch in ([item] for item in items) if apart else [items]:
-                self.notifier.itemsPublished(channelJID, node, batch,
-                                             recipients, revisions, changed)
+        for item in items if recipients else ():
+            self.notifier.itemsPublished(channelJID, node, [item],
+                                         recipients, revisions, changed)
 
     @defer.inlineCallbacks
     def notifyRetract(self, channel, node, itemIds):
@@ -637,15 +637,18 @@ class ChannelService:
         C{itemIds} are gone (JOIN-19, ADM-8), each in its protocol
         revision.
 
+        Each retraction goes in an event of its own, as each published
+        item does (L{notify}, D-80).
+
         @param itemIds: L{views.NodeItem}s (named per revision, REV-8) or
             plain ids (the same in every revision).
         """
         if node not in access.presentNodes(channel):
             return
         recipients, revisions = yield self._audience(channel, node)
-        if recipients:
+        for itemId in itemIds if recipients else ():
             self.notifier.itemsRetracted(
-                self.channelJID(channel.name), node, itemIds, recipients,
+                self.channelJID(channel.name), node, [itemId], recipients,
                 revisions)
 
     @defer.inlineCallbacks
@@ -687,7 +690,7 @@ class ChannelService:
             return defer.succeed(None)
         return self.notify(channel, ns.NODE_PARTICIPANTS, [
             views.participantItem(channel, p, self.domain)
-            for p in participants], changed=views.JID_SHOWN, apart=True)
+            for p in participants], changed=views.JID_SHOWN)
 
     def revisionsOf(self, name):
         """

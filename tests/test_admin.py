@@ -712,6 +712,24 @@ class AdminTestsMixin(MIXTestMixin):
             r.getAttribute("id")
             for r in notes[0][1].elements(NS_PUBSUB_EVENT, "retract")])
 
+    async def test_oneRetractPerEvent(self):
+        """
+        ADM-8, D-80: retracting two items at once notifies each in an
+        event of its own (slixmpp 1.17 fails on an event with several).
+        """
+        self.assertResult(await self.subscribe(HECATE_FULL, NODE_BANNED))
+        for item in ("lear@shakespeare.example", "edmund.example"):
+            await self.publishItem(HAG66_FULL, NODE_BANNED, item)
+        self.h.take()
+        self.assertEmptyPubSub(await self.pubsub(
+            HAG66_FULL, "<retract node='%s'><item id='lear@shakespeare.example'"
+            "/><item id='edmund.example'/></retract>" % (NODE_BANNED,)))
+        notes = notifications(self.h.take(), NODE_BANNED)
+        self.assertEqual([["lear@shakespeare.example"], ["edmund.example"]], [
+            [r.getAttribute("id")
+             for r in items.elements(NS_PUBSUB_EVENT, "retract")]
+            for _, items in notes])
+
     async def test_listReadRights(self):
         """
         ADM-6, AMB-50: Allowed/Banned Node Subscription govern reading:
