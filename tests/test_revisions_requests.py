@@ -489,7 +489,8 @@ class RequestsTestsMixin(MIXTestMixin):
     async def test_clientJoinAtChannel(self):
         """
         §3.4.4: a MIX-PAM C{<client-join/>} addressed to a channel is no
-        join: C{service-unavailable}, and nobody joins.
+        join: C{service-unavailable}, and nobody joins.  Like every answer
+        to a request nobody serves, the error is the only child (REV-6).
         """
         response = await self.h.iq(
             "<iq type='set' id='cj1' from='%s' to='%s'>"
@@ -498,6 +499,7 @@ class RequestsTestsMixin(MIXTestMixin):
             % (HECATE_FULL, COVEN, NS_PAM2, COVEN,
                subscribes(NODE_MESSAGES)))
         self.assertError(response, "cancel", "service-unavailable")
+        self.assertEqual(["error"], [c.name for c in response.elements()])
         self.assertIs(None, await self.participant(HECATE))
 
     async def test_joinMiscNotServed(self):

@@ -2,11 +2,16 @@
 The last resort for IQ requests nobody handled (ERR-6).
 
 Every IQ get or set gets exactly one answer: when no handler took it, it
-is C{service-unavailable}.  Results and errors are never answered.
+is C{service-unavailable}, with C{<error/>} as its only child: a request
+in a namespace the service does not serve may come from ejabberd's MIX-PAM
+(a join of a later revision), which needs exactly one child in the answer
+to pass the error on to its client (REV-6, D-70).  Results and errors are
+never answered.
 """
 
-from twisted.words.protocols.jabber.error import StanzaError
 from wokkel.subprotocols import XMPPHandler
+
+from mixtwisted.handlers.base import MIXStanzaError
 
 
 class FallbackHandler(XMPPHandler):
@@ -22,4 +27,4 @@ class FallbackHandler(XMPPHandler):
         if iq.__dict__.get("handled"):
             return
         iq.handled = True
-        self.send(StanzaError("service-unavailable").toResponse(iq))
+        self.send(MIXStanzaError("service-unavailable").toResponse(iq))
