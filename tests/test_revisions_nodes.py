@@ -104,6 +104,22 @@ class RevisionNodesTestsMixin(MIXTestMixin):
         await self.h.receive(xml)
         return self.h.raw()
 
+    async def assertMIX1Participants(self):
+        """
+        hag66, on C{urn:xmpp:mix:1}, reads the participants as 0.9.5 has
+        them, whatever the channel's JID Visibility: proxy JIDs as ids,
+        nicks only (REV-8).
+        """
+        self.assertEqual(
+            "<items node='%s'>"
+            "<item id='%s'><participant xmlns='%s'><nick>thirdwitch</nick>"
+            "</participant></item>"
+            "<item id='%s'><participant xmlns='%s'><nick>hecate</nick>"
+            "</participant></item></items>"
+            % (NODE_PARTICIPANTS, self.proxy(self.hag), NS_MIX,
+               self.proxy(self.hecate), NS_MIX),
+            await self.read(HAG66_FULL, NODE_PARTICIPANTS))
+
     async def read(self, requester, node, itemIds=()):
         """
         Read C{node} as C{requester}; return the literal C{<items/>}.
@@ -157,15 +173,7 @@ class RevisionNodesTestsMixin(MIXTestMixin):
             % (NODE_PARTICIPANTS, self.hag, NS_MIX_CORE, self.hecate,
                NS_MIX_CORE),
             await self.read(HECATE_FULL, NODE_PARTICIPANTS))
-        self.assertEqual(
-            "<items node='%s'>"
-            "<item id='%s'><participant xmlns='%s'><nick>thirdwitch</nick>"
-            "</participant></item>"
-            "<item id='%s'><participant xmlns='%s'><nick>hecate</nick>"
-            "</participant></item></items>"
-            % (NODE_PARTICIPANTS, self.proxy(self.hag), NS_MIX,
-               self.proxy(self.hecate), NS_MIX),
-            await self.read(HAG66_FULL, NODE_PARTICIPANTS))
+        await self.assertMIX1Participants()
 
     async def test_participantsJIDVisible(self):
         """
@@ -183,15 +191,7 @@ class RevisionNodesTestsMixin(MIXTestMixin):
             % (NODE_PARTICIPANTS, self.hag, NS_MIX_CORE, HAG66, self.hecate,
                NS_MIX_CORE, HECATE),
             await self.read(HECATE_FULL, NODE_PARTICIPANTS))
-        self.assertEqual(
-            "<items node='%s'>"
-            "<item id='%s'><participant xmlns='%s'><nick>thirdwitch</nick>"
-            "</participant></item>"
-            "<item id='%s'><participant xmlns='%s'><nick>hecate</nick>"
-            "</participant></item></items>"
-            % (NODE_PARTICIPANTS, self.proxy(self.hag), NS_MIX,
-               self.proxy(self.hecate), NS_MIX),
-            await self.read(HAG66_FULL, NODE_PARTICIPANTS))
+        await self.assertMIX1Participants()
 
     async def test_participantsJIDMaybeVisible(self):
         """
@@ -213,15 +213,7 @@ class RevisionNodesTestsMixin(MIXTestMixin):
             % (NODE_PARTICIPANTS, self.hag, NS_MIX_CORE, HAG66, self.hecate,
                NS_MIX_CORE),
             await self.read(HECATE_FULL, NODE_PARTICIPANTS))
-        self.assertEqual(
-            "<items node='%s'>"
-            "<item id='%s'><participant xmlns='%s'><nick>thirdwitch</nick>"
-            "</participant></item>"
-            "<item id='%s'><participant xmlns='%s'><nick>hecate</nick>"
-            "</participant></item></items>"
-            % (NODE_PARTICIPANTS, self.proxy(self.hag), NS_MIX,
-               self.proxy(self.hecate), NS_MIX),
-            await self.read(HAG66_FULL, NODE_PARTICIPANTS))
+        await self.assertMIX1Participants()
         self.assertEqual(
             "<items node='%s'>"
             "<item id='%s'><participant xmlns='%s'><jid>%s</jid>"
