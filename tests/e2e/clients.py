@@ -6,7 +6,10 @@ to the test's server) as a child process and speaks its line protocol:
 commands as JSON on its stdin, events as JSON on its stdout (see that
 module).  Stanzas the client receives are parsed into domish elements and
 kept in L{Client.received}; L{Client.waitForStanza} waits, with a bound, for
-one matching a predicate.
+one matching a predicate.  slixmpp's own MIX events (C{mix_message},
+C{mix_presence}) are kept as L{MixEvent}s in L{Client.mixEvents}, and
+L{Client.waitForMixEvent} waits for them the same way.  The MIX plugins'
+requests (XEP-0369, XEP-0405) are methods of L{Client} too.
 
 Why a child process: slixmpp runs on asyncio, trial on Twisted's default
 reactor.  Driving slixmpp in the trial process would need a second event
@@ -69,6 +72,47 @@ class ClientError(Exception):
     """
 
 
+class IqErrorResponse(ClientError):
+    """
+    A slixmpp plugin's request got an error response.
+
+    @ivar response: the error response (domish).
+    """
+
+    def __init__(self, jid, op, response):
+        ClientError.__init__(self, "%s: %s got %s" % (
+            jid, op, response.toXml()))
+        self.response = response
+
+
+class MixEvent:
+    """
+    One of slixmpp's MIX events, as the client reported it.
+
+    @ivar kind: C{"mix_message"} (XEP-0369) or C{"mix_presence"}
+        (XEP-0403).
+    @ivar stanza: the stanza it fired for (domish).
+    @ivar sender: C{stanza['from']} as slixmpp read it.
+    @ivar nick: C{stanza['mix']['nick']}, or C{None}.
+    @ivar jid: C{stanza['mix']['jid']}, or C{None}.
+    """
+
+    def __init__(self, event):
+        self.kind = event["event"]
+        self.stanza = parse(event["xml"])
+        self.sender = event["from"]
+        self.nick = event["nick"]
+        self.jid = event["jid"]
+
+    def toXml(self):
+        """
+        What the test reports of it when a wait fails.
+        """
+        return "%s (from %s, nick %r, jid %r): %s" % (
+            self.kind, self.sender, self.nick, self.jid,
+            self.stanza.toXml())
+
+
 class Client(ChildProcess):
     """
     One slixmpp client process logged in as C{user@server.domain}.
@@ -76,12 +120,14 @@ class Client(ChildProcess):
     @ivar jid: the bare JID.
     @ivar fullJID: the full JID the server bound, once online.
     @ivar received: the messages and presences received so far (domish).
+    @ivar mixEvents: slixmpp's MIX events so far (L{MixEvent}).
     """
 
     def __init__(self, user, password, server, workdir):
         self.jid = "%s@%s" % (user, server.domain)
         self.fullJID = None
         self.received = []
+        self.mixEvents = []
         self.events = []
         env = dict(os.environ)
         env.update({
@@ -98,7 +144,7 @@ class Client(ChildProcess):
             workdir, os.path.join(workdir, "client-%s.out" % (user,)))
         self._online = defer.Deferred()
         self._replies = {}
-        self._stanzaWaiters = []
+        self._waiters = []
         self._next = 0
 
     def connect(self, timeout=TIMEOUT):
@@ -132,7 +178,9 @@ class Client(ChildProcess):
                     "%s could not log in: %s\n%s" % (
                         self.jid, event.get("reason"), self.describe())))
         elif kind == "stanza":
-            self._stanzaReceived(parse(event["xml"]))
+            self._arrived(self.received, parse(event["xml"]))
+        elif kind in ("mix_message", "mix_presence"):
+            self._arrived(self.mixEvents, MixEvent(event))
         elif kind == "reply":
             d = self._replies.pop(event.get("n"), None)
             if d is not None:
@@ -145,7 +193,7 @@ class Client(ChildProcess):
     def processEnded(self, reason):
         pending = list(self._replies.values())
         self._replies = {}
-        waiters, self._stanzaWaiters = self._stanzaWaiters, []
+        waiters, self._waiters = self._waiters, []
         ChildProcess.processEnded(self, reason)
         problem = "%s ended (%s)\n%s" % (
             self.name, reason.getErrorMessage(), self.describe())
@@ -153,7 +201,7 @@ class Client(ChildProcess):
             self._online.errback(ClientError(problem))
         for d in pending:
             d.errback(ClientError(problem))
-        for predicate, d, description in waiters:
+        for _, predicate, d, description in waiters:
             d.errback(AssertionError("%s before %s" % (problem, description)))
 
     def request(self, op, timeout=TIMEOUT, **fields):
@@ -228,15 +276,107 @@ class Client(ChildProcess):
         return self.request("pam_join", jid=channel, nick=nick,
                             nodes=list(nodes), timeout=timeout)
 
-    # Received stanzas.
+    # MIX plugins (slixmpp's XEP-0369 and XEP-0405).
 
-    def _stanzaReceived(self, element):
-        self.received.append(element)
-        for waiter in list(self._stanzaWaiters):
-            predicate, d, description = waiter
-            if predicate(element):
-                self._stanzaWaiters.remove(waiter)
-                d.callback(element)
+    @defer.inlineCallbacks
+    def mixRequest(self, op, channel, timeout=TIMEOUT, **fields):
+        """
+        One MIX plugin call (see C{slixclient.py} for the C{op}s) about
+        C{channel} (or the service).
+
+        @return: a Deferred firing with the reply (a dict), failing with
+            L{IqErrorResponse} when the request got an error response.
+        """
+        reply = yield self.request(op, jid=channel, timeout=timeout,
+                                   **fields)
+        if "error" in reply:
+            raise IqErrorResponse(self.jid, op, parse(reply["error"]))
+        return reply
+
+    def canCreateChannel(self, service):
+        """
+        XEP-0369 C{can_create_channel}: does the service's disco#info
+        offer C{urn:xmpp:mix:core:1#create-channel}?
+
+        @return: a Deferred firing with slixmpp's answer (a bool).
+        """
+        return self.mixRequest("can_create_channel", service).addCallback(
+            lambda reply: reply["value"])
+
+    def createChannel(self, service, name):
+        """
+        XEP-0369 C{create_channel} of the channel C{name}.
+
+        @return: a Deferred firing with the name the service answered.
+        """
+        return self.mixRequest("create_channel", service,
+                               name=name).addCallback(
+                                   lambda reply: reply["channel"])
+
+    def joinChannel(self, channel, nick, nodes):
+        """
+        XEP-0369 C{join_channel} straight to C{channel}, with C{nick} and
+        subscribing to C{nodes}.
+
+        @return: a Deferred firing with the result IQ (domish).
+        """
+        return self.mixRequest("join_channel", channel, nick=nick,
+                               nodes=list(nodes)).addCallback(
+                                   lambda reply: parse(reply["xml"]))
+
+    def setNick(self, channel, nick):
+        """
+        XEP-0369 C{set_nick}.
+
+        @return: a Deferred firing with the nick slixmpp read from the
+            result.
+        """
+        return self.mixRequest("set_nick", channel, nick=nick).addCallback(
+            lambda reply: reply["nick"])
+
+    def updateSubscription(self, channel, subscribe=(), unsubscribe=()):
+        """
+        XEP-0369 C{update_subscription}.
+
+        @return: a Deferred firing with slixmpp's answer: the nodes it
+            thinks were not subscribed and not unsubscribed (two lists).
+        """
+        return self.mixRequest(
+            "update_subscription", channel, subscribe=list(subscribe),
+            unsubscribe=list(unsubscribe)).addCallback(
+                lambda reply: (reply["failed_subscribe"],
+                               reply["failed_unsubscribe"]))
+
+    def listParticipants(self, channel):
+        """
+        XEP-0369 C{list_participants}.
+
+        @return: a Deferred firing with slixmpp's answer: a sorted list of
+            C{(id, nick, jid or None)}.
+        """
+        return self.mixRequest("list_participants", channel).addCallback(
+            lambda reply: sorted(tuple(p) for p in reply["participants"]))
+
+    def pamLeave(self, channel, timeout=TIMEOUT):
+        """
+        XEP-0405 C{leave_channel}: leave C{channel} through the user's
+        server (C{urn:xmpp:mix:pam:2} C{client-leave}).
+
+        @return: a Deferred firing with the result IQ (domish).
+        """
+        return self.mixRequest("pam_leave", channel,
+                               timeout=timeout).addCallback(
+                                   lambda reply: parse(reply["xml"]))
+
+    # Received stanzas and events.
+
+    def _arrived(self, log, entry):
+        log.append(entry)
+        for waiter in list(self._waiters):
+            waitedLog, predicate, d, description = waiter
+            if waitedLog is log and predicate(entry):
+                self._waiters.remove(waiter)
+                d.callback(entry)
 
     def waitForStanza(self, predicate, description, since=0,
                       timeout=TIMEOUT):
@@ -247,27 +387,45 @@ class Client(ChildProcess):
         @return: a Deferred firing with it; failing after C{timeout}
             seconds with an C{AssertionError} listing what was received.
         """
-        for element in self.received[since:]:
-            if predicate(element):
-                return defer.succeed(element)
+        return self._waitFor(self.received, predicate, description, since,
+                             timeout)
+
+    def waitForMixEvent(self, kind, predicate, description, since=0,
+                        timeout=TIMEOUT):
+        """
+        Wait for a slixmpp MIX event C{kind} (C{"mix_message"},
+        C{"mix_presence"}) for which C{predicate} (given the L{MixEvent})
+        is true, among those from index C{since} of L{mixEvents} on.
+
+        @return: a Deferred firing with the L{MixEvent}; failing after
+            C{timeout} seconds with an C{AssertionError} listing the events
+            so far.
+        """
+        return self._waitFor(
+            self.mixEvents, lambda e: e.kind == kind and predicate(e),
+            "%s: %s" % (kind, description), since, timeout)
+
+    def _waitFor(self, log, predicate, description, since, timeout):
+        for entry in log[since:]:
+            if predicate(entry):
+                return defer.succeed(entry)
         if not self.running:
             return defer.fail(AssertionError("%s is not running\n%s" % (
                 self.name, self.describe())))
-        d = defer.Deferred(lambda d: self._forgetStanza(d))
-        self._stanzaWaiters.append((predicate, d, description))
+        d = defer.Deferred(lambda d: self._forget(d))
+        self._waiters.append((log, predicate, d, description))
 
         def timedOut(failure):
             failure.trap(AssertionError)
             raise AssertionError("%s; %s received:\n%s" % (
                 failure.getErrorMessage(), self.jid,
-                "\n".join(e.toXml() for e in self.received[since:])
-                or "(nothing)"))
+                "\n".join(e.toXml() for e in log[since:]) or "(nothing)"))
 
         return bounded(d, timeout, "%s at %s" % (description, self.jid)
                        ).addErrback(timedOut)
 
-    def _forgetStanza(self, d):
-        self._stanzaWaiters = [w for w in self._stanzaWaiters if w[1] is not d]
+    def _forget(self, d):
+        self._waiters = [w for w in self._waiters if w[2] is not d]
 
     @defer.inlineCallbacks
     def stop(self, grace=5):
