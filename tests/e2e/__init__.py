@@ -9,10 +9,15 @@ test.
 - C{names.py}: a DNS server run by a test whose servers talk to each
   other (s2s).
 - C{service.py}: C{twistd -n mix} attached to a server.
-- C{slixclient.py}: the slixmpp client program (a child process).
+- C{slixclient.py}: the slixmpp client program (a child process): raw
+  stanzas, and slixmpp's own MIX plugins (XEP-0369 MIX-CORE, XEP-0403
+  MIX-PRESENCE, XEP-0405 MIX-PAM) with their events.
 - C{clients.py}: the test's side of a client.
-- C{base.py}: the test case and the scenarios both servers run.
-- C{test_prosody.py}, C{test_ejabberd.py}: the tests of each server.
+- C{base.py}: the test case and the scenarios both servers run, among
+  them one channel with a C{urn:xmpp:mix:1} client and a MIX-CORE one.
+- C{test_prosody.py}, C{test_ejabberd.py}: the tests of each server
+  (MIX-CORE through slixmpp's plugins straight to the channel on Prosody,
+  through ejabberd's MIX-PAM on ejabberd).
 - C{test_interdomain.py}: Prosody and ejabberd linked by s2s, one channel
   with a user of each (issue 6's acceptance check).
 

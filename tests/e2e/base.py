@@ -30,10 +30,11 @@ from tests.e2e import clients
 from tests.e2e.clients import Client
 from tests.e2e.service import MixComponent, stanzaPattern
 from tests.helpers import (
-    NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE, NS_DISCO_INFO,
-    NS_DISCO_ITEMS, NS_FORWARD, NS_MAM2, NS_MIX, NS_PUBSUB_EVENT, NS_SID,
-    child, errorCondition)
+    NODE_INFO, NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE, NS_DATA,
+    NS_DISCO_INFO, NS_DISCO_ITEMS, NS_FORWARD, NS_MAM2, NS_MIX, NS_PUBSUB,
+    NS_PUBSUB_EVENT, NS_SID, child, errorCondition, submitForm)
 
+NS_MIX_CORE = "urn:xmpp:mix:core:1"
 NS_MIX_PRESENCE = "urn:xmpp:mix:presence:0"
 NS_MIX_PAM2 = "urn:xmpp:mix:pam:2"
 NS_MIX_ACCOUNT = "urn:xmpp:mix:account:0"
@@ -121,20 +122,41 @@ def leaveRequest(channel):
     return iq("set", channel, "<leave xmlns='%s'/>" % (NS_MIX,))
 
 
-def destroyRequest(service, name):
+def destroyRequest(service, name, namespace=NS_MIX):
     """
-    CRE-9: C{<destroy channel='name'/>} to the service.
+    CRE-9: C{<destroy channel='name'/>} to the service, in C{namespace}
+    (slixmpp 1.17's C{destroy_channel} sends an IQ without child, so a
+    MIX-CORE client's destroy is built by hand too).
     """
     return iq("set", service,
-              "<destroy xmlns='%s' channel='%s'/>" % (NS_MIX, name))
+              "<destroy xmlns='%s' channel='%s'/>" % (namespace, name))
 
 
-def groupchat(channel, stanzaID, body):
+def infoPublish(channel, *fields, formType=NS_MIX_CORE):
     """
-    MSG-1: a groupchat message to the channel.
+    ADM-4 (doc/administration.md): publish a submit form with C{fields}
+    (C{(var, value)} pairs) to the channel's information node, with the
+    FORM_TYPE of C{formType}'s revision.
     """
+    return iq("set", channel,
+              "<pubsub xmlns='%s'><publish node='%s'><item>%s</item>"
+              "</publish></pubsub>" % (
+                  NS_PUBSUB, NODE_INFO, submitForm(*fields,
+                                                   formType=formType)))
+
+
+def groupchat(channel, stanzaID, body, originID=False):
+    """
+    MSG-1: a groupchat message to the channel; with C{originID}, an
+    XEP-0359 C{<origin-id/>} of the same value, as a MIX-CORE client
+    sends it (it correlates the client's copy, which carries no
+    submission-id).
+    """
+    origin = ("<origin-id xmlns='%s' id='%s'/>" % (NS_SID, stanzaID)
+              if originID else "")
     return ("<message xmlns='%s' type='groupchat' to='%s' id='%s'>"
-            "<body>%s</body></message>" % (NS_CLIENT, channel, stanzaID, body))
+            "<body>%s</body>%s</message>" % (
+                NS_CLIENT, channel, stanzaID, body, origin))
 
 
 def directedPresence(channel, kind=None):
@@ -192,10 +214,13 @@ def eventItems(stanza, node):
     return list(items.elements())
 
 
-def participantEvent(proxy, withNick=None, retract=False):
+def participantEvent(proxy, withNick=None, retract=False,
+                     namespace=NS_MIX):
     """
     A predicate: a participants-node notification about C{proxy} (an item,
-    with nick C{withNick} if given, or a retraction).
+    with nick C{withNick} if given, or a retraction), in the revision of
+    C{namespace} (REV-8: item ids are bare proxy JIDs in C{urn:xmpp:mix:1},
+    stable participant ids in C{urn:xmpp:mix:core:1}).
     """
     def check(stanza):
         for item in eventItems(stanza, NODE_PARTICIPANTS) or ():
@@ -207,11 +232,27 @@ def participantEvent(proxy, withNick=None, retract=False):
                 continue
             if withNick is None:
                 return True
-            participant = child(item, NS_MIX, "participant")
+            participant = child(item, namespace, "participant")
             if participant is None:
                 return False
-            nick = child(participant, NS_MIX, "nick")
+            nick = child(participant, namespace, "nick")
             return nick is not None and str(nick) == withNick
+        return False
+    return check
+
+
+def infoEvent(field, value):
+    """
+    A predicate: an information-node notification whose form says
+    C{value} for C{field}.
+    """
+    def check(stanza):
+        for item in eventItems(stanza, NODE_INFO) or ():
+            form = child(item, NS_DATA, "x")
+            for f in () if form is None else form.elements(NS_DATA, "field"):
+                if f.getAttribute("var") == field:
+                    return [str(v) for v in f.elements(NS_DATA, "value")
+                            ] == [value]
         return False
     return check
 
@@ -239,13 +280,38 @@ def reflectedBy(channel):
     return check
 
 
-def mixChild(stanza, name):
+def mixChild(stanza, name, namespace=NS_MIX):
     """
-    The text of C{<mix xmlns='urn:xmpp:mix:1'><name/></mix>} in C{stanza}.
+    The text of C{<mix xmlns='urn:xmpp:mix:1'><name/></mix>} in C{stanza}
+    (or of the C{<mix/>} of C{namespace}).
     """
-    mix = child(stanza, NS_MIX, "mix")
-    element = None if mix is None else child(mix, NS_MIX, name)
+    mix = child(stanza, namespace, "mix")
+    element = None if mix is None else child(mix, namespace, name)
     return None if element is None else str(element)
+
+
+def proxyJID(stableId, channel):
+    """
+    The bare proxy JID of the participant C{stableId} (REV-3: the
+    stable participant id is the proxy JID's id, PRESENCE's encoded JID).
+    """
+    return "%s#%s" % (stableId, channel)
+
+
+def sentBy(sender):
+    """
+    A predicate on L{clients.MixEvent}s: slixmpp read C{sender} as the
+    stanza's C{from}.
+    """
+    return lambda event: event.sender == sender
+
+
+def presenceOf(proxy):
+    """
+    A predicate on L{clients.MixEvent}s: from a full JID of the bare proxy
+    JID C{proxy}.
+    """
+    return lambda event: event.sender.startswith(proxy + "/")
 
 
 class EndToEndCase(unittest.TestCase):
@@ -347,6 +413,33 @@ class EndToEndCase(unittest.TestCase):
         return proxy
 
     @defer.inlineCallbacks
+    def joinCore(self, client, channel, nodes, nick):
+        """
+        Join C{channel} with slixmpp's XEP-0369 C{join_channel}, straight
+        from the client's full JID, with C{nick} and subscribing to
+        C{nodes}; slixmpp nests the C{<subscribe/>}s, which the service
+        reads (REV-7).  Check the result (REV-4, REV-5): one
+        C{<join xmlns='urn:xmpp:mix:core:1'>} with the stable participant
+        id in C{id} (no C{#}, C{/} or C{@}), the proxy JID in C{jid} if
+        any, the subscribed nodes and the nick reported back.
+
+        @return: a Deferred firing with the stable participant id.
+        """
+        response = yield client.joinChannel(channel, nick, nodes)
+        join = child(response, NS_MIX_CORE, "join")
+        self.assertIsNotNone(join, response.toXml())
+        self.assertEqual([join], list(response.elements()))
+        stableId = join.getAttribute("id", "")
+        self.assertRegex(stableId, r"^[^#/@]+$", response.toXml())
+        self.assertIn(join.getAttribute("jid"),
+                      (None, proxyJID(stableId, channel)))
+        self.assertEqual(set(nodes), {
+            s.getAttribute("node")
+            for s in join.elements(NS_MIX_CORE, "subscribe")})
+        self.assertEqual(nick, str(child(join, NS_MIX_CORE, "nick")))
+        return stableId
+
+    @defer.inlineCallbacks
     def waitForWire(self, description, pattern, since):
         """
         Wait for C{pattern} in C{twistd mix}'s output (its stanza log).
@@ -401,6 +494,19 @@ class EndToEndCase(unittest.TestCase):
             proxies[client] = yield self.join(client, channel, nodes)
             yield self.ok(client, setnickRequest(
                 channel, client.jid.split("@")[0]))
+        yield self.appear(proxies)
+        return proxies
+
+    @defer.inlineCallbacks
+    def appear(self, proxies):
+        """
+        Every client of C{proxies} (client to bare proxy JID, participants
+        subscribed to the presence node) sends presence to the channel;
+        wait until every client has received every client's presence
+        from the channel, its own included (PRES-14).
+        """
+        channel = self.channel()
+        clients = list(proxies)
         for client in clients:
             mark = self.mix.mark()
             yield client.send(directedPresence(channel))
@@ -414,7 +520,6 @@ class EndToEndCase(unittest.TestCase):
                 "the presence of %s" % (sender.jid,))
             for receiver in clients for sender in clients],
             consumeErrors=True).addErrback(lambda f: f.value.subFailure)
-        return proxies
 
     @defer.inlineCallbacks
     def channelLifecycle(self):
@@ -609,6 +714,80 @@ class Scenarios:
             mark)
         self.assertEqual("m1", mixChild(own, "submission-id"))
         self.assertEqual(theirs.getAttribute("id"), own.getAttribute("id"))
+
+    @scenario
+    def test_mixedRevisions(self):
+        """
+        REV-2, REV-12, REV-3, MSG-5, MSG-6, PRES-5 with both protocol
+        revisions in one channel: hag66 speaks C{urn:xmpp:mix:1} in raw
+        XML, hecate MIX-CORE through slixmpp's XEP-0369 and XEP-0403
+        plugins (C{join_channel} straight to the channel, REV-7).  Each
+        gets the other's presence (hecate as slixmpp's C{mix_presence}
+        event, from hag66's encoded JID with its nick) and the other's
+        message in its own revision: hag66's reaches hecate as slixmpp's
+        C{mix_message} event, from C{coven@…/<hag66's stable id>} with the
+        nick and no JID (a jid-hidden channel), without the
+        C{urn:xmpp:mix:1} C{<mix>}; hecate's reaches hag66 from the
+        channel's bare JID with C{<mix xmlns='urn:xmpp:mix:1'>}, hecate's
+        nick and proxy JID, without the MIX-CORE C{<mix>}.  Each
+        originator's copy is in its own revision too: hag66's with the
+        submission-id, hecate's as a C{mix_message} with its
+        C{<origin-id>} and no submission-id.
+        """
+        hag66, hecate = yield self.start()
+        channel = self.channel()
+        nodes = [NODE_MESSAGES, NODE_PARTICIPANTS, NODE_PRESENCE]
+        yield self.ok(hag66, createRequest(self.service, "coven"))
+        hag66Proxy = yield self.join(hag66, channel, nodes)
+        yield self.ok(hag66, setnickRequest(channel, "hag66"))
+        hecateId = yield self.joinCore(hecate, channel, nodes, "hecate")
+        hag66Id = hag66Proxy.split("#")[0]
+        hecateProxy = proxyJID(hecateId, channel)
+        yield self.appear({hag66: hag66Proxy, hecate: hecateProxy})
+
+        presence = yield hecate.waitForMixEvent(
+            "mix_presence", presenceOf(hag66Proxy), "hag66's presence")
+        self.assertEqual("hag66", presence.nick)
+        presence = [s for s in hag66.received
+                    if presenceFrom(hecateProxy)(s)][0]
+        self.assertEqual("hecate", mixChild(presence, "nick",
+                                            NS_MIX_PRESENCE))
+
+        seen = (len(hag66.received), len(hecate.mixEvents))
+        yield hag66.send(groupchat(channel, "m1", "Fair is foul"))
+        theirs = yield hecate.waitForMixEvent(
+            "mix_message", sentBy(channel + "/" + hag66Id),
+            "hag66's message m1", since=seen[1])
+        self.assertEqual(("hag66", None), (theirs.nick, theirs.jid))
+        self.assertEqual("Fair is foul",
+                         str(child(theirs.stanza, NS_CLIENT, "body")))
+        self.assertIsNone(child(theirs.stanza, NS_MIX, "mix"))
+        own = yield hag66.waitForStanza(
+            reflectedBy(channel), "the sender's copy of m1", since=seen[0])
+        self.assertEqual("m1", mixChild(own, "submission-id"))
+        self.assertIsNone(child(own, NS_MIX_CORE, "mix"))
+
+        seen = (len(hag66.received), len(hecate.mixEvents))
+        yield hecate.send(groupchat(channel, "m2", "and foul is fair",
+                                    originID=True))
+        theirs = yield hag66.waitForStanza(
+            reflectedBy(channel), "hecate's message m2", since=seen[0])
+        self.assertEqual("and foul is fair",
+                         str(child(theirs, NS_CLIENT, "body")))
+        self.assertEqual("hecate", mixChild(theirs, "nick"))
+        self.assertEqual(hecateProxy, mixChild(theirs, "jid"))
+        self.assertIsNone(child(theirs, NS_MIX_CORE, "mix"))
+        own = yield hecate.waitForMixEvent(
+            "mix_message", sentBy(channel + "/" + hecateId),
+            "the sender's copy of m2", since=seen[1])
+        self.assertEqual("hecate", own.nick)
+        self.assertEqual("m2", child(own.stanza, NS_SID,
+                                     "origin-id").getAttribute("id"))
+        self.assertIsNone(mixChild(own.stanza, "submission-id",
+                                   NS_MIX_CORE))
+        self.assertIsNone(child(own.stanza, NS_MIX, "mix"))
+        self.assertEqual(theirs.getAttribute("id"),
+                         own.stanza.getAttribute("id"))
 
     @defer.inlineCallbacks
     def bareJIDBounce(self):
