@@ -509,10 +509,12 @@ class ChannelService:
                 (not joined and renamed):
             # The urn:xmpp:mix:1 join notification carries no nick
             # (JOIN-7): the nick follows as a change of the participant
-            # (NICK-6), to every revision (MIX-CORE subscribers had it in
-            # the join notification already, REV-8).
+            # (NICK-6).  MIX-CORE subscribers had it in the join
+            # notification already (REV-8): they get the follow-up only
+            # for a rename.
             yield self.notify(channel, ns.NODE_PARTICIPANTS, [
-                views.participantItem(channel, participant, self.domain)])
+                views.participantItem(channel, participant, self.domain)],
+                changed=views.NICK_AFTER_JOIN if joined else None)
             yield self.participantChanged(channel, participant)
         if participant.nick is None and revision != ns.NS_MIX:
             yield self._assignGeneratedNick(channel, participant)
@@ -611,9 +613,10 @@ class ChannelService:
         client gone (D-80).
 
         @param changed: when the items changed in one respect only
-            (L{views.JID_SHOWN}), that respect: only the subscribers whose
-            revision renders it are notified, the others have these items
-            as they render them already.  For nodes that are not archived.
+            (L{views.JID_SHOWN}, L{views.NICK_AFTER_JOIN}), that respect:
+            only the subscribers whose revision renders it are notified,
+            the others have these items as they render them already.  For
+            nodes that are not archived.
         """
         if node not in access.presentNodes(channel):
             return

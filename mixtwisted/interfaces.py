@@ -448,7 +448,8 @@ class INotifier(Interface):
         L{mixtwisted.nodes.NodeItem}) of C{node} to C{recipients}.
 
         @param changed: C{None}, or what alone changed in the items since
-            they were last notified (L{mixtwisted.nodes.JID_SHOWN}): then
+            they were last notified (L{mixtwisted.nodes.JID_SHOWN},
+            L{mixtwisted.nodes.NICK_AFTER_JOIN}): then
             only the recipients whose revision renders it get the event;
             for the others it would repeat what they have.
         """

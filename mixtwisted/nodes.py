@@ -22,6 +22,11 @@ from mixtwisted.proxy import proxyJID
 #: of L{mixtwisted.interfaces.INotifier.itemsPublished}).
 JID_SHOWN = "jid"
 
+#: The nick of a participant who joined with one, for the readers whose
+#: join notification could not carry it (JOIN-7: C{urn:xmpp:mix:1}); the
+#: others had it in the join item (REV-8).
+NICK_AFTER_JOIN = "nick after join"
+
 
 @dataclass(frozen=True)
 class ParticipantPayload:

@@ -17,7 +17,8 @@ from wokkel.generic import parseXml
 from mixtwisted import namespaces as ns
 from mixtwisted.errors import BadRequest
 from mixtwisted.nodes import (
-    JID_SHOWN, FormPayload, JIDPayload, ParticipantPayload, RawPayload)
+    JID_SHOWN, NICK_AFTER_JOIN, FormPayload, JIDPayload, ParticipantPayload,
+    RawPayload)
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,11 @@ def spelling(revision):
 #: The changes a notification may be limited to (the C{changed} of
 #: L{mixtwisted.interfaces.INotifier.itemsPublished}), each with the
 #: L{NodeSpelling} flag that tells whether a revision renders what
-#: changed: the real JID in participants items (VIS-3, REV-8).
+#: changed: the real JID in participants items (VIS-3, REV-8), or the nick
+#: of a new participant that the join item did not carry (JOIN-7).
 CHANGES = {
     JID_SHOWN: attrgetter("jids"),
+    NICK_AFTER_JOIN: lambda spelling: not spelling.nickOnJoin,
 }
 
 
