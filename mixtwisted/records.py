@@ -6,10 +6,16 @@ No XML and no sockets here: a record is data.  Stores hand out copies
 saves it back.
 """
 
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 from mixtwisted.namespaces import DEFAULT_REVISION
+
+#: For the records a store keeps one of per participant, archive entry or
+#: online client: without a per-instance C{__dict__} each takes about 100
+#: bytes less (Python 3.10 and later; on 3.9 they are plain dataclasses).
+_MANY = {"slots": True} if sys.version_info >= (3, 10) else {}
 
 
 @dataclass
@@ -46,7 +52,7 @@ class ChannelRecord:
         return replace(self, config=dict(self.config), info=dict(self.info))
 
 
-@dataclass
+@dataclass(**_MANY)
 class ParticipantRecord:
     """
     A participant of a channel: a real bare JID with its proxy identifier.
@@ -75,7 +81,7 @@ class ParticipantRecord:
         return replace(self, prefs=dict(self.prefs))
 
 
-@dataclass
+@dataclass(**_MANY)
 class ArchivedMessage:
     """
     One entry of a channel archive (MAM-1, MAM-7).
@@ -139,7 +145,7 @@ class ArchivePage:
     count: Optional[int]
 
 
-@dataclass
+@dataclass(**_MANY)
 class PresenceRecord:
     """
     One item of a channel's presence node: an online client (NODE-8).

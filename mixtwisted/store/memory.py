@@ -33,6 +33,9 @@ class MemoryStore:
         self._channels = {}
         # channel -> real bare JID -> ParticipantRecord
         self._participants = {}
+        # the distinct preference dicts of stored participants
+        # (_sharedPrefs), by their sorted items
+        self._prefs = {}
         # channel -> real bare JID -> revision, for participants not on
         # the default revision (getRevisions); absent: nobody.
         self._revisions = {}
@@ -142,9 +145,23 @@ class MemoryStore:
             for other in participants.values():
                 if other.jid != record.jid and other.nickKey == record.nickKey:
                     return defer.fail(Conflict("Nick in use"))
-        participants[record.jid] = record.copy()
+        stored = replace(record, prefs=self._sharedPrefs(record.prefs))
+        participants[record.jid] = stored
         self._setRevision(record.channel, record.jid, record.revision)
         return defer.succeed(None)
+
+    def _sharedPrefs(self, prefs):
+        """
+        One stored dict per distinct set of preferences: most participants
+        have the same (the defaults), so that each would otherwise keep
+        its own copy of the same four entries.  Stored records are never
+        changed in place, and reads hand out copies (C{record.copy()}).
+        """
+        key = tuple(sorted(prefs.items()))
+        shared = self._prefs.get(key)
+        if shared is None:
+            shared = self._prefs[key] = dict(prefs)
+        return shared
 
     def _setRevision(self, channel, jid, revision):
         revisions = self._revisions.get(channel)
