@@ -5,9 +5,11 @@ the reconnect log lines and handshake failures (issue 2, item 1 and 2).
 
 from twisted.internet import defer
 from twisted.internet.error import ConnectionRefusedError
-from twisted.internet.testing import MemoryReactorClock
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python import failure
 from twisted.trial import unittest
+from twisted.words.protocols.jabber import xmlstream as jxmlstream
+from twisted.words.xish import domish
 
 from mixtwisted.settings import Limits, Settings
 from mixtwisted.store.memory import MemoryStore
@@ -90,6 +92,28 @@ class WiringTests(unittest.TestCase):
         self.assertEqual(7, component.dropped)
         self.assertEqual(1, len([m for m in logged.messages
                                  if "queue full" in m]))
+
+    def test_sendWhenOnline(self):
+        """
+        Online, a serialized stanza is written to the transport UTF-8
+        encoded, in order with elements, with or without the raw data
+        log (C{--verbose}), which sees every stanza.
+        """
+        for verbose in (False, True):
+            component = MIXComponent("127.0.0.1", 5347, "mix.example.org",
+                                     "s", 3, MemoryReactorClock())
+            xs = jxmlstream.XmlStream(jxmlstream.Authenticator())
+            xs.transport = StringTransport()
+            logged = []
+            if verbose:
+                xs.rawDataOutFn = logged.append
+            component.xmlstream, component._initialized = xs, True
+            component.send("<message id='\u00e9'/>")
+            component.send(domish.Element((None, "presence")))
+            self.assertEqual(b"<message id='\xc3\xa9'/><presence/>",
+                             xs.transport.value())
+            self.assertEqual([b"<message id='\xc3\xa9'/>", b"<presence/>"]
+                             if verbose else [], logged)
 
     def test_reconnectLogged(self):
         """
