@@ -33,6 +33,8 @@ class MemoryStore:
         self._channels = {}
         # channel -> real bare JID -> ParticipantRecord
         self._participants = {}
+        # channel -> nick key -> real bare JID of the participant using it
+        self._nicks = {}
         # the distinct preference dicts of stored participants
         # (_sharedPrefs), by their sorted items
         self._prefs = {}
@@ -102,6 +104,7 @@ class MemoryStore:
     def deleteChannel(self, name):
         existed = self._channels.pop(name, None) is not None
         self._participants.pop(name, None)
+        self._nicks.pop(name, None)
         self._revisions.pop(name, None)
         self._subscribers.pop(name, None)
         self._archives.pop(name, None)
@@ -128,10 +131,10 @@ class MemoryStore:
         return self.getParticipant(channel, jid)
 
     def getParticipantByNick(self, channel, nickKey):
-        for record in self._participants.get(channel, {}).values():
-            if record.nickKey == nickKey:
-                return defer.succeed(record.copy())
-        return defer.succeed(None)
+        jid = self._nicks.get(channel, {}).get(nickKey)
+        if jid is None:
+            return defer.succeed(None)
+        return self.getParticipant(channel, jid)
 
     def listParticipants(self, channel):
         return defer.succeed(
@@ -141,11 +144,15 @@ class MemoryStore:
         participants = self._participants.get(record.channel)
         if participants is None:
             return defer.fail(NotFound("No such channel"))
-        if record.nickKey is not None:
-            for other in participants.values():
-                if other.jid != record.jid and other.nickKey == record.nickKey:
-                    return defer.fail(Conflict("Nick in use"))
+        nicks = self._nicks.setdefault(record.channel, {})
+        if nicks.get(record.nickKey, record.jid) != record.jid:
+            return defer.fail(Conflict("Nick in use"))
         stored = replace(record, prefs=self._sharedPrefs(record.prefs))
+        previous = participants.get(record.jid)
+        if previous is not None and previous.nickKey is not None:
+            del nicks[previous.nickKey]
+        if record.nickKey is not None:
+            nicks[record.nickKey] = record.jid
         participants[record.jid] = stored
         self._setRevision(record.channel, record.jid, record.revision)
         return defer.succeed(None)
@@ -181,6 +188,8 @@ class MemoryStore:
 
     def removeParticipant(self, channel, jid):
         removed = self._participants.get(channel, {}).pop(jid, None)
+        if removed is not None and removed.nickKey is not None:
+            del self._nicks[channel][removed.nickKey]
         self._setRevision(channel, jid, DEFAULT_REVISION)
         return defer.succeed(removed is not None)
 
