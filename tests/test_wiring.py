@@ -13,7 +13,8 @@ from twisted.words.xish import domish
 
 from mixtwisted.settings import Limits, Settings
 from mixtwisted.store.memory import MemoryStore
-from mixtwisted.wiring import MIXComponent, Timers, makeComponent, makeStore
+from mixtwisted.wiring import (
+    MIXComponent, ReadThrottle, Timers, makeComponent, makeStore)
 from tests.helpers import (
     CAT, COVEN, DOMAIN, HAG66, HAG66_FULL, HECATE, NODE_MESSAGES, NS_MIX,
     parse)
@@ -114,6 +115,58 @@ class WiringTests(unittest.TestCase):
                              xs.transport.value())
             self.assertEqual([b"<message id='\xc3\xa9'/>", b"<presence/>"]
                              if verbose else [], logged)
+
+    def test_readThrottle(self):
+        """
+        Back-pressure: the transport pauses the throttle when its write
+        buffer is full (reading stops), resumes it when the buffer is
+        out (reading starts again, unless the connection is gone), and a
+        close asked while paused completes: the throttle unregisters so
+        that the transport closes.
+        """
+        calls = []
+
+        class Transport:
+            connected, disconnecting = True, False
+
+            def stopReading(self):
+                calls.append("stopReading")
+
+            def startReading(self):
+                calls.append("startReading")
+
+            def unregisterProducer(self):
+                calls.append("unregisterProducer")
+
+        transport = Transport()
+        throttle = ReadThrottle(transport)
+        throttle.pauseProducing()
+        throttle.resumeProducing()
+        self.assertEqual(["stopReading", "startReading"], calls)
+        del calls[:]
+        throttle.pauseProducing()
+        transport.disconnecting = True
+        throttle.resumeProducing()
+        throttle.stopProducing()
+        self.assertEqual(["stopReading", "unregisterProducer"], calls)
+        del calls[:]
+        transport.connected, transport.disconnecting = False, False
+        throttle.resumeProducing()
+        self.assertEqual([], calls)
+
+    def test_throttleRegistered(self):
+        """
+        The component registers the throttle on a transport that reads a
+        socket when it connects.
+        """
+        component = MIXComponent("127.0.0.1", 5347, "mix.example.org", "s",
+                                 3, MemoryReactorClock())
+        xs = jxmlstream.XmlStream(jxmlstream.Authenticator())
+        xs.transport = StringTransport()
+        xs.transport.stopReading = lambda: None
+        component._connected(xs)
+        self.assertIsInstance(xs.transport.producer, ReadThrottle)
+        self.assertTrue(xs.transport.streaming)
 
     def test_reconnectLogged(self):
         """
