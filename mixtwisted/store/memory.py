@@ -6,6 +6,7 @@ Every method returns an already-fired Deferred, so the channel logic runs
 the same code paths as with a database store.
 """
 
+from bisect import bisect_left
 from dataclasses import replace
 
 from twisted.internet import defer
@@ -14,7 +15,7 @@ from zope.interface import implementer
 from mixtwisted.errors import Conflict, NotFound
 from mixtwisted.interfaces import IMIXStorage
 from mixtwisted.namespaces import DEFAULT_REVISION
-from mixtwisted.store.paging import page
+from mixtwisted.store.paging import filtered, page, pageSorted
 
 #: The answer of getRevisions for a channel where everybody speaks the
 #: default revision.
@@ -47,9 +48,10 @@ class MemoryStore:
         self._proxyOf = {}
         # channel -> node -> dict(jid -> None), insertion ordered
         self._subscribers = {}
-        # channel -> list of ArchivedMessage, ascending ids
+        # channel -> node -> (ArchivedMessages, their archive ids), both
+        # ascending by archive id: MAM pages by bisection
         self._archives = {}
-        # channel -> set of its archive ids
+        # channel -> archive id -> node
         self._archiveIds = {}
         # bare JID -> (nick, nickKey); nickKey -> bare JID
         self._registered = {}
@@ -85,8 +87,8 @@ class MemoryStore:
         self._channels[record.name] = record.copy()
         self._participants[record.name] = {}
         self._subscribers[record.name] = {}
-        self._archives[record.name] = []
-        self._archiveIds[record.name] = set()
+        self._archives[record.name] = {}
+        self._archiveIds[record.name] = {}
         self._proxyIds.setdefault(record.name, {})
         self._proxyOf.setdefault(record.name, {})
         return defer.succeed(None)
@@ -243,37 +245,52 @@ class MemoryStore:
     # IArchiveStorage
 
     def appendMessage(self, channel, message):
-        archive = self._archives.get(channel)
-        if archive is None:
+        archives = self._archives.get(channel)
+        if archives is None:
             return defer.fail(NotFound("No such channel"))
-        archive.append(message)
-        self._archiveIds[channel].add(message.archiveId)
-        if len(archive) > 1 and archive[-2].archiveId > message.archiveId:
-            # Ids are issued in order; keep the list sorted if one is not.
-            archive.sort(key=lambda m: m.archiveId)
+        entries, ids = archives.setdefault(message.node, ([], []))
+        if ids and ids[-1] > message.archiveId:
+            # Ids are issued in order; keep the lists sorted if one is not.
+            index = bisect_left(ids, message.archiveId)
+            entries.insert(index, message)
+            ids.insert(index, message.archiveId)
+        else:
+            entries.append(message)
+            ids.append(message.archiveId)
+        self._archiveIds[channel][message.archiveId] = message.node
         if self._lastArchiveId is None or \
                 message.archiveId > self._lastArchiveId:
             self._lastArchiveId = message.archiveId
         return defer.succeed(None)
 
     def queryArchive(self, channel, query):
-        return defer.succeed(page(self._archives.get(channel, ()), query))
+        entries, ids = self._archives.get(channel, {}).get(
+            query.node, ([], []))
+        if filtered(query):
+            return defer.succeed(page(entries, query))
+        return defer.succeed(pageSorted(entries, ids, query))
+
+    def _locate(self, channel, archiveId):
+        """
+        Return C{(entries, index)} of an archived entry, or C{None}.
+        """
+        node = self._archiveIds.get(channel, {}).get(archiveId)
+        if node is None:
+            return None
+        entries, ids = self._archives[channel][node]
+        return entries, bisect_left(ids, archiveId)
 
     def getArchived(self, channel, archiveId):
-        if archiveId not in self._archiveIds.get(channel, ()):
-            return defer.succeed(None)
-        for message in reversed(self._archives[channel]):
-            if message.archiveId == archiveId:
-                return defer.succeed(message)
-        return defer.succeed(None)
+        found = self._locate(channel, archiveId)
+        return defer.succeed(found and found[0][found[1]])
 
     def replaceArchived(self, channel, archiveId, xml):
-        archive = self._archives.get(channel, [])
-        for index in range(len(archive) - 1, -1, -1):
-            if archive[index].archiveId == archiveId:
-                archive[index] = replace(archive[index], xml=xml)
-                return defer.succeed(True)
-        return defer.succeed(False)
+        found = self._locate(channel, archiveId)
+        if found is None:
+            return defer.succeed(False)
+        entries, index = found
+        entries[index] = replace(entries[index], xml=xml)
+        return defer.succeed(True)
 
     def hasArchived(self, channel, archiveId):
         return defer.succeed(

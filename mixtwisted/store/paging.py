@@ -66,7 +66,17 @@ def page(entries, query):
     C{count} is that of L{bounded}.
     """
     selected = [entry for entry in entries if matches(entry, query)]
-    ids = [entry.archiveId for entry in selected]
+    return pageSorted(selected, [entry.archiveId for entry in selected],
+                      query)
+
+
+def pageSorted(selected, ids, query):
+    """
+    The page of C{query} (see L{page}) out of C{selected}, the entries that
+    pass its filters, ascending by archive id, with C{ids} their archive
+    ids: found by bisection, so a store that keeps these lists answers a
+    query without filters without reading the whole archive.
+    """
     maximum = query.maximum
     if query.before is not None:
         stop = len(ids) if query.before == "" else bisect_left(ids, query.before)
