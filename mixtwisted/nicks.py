@@ -40,8 +40,13 @@ def nickKey(nick):
     """
     Return the comparison key of a nick: two nicks clash when their keys are
     equal (RFC 8266 §2.4 comparison, case-insensitive).
+
+    When the key is spelt as the nick (a generated nick, a lower-case
+    one), the nick itself is returned: a participant keeps one string
+    for both, not two.
     """
-    return _NICKNAME.enforce(nick)
+    key = _NICKNAME.enforce(nick)
+    return nick if key == nick else key
 
 
 def generateNick():
