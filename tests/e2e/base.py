@@ -4,14 +4,9 @@ to it, slixmpp clients logged in, all started by the test and stopped in
 its cleanups; and the MIX scenarios both servers run.
 
 A test class names its server (L{EndToEndCase.serverClass}); the scenarios
-in L{Scenarios} are written once for every server.  What does not work yet
-with a given server is a test whose C{todo} expects L{InteropGap}: the
-wait that fails today raises it, with what the server did instead (the
-bounce it sent, the error the service answered), so trial reports an
-expected failure, and an unexpected success once the missing part of issue
-6 lands (C{todo = gap(reason)}; remove it then).  Any other failure of such
-a test (a server that did not start, a join refused) is reported as the
-error it is.
+in L{Scenarios} are written once for every server.  A wait for what a
+server should deliver raises L{InteropGap} when it did something else
+instead (the bounce it sent) or nothing arrived in time.
 
 When a test fails, its message ends with the last lines of every
 process's output; the full outputs are in the test's directory under
@@ -23,7 +18,6 @@ import os
 import secrets
 
 from twisted.internet import defer
-from twisted.python import reflect
 from twisted.trial import unittest
 
 from tests.e2e import clients
@@ -43,36 +37,23 @@ NS_CLIENT = "jabber:client"
 
 class InteropGap(AssertionError):
     """
-    What a test's C{todo} is about did not happen: a server bounced the
-    channel's stanza, or refused a request, or nothing arrived in time.
+    What a server should have delivered did not arrive: it bounced the
+    channel's stanza, or nothing arrived in time.
     """
-
-
-def gap(reason):
-    """
-    A trial C{todo} value: the test is expected to fail with L{InteropGap}
-    (and only with it: any other failure is reported as it is), because of
-    C{reason}.
-
-    The expected error is given by its qualified name, which trial's
-    C{Failure.check} accepts: with the class itself, trial's reporter
-    crashes when the test succeeds (it joins the expected errors as
-    strings to report the unexpected success).
-    """
-    return ((reflect.qual(InteropGap),), reason)
 
 
 def scenario(method):
     """
-    Run a test method as C{inlineCallbacks}; when it fails with anything but
-    L{InteropGap}, add the end of every process's output to the message.
+    Run a test method as C{inlineCallbacks}; when it fails (with anything
+    but a skip), add the end of every process's output to the message
+    (L{EndToEndCase.describe}).
     """
     method = defer.inlineCallbacks(method)
 
     @functools.wraps(method)
     def run(self):
         def addOutput(failure):
-            if failure.check(InteropGap, unittest.SkipTest):
+            if failure.check(unittest.SkipTest):
                 return failure
             raise self.failureException("%s: %s\n\n%s" % (
                 failure.type.__name__, failure.getErrorMessage(),

@@ -26,7 +26,6 @@ JID is bounced by both, see their C{test_bareJIDBounced}).  The test
 checks that the copies came to the full JIDs.
 """
 
-import functools
 import os
 import secrets
 
@@ -36,35 +35,13 @@ from twisted.trial import unittest
 from tests.e2e import clients
 from tests.e2e.base import (
     NS_MIX_PRESENCE, EndToEndCase, directedPresence, groupchat, mixChild,
-    presenceFrom, reflectedBy)
+    presenceFrom, reflectedBy, scenario)
 from tests.e2e.clients import Client
 from tests.e2e.names import LoopbackDNS
 from tests.e2e.servers import Ejabberd, Prosody
 from tests.e2e.service import MixComponent
 from tests.helpers import (
     NS_CLIENT, NS_DISCO_INFO, NS_FORWARD, NS_MAM2, NS_SID, child)
-
-
-def withOutputs(method):
-    """
-    Run a test method as C{inlineCallbacks}; when it fails (with anything
-    but a skip), add the end of every process's output and the DNS
-    questions to the message.
-    """
-    method = defer.inlineCallbacks(method)
-
-    @functools.wraps(method)
-    def run(self):
-        def addOutput(failure):
-            if failure.check(unittest.SkipTest):
-                return failure
-            raise self.failureException("%s: %s\n\n%s" % (
-                failure.type.__name__, failure.getErrorMessage(),
-                self.describe())) from failure.value
-
-        return method(self).addErrback(addOutput)
-
-    return run
 
 
 class InterdomainCase(EndToEndCase):
@@ -210,7 +187,7 @@ class InterdomainScenarios:
     L{InterdomainCase}.
     """
 
-    @withOutputs
+    @scenario
     def test_channelAcrossServers(self):
         """
         hag66 (on the service's server) creates the channel; hag66 and
