@@ -704,14 +704,15 @@ class ChannelService:
         return self.store.getRevisions(name)
 
     @defer.inlineCallbacks
-    def revisionOf(self, name, requester):
+    def revisionOf(self, name, bare):
         """
-        Return the protocol revision what C{requester} (a L{JID}) reads
-        from channel C{name} is rendered in: its participant's revision
-        (REV-2), the default for non-participants (REV-16).
+        Return the protocol revision what C{bare} (a real bare JID, as a
+        string) reads from channel C{name} is rendered in: its
+        participant's revision (REV-2), the default for non-participants
+        (REV-16).
         """
         revisions = yield self.revisionsOf(name)
-        return revisions.get(requester.userhost(), ns.DEFAULT_REVISION)
+        return revisions.get(bare, ns.DEFAULT_REVISION)
 
     @defer.inlineCallbacks
     def requireParticipant(self, name, requester):

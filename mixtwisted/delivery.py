@@ -731,8 +731,7 @@ class Deliveries:
                                                              archiveId)))
             # Rendered for the recipient's revision of now, not of when
             # the copies bounced (REV-14).
-            revision = (yield self.channels.revisionsOf(name)).get(
-                recipient, ns.DEFAULT_REVISION)
+            revision = yield self.channels.revisionOf(name, recipient)
             if not state.active:
                 return
             if state.failedAgain:

@@ -161,8 +161,7 @@ class MAMHandler(MIXIQHandler):
         """
         if node != ns.NODE_MESSAGES:
             return ns.DEFAULT_REVISION
-        revisions = yield self.channels.revisionsOf(name)
-        return revisions.get(requester.userhost(), ns.DEFAULT_REVISION)
+        return (yield self.channels.revisionOf(name, requester.userhost()))
 
     @defer.inlineCallbacks
     def _onQuery(self, iq):

@@ -95,7 +95,8 @@ class ChannelResource(pubsub.PubSubResource):
         items = yield self.channels.readItems(
             request.sender, name, request.nodeIdentifier,
             request.itemIdentifiers, request.maxItems)
-        revision = yield self.channels.revisionOf(name, request.sender)
+        revision = yield self.channels.revisionOf(
+            name, request.sender.userhost())
         return [renderItem(item, revision=revision) for item in items]
 
     @defer.inlineCallbacks
