@@ -481,18 +481,14 @@ class ChannelService:
                 yield self.store.saveParticipant(participant)
             else:
                 # Checked and saved with the nick, or not saved at all.
-                key = nickKey(nick)
-                yield self.nickExclusive(key, self._takeNick, channel,
-                                         participant, nick, key)
+                yield self._claimNick(channel, participant, nick)
             yield self.store.setSubscriptions(name, bare, subscribed)
             joined = True
         else:
             renamed = nick is not None and participant.nick != nick
             if renamed:
                 # First, so that a refused nick changes nothing.
-                key = nickKey(nick)
-                yield self.nickExclusive(key, self._takeNick, channel,
-                                         participant, nick, key)
+                yield self._claimNick(channel, participant, nick)
             participant.revision = revision
             yield self.preferences.savePrefs(channel, participant, prefs)
             yield self.store.setSubscriptions(name, bare, subscribed)
@@ -831,16 +827,24 @@ class ChannelService:
         """
         if participant.nick == nick:
             return
-        key = nickKey(nick)
-        # The registration check and the save run alone among the uses of
-        # this nick key, so that a registration of the same nick (which
-        # checks every channel, then registers, under the same key) comes
-        # wholly before or after: never both succeed (NICK-8, D-46).
-        yield self.nickExclusive(key, self._takeNick, channel, participant,
-                                 nick, key)
+        yield self._claimNick(channel, participant, nick)
         yield self.notify(channel, ns.NODE_PARTICIPANTS, [
             views.participantItem(channel, participant, self.domain)])
         yield self.participantChanged(channel, participant)
+
+    def _claimNick(self, channel, participant, nick):
+        """
+        Check that C{nick} is free for C{participant} and save the
+        participant with it (L{_takeNick}).
+
+        The registration check and the save run alone among the uses of
+        this nick key, so that a registration of the same nick (which
+        checks every channel, then registers, under the same key) comes
+        wholly before or after: never both succeed (NICK-8, D-46).
+        """
+        key = nickKey(nick)
+        return self.nickExclusive(key, self._takeNick, channel, participant,
+                                  nick, key)
 
     @defer.inlineCallbacks
     def _takeNick(self, channel, participant, nick, key):
